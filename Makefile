@@ -1,0 +1,48 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+# Each creates .venv, installs the project, and builds (or reuses) the control-plane binaries,
+# which are cached outside the clone under ~/.cache/batchops/k8s-<version>-<hash>/.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+PYTEST_ARGS ?=
+
+.PHONY: all venv controlplane lint test test-unit demo dev bench clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+venv: $(STAMP)
+
+controlplane:
+	@hack/controlplane/build.sh >/dev/null
+
+lint: venv
+	$(BIN)/ruff check operator tests bench
+	$(BIN)/ruff format --check operator tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: venv controlplane lint
+	BATCHOPS_K8S_BIN=$$(hack/controlplane/build.sh) $(BIN)/pytest $(PYTEST_ARGS)
+
+test-unit: venv
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+demo: venv controlplane
+	BATCHOPS_K8S_BIN=$$(hack/controlplane/build.sh) $(BIN)/batchops demo
+
+dev: venv controlplane
+	BATCHOPS_K8S_BIN=$$(hack/controlplane/build.sh) $(BIN)/batchops dev
+
+bench: venv controlplane
+	BATCHOPS_K8S_BIN=$$(hack/controlplane/build.sh) $(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

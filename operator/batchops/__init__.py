@@ -1,0 +1,3 @@
+"""batchops: keep AWS Batch in step with Kubernetes custom resources."""
+
+__version__ = "0.1.0"
