@@ -1,0 +1,7 @@
+"""`python -m batchops` is the `batchops` command."""
+
+import sys
+
+from batchops.cli import main
+
+sys.exit(main())

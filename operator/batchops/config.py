@@ -1,0 +1,31 @@
+"""Operator settings from the command line and environment, passed to every handler."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class OperatorConfig:
+    """How one operator process behaves; built once by `batchops run`."""
+
+    namespaces: tuple[str, ...] = ()
+    """Namespaces to watch; empty means cluster-wide."""
+    region: str = "us-east-1"
+    """Default AWS region for objects that do not set `spec.region`."""
+    endpoint_url: str | None = None
+    """AWS endpoint override (the local emulator); None means real AWS."""
+    poll_interval: float = 10.0
+    """Seconds between DescribeJobs polls of active pipeline jobs."""
+    resync_interval: float = 300.0
+    """Seconds between drift checks of compute environments and queues."""
+    event_queue_url: str | None = None
+    """SQS queue receiving "Batch Job State Change" events; polling becomes a slow safety net."""
+    metrics_port: int | None = None
+    """Port of the Prometheus endpoint; None disables it."""
+    liveness_port: int | None = None
+    """Port of kopf's liveness endpoint; None disables it."""
+    standalone: bool = True
+    """Run without kopf peering (one replica); False enables peering-based leader election."""
+    peering_name: str = "batchops"
+    extra_tags: dict[str, str] = field(default_factory=dict)

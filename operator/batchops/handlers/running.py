@@ -1,0 +1,25 @@
+"""Run the operator: kopf's event loop with every batchops handler registered."""
+
+from __future__ import annotations
+
+import asyncio
+
+import kopf
+
+import batchops.handlers  # noqa: F401  (registers the handlers)
+from batchops.config import OperatorConfig
+
+
+def run_operator(config: OperatorConfig) -> None:
+    """Block running the operator until SIGINT/SIGTERM."""
+    liveness = f"http://0.0.0.0:{config.liveness_port}/healthz" if config.liveness_port else None
+    asyncio.run(
+        kopf.operator(
+            clusterwide=not config.namespaces,
+            namespaces=config.namespaces,
+            standalone=config.standalone,
+            peering_name=config.peering_name,
+            liveness_endpoint=liveness,
+            memo=kopf.Memo(config=config),
+        )
+    )

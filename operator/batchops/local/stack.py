@@ -1,0 +1,145 @@
+"""The whole local stack for `batchops dev`, `make demo` and the tests.
+
+Control plane (or a user's own cluster), the AWS Batch emulator, the CRDs, and the operator as a
+child process that can be killed and restarted like a real deployment.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from batchops.local.cluster import LocalCluster
+from batchops.local.processes import ManagedProcess
+
+# The emulator accepts any credentials; boto3 only needs some to sign requests.
+EMULATOR_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def repo_root() -> Path:
+    """The source checkout this package runs from (the local stack is a development tool)."""
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "crds").is_dir() and (parent / "pyproject.toml").is_file():
+            return parent
+    raise FileNotFoundError("batchops dev runs from a source checkout (no crds/ found)")
+
+
+def install_crds(kubeconfig: Path, crd_dir: Path | None = None) -> None:
+    """Apply every CRD with server-side apply and wait until the API server serves them."""
+    directory = crd_dir or repo_root() / "crds"
+    base = ["kubectl", f"--kubeconfig={kubeconfig}"]
+    subprocess.run([*base, "apply", "--server-side", "-f", str(directory)], check=True, text=True,
+                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        [*base, "wait", "--for=condition=Established", "--timeout=60s", "crd", "-l",
+         "app.kubernetes.io/part-of=batchops"],
+        check=True, text=True, capture_output=True,
+    )  # fmt: skip
+
+
+class OperatorProcess:
+    """`batchops run` as a child process: started, SIGKILLed and restarted like a real pod."""
+
+    def __init__(
+        self,
+        kubeconfig: Path,
+        aws_endpoint_url: str | None,
+        log_path: Path,
+        extra_args: Sequence[str] = (),
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        env = dict(os.environ)
+        env.update(EMULATOR_CREDENTIALS if aws_endpoint_url else {})
+        env.update(extra_env or {})
+        env["KUBECONFIG"] = str(kubeconfig)
+        env["PYTHONUNBUFFERED"] = "1"
+        args = [sys.executable, "-m", "batchops", "run", *extra_args]
+        if aws_endpoint_url:
+            args.append(f"--aws-endpoint-url={aws_endpoint_url}")
+        self.log_path = log_path
+        self._process = ManagedProcess("batchops-operator", args, log_path, env)
+        self.starts = 0
+        self.liveness_url: str | None = None
+
+    def start(self) -> None:
+        """Start (or start again after `kill`/`stop`)."""
+        self._process.start()
+        self.starts += 1
+
+    def kill(self) -> None:
+        """SIGKILL, as a node failure or OOM kill would."""
+        self._process.kill()
+
+    def stop(self) -> None:
+        """Graceful SIGTERM shutdown."""
+        self._process.stop(timeout=15)
+
+    def exit_code(self) -> int | None:
+        """None while running."""
+        return self._process.exit_code()
+
+    def log_text(self) -> str:
+        """Everything the operator logged so far (across restarts)."""
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+
+def run_dev(kubeconfig: Path | None, emulator_port: int, speed: float, with_operator: bool) -> int:
+    """Start the local stack, print `export ...` lines and `ready`, block until Ctrl-C/SIGTERM."""
+    from batchops.local.emulator import start_emulator
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+
+    cluster: LocalCluster | None = None
+    emulator = None
+    operator: OperatorProcess | None = None
+    try:
+        if kubeconfig is None:
+            cluster = LocalCluster()
+            cluster.start()
+            kubeconfig = cluster.kubeconfig
+        emulator = start_emulator(port=emulator_port, speed=speed)
+        install_crds(kubeconfig)
+        if with_operator:
+            log_dir = cluster.work_dir if cluster else Path.cwd()
+            operator = OperatorProcess(kubeconfig, emulator.url, log_dir / "operator.log")
+            operator.start()
+        print(f"export KUBECONFIG={kubeconfig}")
+        print(f"export AWS_ENDPOINT_URL={emulator.url}")
+        for name, value in EMULATOR_CREDENTIALS.items():
+            print(f"export {name}={value}")
+        print("ready", flush=True)
+        print(
+            f"# batchops local stack: API server in {kubeconfig}, AWS Batch emulator at "
+            f"{emulator.url}"
+            + (f", operator log {operator.log_path}" if operator else "")
+            + ". Ctrl-C stops everything.",
+            file=sys.stderr,
+            flush=True,
+        )
+        while not stop.wait(1.0):
+            if operator is not None and operator.exit_code() is not None:
+                print(f"# the operator exited ({operator.exit_code()}); see {operator.log_path}",
+                      file=sys.stderr)  # fmt: skip
+                return 1
+        return 0
+    finally:
+        if operator is not None:
+            operator.stop()
+        if emulator is not None:
+            emulator.stop()
+        if cluster is not None:
+            cluster.stop()

@@ -1,0 +1,235 @@
+"""All shared pytest fixtures: the AWS Batch emulator, the real control plane, the operator."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+
+from batchops.local.cluster import LocalCluster
+from batchops.local.emulator import Emulator, start_emulator
+from batchops.local.processes import free_port
+from batchops.local.stack import OperatorProcess
+from tests.waits import wait_for
+
+REGION = "us-east-1"
+
+# Tests run the emulator faster than real time; a test that needs real durations sets its own.
+EMULATOR_SPEED = 20.0
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[Emulator]:
+    """One emulator process-wide; each test gets it reset."""
+    emu = start_emulator(port=0, speed=EMULATOR_SPEED)
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+@pytest.fixture
+def emulator(emulator_server: Emulator) -> Emulator:
+    """The shared emulator, reset to a clean account (default VPC, roles) and default speed."""
+    emulator_server.reset()
+    emulator_server.set_speed(EMULATOR_SPEED)
+    return emulator_server
+
+
+def aws_client(service: str, emulator: Emulator) -> Any:
+    """A boto3 client for one service, pointed at the emulator like a user would."""
+    return boto3.client(
+        service,
+        endpoint_url=emulator.url,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+@pytest.fixture
+def batch(emulator: Emulator) -> Any:
+    """boto3 Batch client against the emulator."""
+    return aws_client("batch", emulator)
+
+
+@pytest.fixture
+def logs(emulator: Emulator) -> Any:
+    """boto3 CloudWatch Logs client against the emulator."""
+    return aws_client("logs", emulator)
+
+
+@pytest.fixture
+def sqs(emulator: Emulator) -> Any:
+    """boto3 SQS client against the emulator."""
+    return aws_client("sqs", emulator)
+
+
+# --- The real control plane -------------------------------------------------------------------
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CRD_DIR = REPO_ROOT / "crds"
+
+
+@dataclass(frozen=True)
+class Kubectl:
+    """kubectl bound to one kubeconfig, run as a user would run it."""
+
+    kubeconfig: Path
+
+    def run(
+        self, *args: str, input: str | None = None, check: bool = True, token: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run kubectl; with `check`, a non-zero exit fails the test with kubectl's stderr."""
+        argv = ["kubectl", f"--kubeconfig={self.kubeconfig}"]
+        if token is not None:
+            argv.append(f"--token={token}")
+        result = subprocess.run(
+            [*argv, *args], input=input, capture_output=True, text=True, timeout=120
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"kubectl {' '.join(args)} failed ({result.returncode}):\n{result.stderr}"
+            )
+        return result
+
+    def apply(self, manifest: str, namespace: str | None = None) -> str:
+        """`kubectl apply -f -` with the given YAML; returns kubectl's output."""
+        ns = [f"--namespace={namespace}"] if namespace else []
+        return self.run("apply", *ns, "-f", "-", input=manifest).stdout
+
+    def get_json(self, *args: str) -> Any:
+        """`kubectl get ... -o json`, parsed."""
+        return json.loads(self.run("get", *args, "-o", "json").stdout)
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[LocalCluster]:
+    """One real etcd + kube-apiserver + kube-controller-manager for the whole session."""
+    with LocalCluster() as local:
+        yield local
+
+
+@pytest.fixture(scope="session")
+def kubectl(cluster: LocalCluster) -> Kubectl:
+    """kubectl as the cluster admin."""
+    return Kubectl(cluster.kubeconfig)
+
+
+@pytest.fixture(scope="session")
+def crds(kubectl: Kubectl) -> list[str]:
+    """The project's CRDs, applied with `kubectl apply -f crds/` and Established."""
+    kubectl.run("apply", "--server-side", "-f", str(CRD_DIR))
+    paths = sorted(CRD_DIR.glob("*.yaml"))
+    names = [yaml.safe_load(path.read_text())["metadata"]["name"] for path in paths]
+    kubectl.run(
+        "wait", "--for=condition=Established", "--timeout=60s", *[f"crd/{n}" for n in names]
+    )
+    return names
+
+
+_namespace_counter = itertools.count()
+
+
+@pytest.fixture
+def namespace(kubectl: Kubectl, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh namespace per test, deleted afterwards (without waiting for it to go)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40].strip("-")
+    name = f"t{next(_namespace_counter)}-{slug}"
+    kubectl.run("create", "namespace", name)
+    yield name
+    kubectl.run("delete", "namespace", name, "--wait=false", check=False)
+
+
+# --- The operator, with the shipped ServiceAccount's rights ------------------------------------
+
+RBAC_MANIFESTS = [
+    REPO_ROOT / "manifests" / "base" / name
+    for name in ("namespace.yaml", "serviceaccount.yaml", "clusterrole.yaml",
+                 "clusterrolebinding.yaml")
+]  # fmt: skip
+
+# Fast loops for tests; production defaults are 10 s polling and 5 min drift checks.
+OPERATOR_TEST_ARGS = ("--poll-interval=0.5", "--resync-interval=5")
+
+
+@pytest.fixture(scope="session")
+def operator_kubeconfig(
+    cluster: LocalCluster,
+    kubectl: Kubectl,
+    crds: list[str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    """A kubeconfig holding a token of the shipped `batchops` ServiceAccount (not cluster admin),
+    so a missing RBAC rule fails a test."""
+    for manifest in RBAC_MANIFESTS:
+        kubectl.run("apply", "-f", str(manifest))
+    token = kubectl.run(
+        "create", "token", "batchops", "-n", "batchops-system", "--duration=24h"
+    ).stdout.strip()
+    config = yaml.safe_load(cluster.kubeconfig.read_text())
+    config["users"] = [{"name": "batchops-admin", "user": {"token": token}}]
+    path = tmp_path_factory.mktemp("operator") / "kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.fixture(scope="session")
+def operator_process(
+    operator_kubeconfig: Path, emulator_server: Emulator, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OperatorProcess]:
+    """`batchops run` as a child process for the whole session (tests may kill and restart it)."""
+    liveness_port = free_port()
+    operator = OperatorProcess(
+        operator_kubeconfig,
+        emulator_server.url,
+        tmp_path_factory.mktemp("operator-logs") / "operator.log",
+        extra_args=[*OPERATOR_TEST_ARGS, f"--liveness-port={liveness_port}"],
+    )
+    operator.liveness_url = f"http://127.0.0.1:{liveness_port}/healthz"
+    operator.start()
+    try:
+        wait_until_live(operator)
+        yield operator
+    finally:
+        operator.stop()
+
+
+def wait_until_live(operator: OperatorProcess, timeout: float = 60) -> None:
+    """Wait until kopf's liveness endpoint answers (the operator is watching)."""
+
+    def live() -> bool:
+        if operator.exit_code() is not None:
+            raise AssertionError(f"the operator exited:\n{operator.log_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(operator.liveness_url, timeout=2) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    wait_for(live, timeout=timeout, message="the operator's liveness endpoint")
+
+
+@pytest.fixture
+def operator(operator_process: OperatorProcess) -> Iterator[OperatorProcess]:
+    """The running operator; the test fails if the operator crashes or logs a traceback."""
+    if operator_process.exit_code() is not None:
+        operator_process.start()
+    wait_until_live(operator_process)
+    log_offset = len(operator_process.log_text())
+    yield operator_process
+    new_log = operator_process.log_text()[log_offset:]
+    if operator_process.exit_code() is not None:
+        pytest.fail(f"the operator exited during the test:\n{new_log[-5000:]}")
+    if "Traceback" in new_log:
+        pytest.fail(f"the operator logged an unexpected exception:\n{new_log[-5000:]}")

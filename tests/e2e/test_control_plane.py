@@ -1,0 +1,109 @@
+"""The local control plane is a real Kubernetes: CRDs, RBAC, garbage collection, namespaces."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import Kubectl
+from tests.waits import wait_for
+
+
+def test_project_crds_become_established(kubectl: Kubectl, crds: list[str]) -> None:
+    established = {
+        item["metadata"]["name"]
+        for item in kubectl.get_json("crd")["items"]
+        if any(
+            c["type"] == "Established" and c["status"] == "True"
+            for c in item["status"]["conditions"]
+        )
+    }
+    assert set(crds) <= established
+    assert {
+        "batchcomputeenvironments.batchops.io",
+        "batchjobqueues.batchops.io",
+        "batchpipelines.batchops.io",
+        "cronpipelines.batchops.io",
+    } <= set(crds)
+
+
+def test_custom_object_is_created_and_read_back_with_kubectl(
+    kubectl: Kubectl, crds: list[str], namespace: str
+) -> None:
+    kubectl.apply(
+        """
+apiVersion: batchops.io/v1alpha1
+kind: BatchJobQueue
+metadata: {name: queue-simple}
+spec:
+  priority: 100
+  computeEnvironments: [{ref: env-simple, order: 1}]
+""",
+        namespace,
+    )
+    queue = kubectl.get_json("bjq", "queue-simple", "-n", namespace)
+    assert queue["spec"]["priority"] == 100
+    assert queue["spec"]["computeEnvironments"] == [{"ref": "env-simple", "order": 1}]
+    listed = kubectl.run("get", "batchops", "-n", namespace).stdout
+    assert "queue-simple" in listed
+
+
+def test_deleting_an_owner_deletes_what_it_owns(kubectl: Kubectl, namespace: str) -> None:
+    kubectl.run("create", "configmap", "owner", "-n", namespace)
+    owner_uid = kubectl.get_json("configmap", "owner", "-n", namespace)["metadata"]["uid"]
+    owned = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": "owned",
+            "namespace": namespace,
+            "ownerReferences": [
+                {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner_uid}
+            ],
+        },
+    }
+    kubectl.apply(json.dumps(owned))
+    kubectl.run("delete", "configmap", "owner", "-n", namespace)
+
+    def owned_is_gone() -> bool:
+        result = kubectl.run("get", "configmap", "owned", "-n", namespace, check=False)
+        return result.returncode != 0 and "NotFound" in result.stderr
+
+    wait_for(owned_is_gone, timeout=60, message="the garbage collector to delete 'owned'")
+
+
+def test_service_account_without_rbac_rights_is_denied(kubectl: Kubectl, namespace: str) -> None:
+    kubectl.run("create", "serviceaccount", "nobody", "-n", namespace)
+    token = kubectl.run("create", "token", "nobody", "-n", namespace).stdout.strip()
+
+    denied = kubectl.run("get", "configmaps", "-n", namespace, token=token, check=False)
+    assert denied.returncode != 0
+    assert "forbidden" in denied.stderr.lower()
+    assert f"system:serviceaccount:{namespace}:nobody" in denied.stderr
+
+    kubectl.run(
+        "create", "role", "read-configmaps", "--verb=list", "--resource=configmaps", "-n", namespace
+    )
+    kubectl.run(
+        "create", "rolebinding", "nobody-reads", "--role=read-configmaps",
+        f"--serviceaccount={namespace}:nobody", "-n", namespace,
+    )  # fmt: skip
+    allowed = wait_for(
+        lambda: (
+            kubectl.run("get", "configmaps", "-n", namespace, token=token, check=False).returncode
+            == 0
+        ),
+        timeout=30,
+        message="the new RoleBinding to take effect",
+    )
+    assert allowed
+
+
+def test_namespace_with_objects_is_deleted(kubectl: Kubectl) -> None:
+    kubectl.run("create", "namespace", "doomed")
+    kubectl.run("create", "configmap", "inside", "-n", "doomed")
+    kubectl.run("delete", "namespace", "doomed", "--wait=false")
+
+    def namespace_is_gone() -> bool:
+        return kubectl.run("get", "namespace", "doomed", check=False).returncode != 0
+
+    wait_for(namespace_is_gone, timeout=90, message="the namespace controller to finish")
