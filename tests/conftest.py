@@ -19,7 +19,7 @@ import yaml
 from batchops.local.cluster import LocalCluster
 from batchops.local.emulator import Emulator, start_emulator
 from batchops.local.processes import free_port
-from batchops.local.stack import OperatorProcess
+from batchops.local.stack import OperatorProcess, install_crds
 from tests.waits import wait_for
 
 REGION = "us-east-1"
@@ -128,14 +128,8 @@ def kubectl(cluster: LocalCluster) -> Kubectl:
 
 @pytest.fixture(scope="session")
 def crds(kubectl: Kubectl) -> list[str]:
-    """The project's CRDs, applied with `kubectl apply -f crds/` and Established."""
-    kubectl.run("apply", "--server-side", "-f", str(CRD_DIR))
-    paths = sorted(CRD_DIR.glob("*.yaml"))
-    names = [yaml.safe_load(path.read_text())["metadata"]["name"] for path in paths]
-    kubectl.run(
-        "wait", "--for=condition=Established", "--timeout=60s", *[f"crd/{n}" for n in names]
-    )
-    return names
+    """The project's CRDs, applied with `kubectl apply --server-side -f crds/` and Established."""
+    return install_crds(kubectl.kubeconfig, CRD_DIR)
 
 
 _namespace_counter = itertools.count()

@@ -14,6 +14,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+import yaml
+
 from batchops.local.cluster import LocalCluster
 from batchops.local.processes import ManagedProcess
 
@@ -33,17 +35,19 @@ def repo_root() -> Path:
     raise FileNotFoundError("batchops dev runs from a source checkout (no crds/ found)")
 
 
-def install_crds(kubeconfig: Path, crd_dir: Path | None = None) -> None:
-    """Apply every CRD with server-side apply and wait until the API server serves them."""
-    directory = crd_dir or repo_root() / "crds"
+def install_crds(kubeconfig: Path, crd_dir: Path | None = None) -> list[str]:
+    """Apply every CRD with server-side apply, wait until they are served; return their names."""
+    paths = sorted((crd_dir or repo_root() / "crds").glob("*.yaml"))
+    names = [yaml.safe_load(path.read_text())["metadata"]["name"] for path in paths]
     base = ["kubectl", f"--kubeconfig={kubeconfig}"]
-    subprocess.run([*base, "apply", "--server-side", "-f", str(directory)], check=True, text=True,
-                   capture_output=True)  # fmt: skip
-    subprocess.run(
-        [*base, "wait", "--for=condition=Established", "--timeout=60s", "crd", "-l",
-         "app.kubernetes.io/part-of=batchops"],
-        check=True, text=True, capture_output=True,
-    )  # fmt: skip
+    for args in (
+        ["apply", "--server-side", *(f"--filename={p}" for p in paths)],
+        ["wait", "--for=condition=Established", "--timeout=60s", *(f"crd/{n}" for n in names)],
+    ):
+        result = subprocess.run([*base, *args], text=True, capture_output=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"kubectl {args[0]} of the CRDs failed: {result.stderr.strip()}")
+    return names
 
 
 class OperatorProcess:

@@ -1,0 +1,76 @@
+"""One level-based reconcile loop per object, and a way for one object to wake another's loop.
+
+Every kind is reconciled by a kopf daemon that repeats observe → plan → act until the object is
+deleted. A pass returns how long to wait before the next one; a spec change, a change of an
+object it depends on (a queue's compute environment), or the job poller can cut the wait short.
+Loops run one pass at a time per object, so no two passes of one object ever race.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import kopf
+
+ObjectKey = tuple[str, str, str]
+"""(kind, namespace, name)."""
+
+
+class Wakeups:
+    """In-process events, one per object, shared through kopf's operator-wide memo."""
+
+    def __init__(self) -> None:
+        self._events: dict[ObjectKey, asyncio.Event] = {}
+
+    def event(self, key: ObjectKey) -> asyncio.Event:
+        """The event that wakes the loop of `key` (created on first use)."""
+        return self._events.setdefault(key, asyncio.Event())
+
+    def wake(self, key: ObjectKey) -> None:
+        """Run the next pass of `key`'s loop now, if it is waiting; a no-op for unknown keys."""
+        event = self._events.get(key)
+        if event is not None:
+            event.set()
+
+    def forget(self, key: ObjectKey) -> None:
+        """Drop the event of an object whose loop ended."""
+        self._events.pop(key, None)
+
+
+@dataclass(frozen=True)
+class PassResult:
+    """What one reconcile pass decided about the next one."""
+
+    delay: float
+    """Seconds until the next pass unless something wakes the loop earlier."""
+    done: bool = False
+    """True when the object needs no further passes (e.g. a finished pipeline)."""
+
+
+async def run_loop(
+    stopped: kopf.DaemonStopped,
+    wake: asyncio.Event,
+    reconcile_pass: Callable[[], Awaitable[PassResult]],
+) -> None:
+    """Repeat `reconcile_pass` until the daemon is stopped or a pass says it is done."""
+    while not stopped:
+        wake.clear()
+        result = await reconcile_pass()
+        if result.done:
+            return
+        await _wait(stopped, wake, result.delay)
+
+
+async def _wait(stopped: kopf.DaemonStopped, wake: asyncio.Event, delay: float) -> None:
+    waiter = asyncio.ensure_future(wake.wait())
+    stopper = asyncio.ensure_future(stopped.wait())
+    try:
+        await asyncio.wait({waiter, stopper}, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (waiter, stopper):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

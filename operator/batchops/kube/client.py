@@ -1,0 +1,142 @@
+"""The one place that talks to the Kubernetes API outside kopf's own watches.
+
+Long-running reconcile loops (kopf daemons) write status as they go, and CronPipelines create and
+prune child objects; both need a client. Calls are synchronous: run them in a thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+
+GROUP = "batchops.io"
+VERSION = "v1alpha1"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One of our custom resource kinds, as the API addresses it."""
+
+    kind: str
+    plural: str
+
+    @property
+    def api_version(self) -> str:
+        """`batchops.io/v1alpha1`."""
+        return f"{GROUP}/{VERSION}"
+
+
+COMPUTE_ENVIRONMENT = Kind("BatchComputeEnvironment", "batchcomputeenvironments")
+JOB_QUEUE = Kind("BatchJobQueue", "batchjobqueues")
+PIPELINE = Kind("BatchPipeline", "batchpipelines")
+CRON_PIPELINE = Kind("CronPipeline", "cronpipelines")
+
+
+class KubeConflict(Exception):
+    """The object already exists (create) or changed underneath us."""
+
+
+class KubeNotFound(Exception):
+    """The object does not exist (any more)."""
+
+
+_lock = threading.Lock()
+_api: k8s.CustomObjectsApi | None = None
+
+
+def _custom_objects() -> k8s.CustomObjectsApi:
+    """A CustomObjectsApi from in-cluster config or $KUBECONFIG, created once per process."""
+    global _api
+    with _lock:
+        if _api is None:
+            try:
+                k8s_config.load_incluster_config()  # type: ignore[no-untyped-call]
+            except k8s_config.ConfigException:
+                k8s_config.load_kube_config()  # type: ignore[no-untyped-call]
+            _api = k8s.CustomObjectsApi()
+        return _api
+
+
+def _translate(exc: ApiException) -> Exception:
+    if exc.status == 404:
+        return KubeNotFound(str(exc.reason))
+    if exc.status == 409:
+        return KubeConflict(str(exc.reason))
+    return exc
+
+
+def patch_status(kind: Kind, namespace: str, name: str, status: Mapping[str, Any]) -> None:
+    """Merge-patch `.status` through the status subresource (lists are replaced wholesale)."""
+    try:
+        _custom_objects().patch_namespaced_custom_object_status(
+            GROUP, VERSION, namespace, kind.plural, name, {"status": dict(status)}
+        )
+    except ApiException as exc:
+        raise _translate(exc) from exc
+
+
+def get_object(kind: Kind, namespace: str, name: str) -> dict[str, Any]:
+    """Read one object; KubeNotFound if it is gone."""
+    try:
+        return cast(
+            dict[str, Any],
+            _custom_objects().get_namespaced_custom_object(
+                GROUP, VERSION, namespace, kind.plural, name
+            ),
+        )
+    except ApiException as exc:
+        raise _translate(exc) from exc
+
+
+def list_objects(kind: Kind, namespace: str, label_selector: str = "") -> list[dict[str, Any]]:
+    """All objects of a kind in a namespace, optionally filtered by labels."""
+    try:
+        result = cast(
+            dict[str, Any],
+            _custom_objects().list_namespaced_custom_object(
+                GROUP, VERSION, namespace, kind.plural, label_selector=label_selector
+            ),
+        )
+    except ApiException as exc:
+        raise _translate(exc) from exc
+    return cast(list[dict[str, Any]], result.get("items", []))
+
+
+def create_object(kind: Kind, namespace: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Create an object; KubeConflict if the name is taken."""
+    try:
+        return cast(
+            dict[str, Any],
+            _custom_objects().create_namespaced_custom_object(
+                GROUP, VERSION, namespace, kind.plural, dict(body)
+            ),
+        )
+    except ApiException as exc:
+        raise _translate(exc) from exc
+
+
+def delete_object(kind: Kind, namespace: str, name: str) -> None:
+    """Delete an object (background propagation); a missing object is not an error."""
+    try:
+        _custom_objects().delete_namespaced_custom_object(
+            GROUP, VERSION, namespace, kind.plural, name, propagation_policy="Background"
+        )
+    except ApiException as exc:
+        if exc.status != 404:
+            raise _translate(exc) from exc
+
+
+def patch_object(kind: Kind, namespace: str, name: str, patch: Mapping[str, Any]) -> None:
+    """Merge-patch the main resource (metadata or spec)."""
+    try:
+        _custom_objects().patch_namespaced_custom_object(
+            GROUP, VERSION, namespace, kind.plural, name, dict(patch)
+        )
+    except ApiException as exc:
+        raise _translate(exc) from exc

@@ -1,0 +1,859 @@
+"""BatchPipeline spec, observed Batch jobs and the status record, as typed immutable values.
+
+The raw spec is parsed once, at the handler boundary, by `parse_pipeline_spec`. Defaults are
+merged there (step field > spec.defaults > spec.image / spec.queue), so everything downstream
+sees complete steps and never looks at `defaults` again. Cross-step rules (unknown or cyclic
+dependencies, duplicate names) belong to `batchops.plans.dag`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Final, Literal, TypedDict, TypeGuard, TypeVar
+
+from batchops.model.common import (
+    FieldReader,
+    SpecError,
+    check_tags,
+    format_time,
+    frozen_map,
+    parse_time,
+)
+
+JobStatus = Literal[
+    "SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"
+]
+JOB_STATUSES: Final[tuple[JobStatus, ...]] = (
+    "SUBMITTED",
+    "PENDING",
+    "RUNNABLE",
+    "STARTING",
+    "RUNNING",
+    "SUCCEEDED",
+    "FAILED",
+)
+NOT_STARTED_STATUSES: Final[frozenset[JobStatus]] = frozenset({"SUBMITTED", "PENDING", "RUNNABLE"})
+STARTED_STATUSES: Final[frozenset[JobStatus]] = frozenset({"STARTING", "RUNNING"})
+FINISHED_STATUSES: Final[frozenset[JobStatus]] = frozenset({"SUCCEEDED", "FAILED"})
+
+# Statuses the operator reports for steps Batch does not know (yet, or ever).
+StepState = JobStatus | Literal["WAITING", "CANCELLED"]
+
+Phase = Literal["Pending", "Running", "Succeeded", "Failed", "Cancelled"]
+FINISHED_PHASES: Final[frozenset[Phase]] = frozenset({"Succeeded", "Failed", "Cancelled"})
+
+Platform = Literal["EC2", "FARGATE"]
+ArrayDependency = Literal["N_TO_N", "SEQUENTIAL"]
+RetryAction = Literal["RETRY", "EXIT"]
+_PLATFORMS: Final[tuple[Platform, ...]] = ("EC2", "FARGATE")
+_ARRAY_DEPENDENCIES: Final[tuple[ArrayDependency, ...]] = ("N_TO_N", "SEQUENTIAL")
+_RETRY_ACTIONS: Final[tuple[RetryAction, ...]] = ("RETRY", "EXIT")
+
+RESERVED_TAG_PREFIXES: Final = ("aws:", "batchops.io/")
+MAX_USER_TAGS: Final = 40  # Batch allows 50; the operator adds its own on jobs and definitions.
+FARGATE_VCPUS: Final = frozenset({0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0})
+
+_STEP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+_JOB_DEFINITION_REF = re.compile(r"^(arn:.+|[A-Za-z0-9_-]{1,128}(:[0-9]+)?)$")
+
+
+# --- the spec -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExitCondition:
+    """One `retry.evaluateOnExit` entry: retry or fail at once when every set pattern matches."""
+
+    action: RetryAction
+    on_status_reason: str | None = None
+    on_reason: str | None = None
+    on_exit_code: str | None = None
+
+
+@dataclass(frozen=True)
+class RetrySpec:
+    """Batch's retry strategy for a step."""
+
+    attempts: int | None = None
+    evaluate_on_exit: tuple[ExitCondition, ...] = ()
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    """One plain-text environment variable."""
+
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """An environment variable filled from Secrets Manager or SSM Parameter Store."""
+
+    name: str
+    value_from: str
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """One step with defaults merged in. `job_definition` set means the step runs an existing
+    job definition and the inline container fields (image, command, ...) are unset."""
+
+    name: str
+    queue: str
+    depends_on: tuple[str, ...] = ()
+    job_definition: str | None = None
+    image: str | None = None
+    command: tuple[str, ...] | None = None
+    vcpus: float | None = None
+    memory: int | None = None
+    gpus: int | None = None
+    environment: tuple[EnvVar, ...] = ()
+    secrets: tuple[SecretRef, ...] = ()
+    job_role_arn: str | None = None
+    execution_role_arn: str | None = None
+    platform: Platform | None = None
+    retry: RetrySpec | None = None
+    timeout_seconds: int | None = None
+    array_size: int | None = None
+    array_dependency: ArrayDependency | None = None
+    parameters: Mapping[str, str] = field(default_factory=lambda: frozen_map(None))
+    tags: Mapping[str, str] = field(default_factory=lambda: frozen_map(None))
+    propagate_tags: bool | None = None
+    share_identifier: str | None = None
+    scheduling_priority: int | None = None
+
+    @property
+    def inline(self) -> bool:
+        """True when the operator registers this step's job definition from the spec."""
+        return self.job_definition is None
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    """A parsed BatchPipeline spec. `parameters` are the run parameters given to every job."""
+
+    steps: tuple[StepSpec, ...]
+    parameters: Mapping[str, str] = field(default_factory=lambda: frozen_map(None))
+    fail_fast: bool = True
+    active_deadline_seconds: int | None = None
+    ttl_seconds_after_finished: int | None = None
+    terminate_on_delete: bool = True
+
+    @property
+    def step_names(self) -> tuple[str, ...]:
+        """Step names in spec order."""
+        return tuple(step.name for step in self.steps)
+
+    def step(self, name: str) -> StepSpec:
+        """The step called `name` (KeyError if there is none)."""
+        for step in self.steps:
+            if step.name == name:
+                return step
+        raise KeyError(name)
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+# The CRD's step and spec fields (tests/unit/test_crd_pipeline.py keeps the two in step).
+STEP_FIELDS: Final = frozenset(
+    {
+        "queue",
+        "image",
+        "command",
+        "vcpus",
+        "memory",
+        "gpus",
+        "environment",
+        "secrets",
+        "jobRoleArn",
+        "executionRoleArn",
+        "platform",
+        "retry",
+        "timeoutSeconds",
+        "arraySize",
+        "arrayDependency",
+        "parameters",
+        "tags",
+        "propagateTags",
+        "shareIdentifier",
+        "schedulingPriority",
+        "jobDefinition",
+    }
+)
+# Fields a job definition owns; a jobDefinition step may not set them (CEL enforces this too).
+_CONTAINER_ONLY_FIELDS: Final = (
+    "image",
+    "command",
+    "secrets",
+    "jobRoleArn",
+    "executionRoleArn",
+    "platform",
+)
+PIPELINE_FIELDS: Final = frozenset(
+    {
+        "queue",
+        "image",
+        "defaults",
+        "parameters",
+        "steps",
+        "failFast",
+        "activeDeadlineSeconds",
+        "ttlSecondsAfterFinished",
+        "terminateOnDelete",
+    }
+)
+MAX_STEPS: Final = 500
+
+_T = TypeVar("_T")
+
+
+def _first(*values: _T | None) -> _T | None:
+    return next((value for value in values if value is not None), None)
+
+
+_Choice = TypeVar("_Choice", bound=str)
+
+
+def _choice(reader: FieldReader, key: str, options: tuple[_Choice, ...]) -> _Choice | None:
+    value = reader.opt_enum(key, options)
+    return next((option for option in options if option == value), None)
+
+
+def _object(raw: object, path: str, allowed: frozenset[str]) -> FieldReader:
+    """A reader over `raw`, rejecting fields the CRD does not define (the apiserver prunes
+    them, so one here means the spec did not come through the CRD, e.g. a typo in a test)."""
+    if not isinstance(raw, Mapping):
+        raise SpecError(path, "must be an object")
+    unknown = sorted(str(key) for key in raw if key not in allowed)
+    if unknown:
+        raise SpecError(f"{path}.{unknown[0]}", "unknown field")
+    return FieldReader(raw, path)
+
+
+def _objects(raw: object, path: str, allowed: frozenset[str]) -> list[FieldReader]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise SpecError(path, "must be a list")
+    return [_object(item, f"{path}[{index}]", allowed) for index, item in enumerate(raw)]
+
+
+def _bounded(reader: FieldReader, key: str, minimum: int, maximum: int | None = None) -> int | None:
+    value = reader.opt_int(key)
+    if value is not None and (value < minimum or (maximum is not None and value > maximum)):
+        bounds = (
+            f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        )
+        raise reader.fail(key, f"must be {bounds}, got {value}")
+    return value
+
+
+def _positive_number(raw: Mapping[str, object], reader: FieldReader, key: str) -> float | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        raise reader.fail(key, "must be a number")
+    if value <= 0:
+        raise reader.fail(key, f"must be positive, got {value}")
+    return float(value)
+
+
+def _string(reader: FieldReader, key: str, max_length: int = 1024) -> str | None:
+    value = reader.opt_str(key)
+    if value is not None and not 0 < len(value) <= max_length:
+        raise reader.fail(key, f"must have 1 to {max_length} characters")
+    return value
+
+
+def _tags(reader: FieldReader) -> Mapping[str, str]:
+    tags = check_tags(reader, "tags")
+    for key, value in tags.items():
+        if key.startswith(RESERVED_TAG_PREFIXES):
+            raise reader.fail("tags", f"tag key {key!r}: aws: and batchops.io/ are reserved")
+        if not (0 < len(key) <= 128 and len(value) <= 256):
+            raise reader.fail("tags", f"tag key {key!r}: keys have 1-128, values 0-256 characters")
+    return tags
+
+
+def _retry(raw: object, path: str) -> RetrySpec:
+    fields = _object(raw, path, frozenset({"attempts", "evaluateOnExit"}))
+    assert isinstance(raw, Mapping)
+    entries = _objects(
+        raw.get("evaluateOnExit"),
+        path + ".evaluateOnExit",
+        frozenset({"action", "onStatusReason", "onReason", "onExitCode"}),
+    )
+    if len(entries) > 5:
+        raise fields.fail("evaluateOnExit", "Batch allows at most 5 entries")
+    conditions: list[ExitCondition] = []
+    for entry in entries:
+        action = _choice(entry, "action", _RETRY_ACTIONS)
+        if action is None:
+            raise entry.fail("action", "is required (RETRY or EXIT)")
+        condition = ExitCondition(
+            action=action,
+            on_status_reason=_string(entry, "onStatusReason", 512),
+            on_reason=_string(entry, "onReason", 512),
+            on_exit_code=_string(entry, "onExitCode", 512),
+        )
+        if not (condition.on_status_reason or condition.on_reason or condition.on_exit_code):
+            raise SpecError(
+                entry.path, "needs at least one of onStatusReason, onReason, onExitCode"
+            )
+        if condition.on_exit_code and not re.fullmatch(r"[0-9]*\*?", condition.on_exit_code):
+            raise entry.fail("onExitCode", "must be digits, optionally ending with *")
+        conditions.append(condition)
+    return RetrySpec(
+        attempts=_bounded(fields, "attempts", 1, 10), evaluate_on_exit=tuple(conditions)
+    )
+
+
+@dataclass(frozen=True)
+class _StepValues:
+    """The step fields one layer sets (a step, or spec.defaults), before merging; None = unset."""
+
+    queue: str | None = None
+    image: str | None = None
+    command: tuple[str, ...] | None = None
+    vcpus: float | None = None
+    memory: int | None = None
+    gpus: int | None = None
+    environment: Mapping[str, EnvVar] = field(default_factory=lambda: MappingProxyType({}))
+    secrets: Mapping[str, SecretRef] = field(default_factory=lambda: MappingProxyType({}))
+    job_role_arn: str | None = None
+    execution_role_arn: str | None = None
+    platform: Platform | None = None
+    retry: RetrySpec | None = None
+    timeout_seconds: int | None = None
+    array_size: int | None = None
+    array_dependency: ArrayDependency | None = None
+    parameters: Mapping[str, str] = field(default_factory=lambda: frozen_map(None))
+    tags: Mapping[str, str] = field(default_factory=lambda: frozen_map(None))
+    propagate_tags: bool | None = None
+    share_identifier: str | None = None
+    scheduling_priority: int | None = None
+    job_definition: str | None = None
+
+    @property
+    def defines_container(self) -> bool:
+        """Sets a field only an inline container has, so a default jobDefinition does not apply."""
+        return any(
+            value is not None
+            for value in (
+                self.image,
+                self.command,
+                self.job_role_arn,
+                self.execution_role_arn,
+                self.platform,
+            )
+        ) or bool(self.secrets)
+
+
+def _read_step_values(raw: Mapping[str, object], reader: FieldReader) -> _StepValues:
+    if reader.has("jobDefinition"):
+        for key in _CONTAINER_ONLY_FIELDS:
+            if reader.has(key):
+                raise reader.fail(key, "cannot be set together with jobDefinition")
+    environment: dict[str, EnvVar] = {}
+    for entry in _objects(
+        raw.get("environment"), reader.path + ".environment", frozenset({"name", "value"})
+    ):
+        name = entry.req_str("name")
+        if not 0 < len(name) <= 256:
+            raise entry.fail("name", "must have 1 to 256 characters")
+        if name.startswith("AWS_BATCH"):
+            raise entry.fail("name", "names starting with AWS_BATCH are reserved by Batch")
+        if name in environment:
+            raise entry.fail("name", f"duplicate environment variable {name!r}")
+        environment[name] = EnvVar(name, entry.opt_str("value") or "")
+    secrets: dict[str, SecretRef] = {}
+    for entry in _objects(
+        raw.get("secrets"), reader.path + ".secrets", frozenset({"name", "valueFrom"})
+    ):
+        name = entry.req_str("name")
+        if name in secrets:
+            raise entry.fail("name", f"duplicate secret {name!r}")
+        secrets[name] = SecretRef(name, entry.req_str("valueFrom"))
+    return _StepValues(
+        queue=_string(reader, "queue", 512),
+        image=_string(reader, "image"),
+        command=reader.opt_str_list("command"),
+        vcpus=_positive_number(raw, reader, "vcpus"),
+        memory=_bounded(reader, "memory", 4, 67108864),
+        gpus=_bounded(reader, "gpus", 0, 64),
+        environment=MappingProxyType(environment),
+        secrets=MappingProxyType(secrets),
+        job_role_arn=_string(reader, "jobRoleArn", 2048),
+        execution_role_arn=_string(reader, "executionRoleArn", 2048),
+        platform=_choice(reader, "platform", _PLATFORMS),
+        retry=_retry(raw["retry"], reader.path + ".retry") if reader.has("retry") else None,
+        timeout_seconds=_bounded(reader, "timeoutSeconds", 60, 31536000),
+        array_size=_bounded(reader, "arraySize", 2, 10000),
+        array_dependency=_choice(reader, "arrayDependency", _ARRAY_DEPENDENCIES),
+        parameters=reader.opt_str_map("parameters") or frozen_map(None),
+        tags=_tags(reader),
+        propagate_tags=reader.opt_bool("propagateTags"),
+        share_identifier=_string(reader, "shareIdentifier", 255),
+        scheduling_priority=_bounded(reader, "schedulingPriority", 0, 9999),
+        job_definition=_string(reader, "jobDefinition"),
+    )
+
+
+_UNSET: Final = _StepValues()
+
+
+def _merge(
+    name: str,
+    depends_on: tuple[str, ...],
+    own: _StepValues,
+    defaults: _StepValues,
+    pipeline: FieldReader,
+) -> StepSpec:
+    """step field > spec.defaults > spec.image / spec.queue. On a jobDefinition step the
+    container fields of defaults (image, command, resources, environment, secrets, roles,
+    platform) do not apply: the definition owns its container, and the step's own vcpus,
+    memory, gpus and environment become submit-time overrides."""
+    job_definition = own.job_definition
+    if job_definition is None and not own.defines_container:
+        job_definition = defaults.job_definition
+    inline = job_definition is None
+    container = defaults if inline else _UNSET
+    return StepSpec(
+        name=name,
+        queue=_first(own.queue, defaults.queue, _string(pipeline, "queue", 512)) or "",
+        depends_on=depends_on,
+        job_definition=job_definition,
+        image=_first(own.image, container.image, _string(pipeline, "image")) if inline else None,
+        command=_first(own.command, container.command),
+        vcpus=_first(own.vcpus, container.vcpus),
+        memory=_first(own.memory, container.memory),
+        gpus=_first(own.gpus, container.gpus),
+        environment=tuple({**container.environment, **own.environment}.values()),
+        secrets=tuple({**container.secrets, **own.secrets}.values()),
+        job_role_arn=_first(own.job_role_arn, container.job_role_arn),
+        execution_role_arn=_first(own.execution_role_arn, container.execution_role_arn),
+        platform=_first(own.platform, container.platform, "EC2") if inline else None,
+        retry=_first(own.retry, defaults.retry),
+        timeout_seconds=_first(own.timeout_seconds, defaults.timeout_seconds),
+        array_size=_first(own.array_size, defaults.array_size),
+        array_dependency=_first(own.array_dependency, defaults.array_dependency),
+        parameters=frozen_map({**defaults.parameters, **own.parameters}),
+        tags=frozen_map({**defaults.tags, **own.tags}),
+        propagate_tags=_first(own.propagate_tags, defaults.propagate_tags),
+        share_identifier=_first(own.share_identifier, defaults.share_identifier),
+        scheduling_priority=_first(own.scheduling_priority, defaults.scheduling_priority),
+    )
+
+
+def _check_step(step: StepSpec, reader: FieldReader) -> None:
+    """Rules that need the merged step (a default may supply what the step lacks)."""
+    if not step.queue:
+        raise reader.fail(
+            "queue", "no queue: set the step's queue, spec.defaults.queue or spec.queue"
+        )
+    if len(step.tags) > MAX_USER_TAGS:
+        raise reader.fail(
+            "tags",
+            f"at most {MAX_USER_TAGS} tags including spec.defaults.tags "
+            "(Batch allows 50 and the operator adds its own)",
+        )
+    if step.job_definition is not None and not _JOB_DEFINITION_REF.match(step.job_definition):
+        raise reader.fail("jobDefinition", "must be a name, name:revision or an ARN")
+    if step.array_dependency is not None and step.array_size is None:
+        raise reader.fail("arrayDependency", "needs arraySize (only array jobs have it)")
+    if step.share_identifier is not None and not re.fullmatch(
+        r"[A-Za-z0-9]+\*?", step.share_identifier
+    ):
+        raise reader.fail("shareIdentifier", "must be alphanumeric, optionally ending with *")
+    if not step.inline:
+        return
+    if step.image is None:
+        raise reader.fail(
+            "image",
+            "no image: set the step's image, spec.defaults.image or spec.image, "
+            "or use jobDefinition",
+        )
+    if step.vcpus is None or step.memory is None:
+        key = "vcpus" if step.vcpus is None else "memory"
+        raise reader.fail(
+            key, "is required for an inline container (on the step or in spec.defaults)"
+        )
+    if step.platform == "FARGATE":
+        if step.vcpus not in FARGATE_VCPUS:
+            raise reader.fail("vcpus", "Fargate supports 0.25, 0.5, 1, 2, 4, 8, 16 or 32 vCPUs")
+        if step.gpus:
+            raise reader.fail("gpus", "GPUs are not available on Fargate")
+        if step.execution_role_arn is None:
+            raise reader.fail("executionRoleArn", "is required on Fargate")
+    elif not step.vcpus.is_integer():
+        raise reader.fail("vcpus", "must be a whole number on EC2 (at least 1)")
+
+
+def parse_pipeline_spec(raw: Mapping[str, object]) -> PipelineSpec:
+    """Parse a raw BatchPipeline spec with defaults merged; raises SpecError naming the field."""
+    pipeline = _object(raw, "spec", PIPELINE_FIELDS)
+    _string(pipeline, "queue", 512)
+    _string(pipeline, "image")
+    defaults = _UNSET
+    if pipeline.has("defaults"):
+        defaults_raw = raw["defaults"]
+        reader = _object(defaults_raw, "spec.defaults", STEP_FIELDS)
+        assert isinstance(defaults_raw, Mapping)
+        defaults = _read_step_values(defaults_raw, reader)
+    step_readers = _objects(raw.get("steps"), "spec.steps", STEP_FIELDS | {"name", "dependsOn"})
+    if not 0 < len(step_readers) <= MAX_STEPS:
+        raise SpecError("spec.steps", f"needs 1 to {MAX_STEPS} steps")
+    step_list = raw["steps"]
+    assert isinstance(step_list, list)
+    steps: list[StepSpec] = []
+    for reader, step_raw in zip(step_readers, step_list, strict=True):
+        name = reader.opt_str("name")
+        if name is None or not _STEP_NAME.match(name):
+            raise reader.fail(
+                "name",
+                "is required: up to 63 letters, digits, '-' or '_', "
+                "starting with a letter or digit",
+            )
+        depends_on = reader.opt_str_list("dependsOn") or ()
+        if len(set(depends_on)) != len(depends_on):
+            raise reader.fail("dependsOn", "lists a step more than once")
+        step = _merge(name, depends_on, _read_step_values(step_raw, reader), defaults, pipeline)
+        _check_step(step, reader)
+        steps.append(step)
+    return PipelineSpec(
+        steps=tuple(steps),
+        parameters=pipeline.opt_str_map("parameters") or frozen_map(None),
+        fail_fast=pipeline.opt_bool("failFast") is not False,
+        active_deadline_seconds=_bounded(pipeline, "activeDeadlineSeconds", 1),
+        ttl_seconds_after_finished=_bounded(pipeline, "ttlSecondsAfterFinished", 0),
+        terminate_on_delete=pipeline.opt_bool("terminateOnDelete") is not False,
+    )
+
+
+# --- time ---------------------------------------------------------------------------------------
+
+
+def ms_to_datetime(ms: int) -> datetime:
+    """A Batch timestamp (milliseconds since the epoch) as an aware UTC datetime."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def datetime_to_ms(moment: datetime) -> int:
+    """An aware datetime as Batch's milliseconds since the epoch."""
+    return round(moment.timestamp() * 1000)
+
+
+# --- observed Batch state -----------------------------------------------------------------------
+
+
+def _is_job_status(value: object) -> TypeGuard[JobStatus]:
+    return value in JOB_STATUSES
+
+
+def _opt_str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _opt_int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _mapping(value: object) -> Mapping[str, object]:
+    return value if isinstance(value, Mapping) else {}
+
+
+@dataclass(frozen=True)
+class ObservedJob:
+    """What Batch reports about one job (a DescribeJobs item); times in ms since the epoch."""
+
+    job_id: str
+    job_name: str
+    status: JobStatus
+    job_arn: str | None = None
+    job_queue: str | None = None
+    job_definition: str | None = None
+    status_reason: str | None = None
+    container_reason: str | None = None
+    attempts: int = 0
+    exit_code: int | None = None
+    created_at: int | None = None
+    started_at: int | None = None
+    first_started_at: int | None = None
+    stopped_at: int | None = None
+    log_stream: str | None = None
+    array_size: int | None = None
+    array_status_summary: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    stop_requested: bool = False
+    """CancelJob or TerminateJob was already accepted for this job (isCancelled/isTerminated)."""
+
+    @property
+    def finished(self) -> bool:
+        """SUCCEEDED or FAILED: Batch will not change this job any more."""
+        return self.status in FINISHED_STATUSES
+
+    @classmethod
+    def from_describe(cls, item: Mapping[str, object]) -> ObservedJob:
+        """Parse one `jobs[]` item of a DescribeJobs response (ValueError if it is not one)."""
+        job_id, job_name, status = item.get("jobId"), item.get("jobName"), item.get("status")
+        if not isinstance(job_id, str) or not isinstance(job_name, str):
+            raise ValueError("a DescribeJobs item needs jobId and jobName")
+        if not _is_job_status(status):
+            raise ValueError(f"unknown Batch job status {status!r}")
+        container = _mapping(item.get("container"))
+        attempts_raw = item.get("attempts")
+        attempts = [_mapping(a) for a in attempts_raw] if isinstance(attempts_raw, list) else []
+        last_container = _mapping(attempts[-1].get("container")) if attempts else {}
+        attempt_starts = [s for s in (_opt_int(a.get("startedAt")) for a in attempts) if s]
+        started_at = _opt_int(item.get("startedAt"))
+        array = _mapping(item.get("arrayProperties"))
+        summary = {
+            str(key): count
+            for key, count in _mapping(array.get("statusSummary")).items()
+            if isinstance(count, int)
+        }
+        exit_code = _opt_int(container.get("exitCode"))
+        if exit_code is None:
+            exit_code = _opt_int(last_container.get("exitCode"))
+        return cls(
+            job_id=job_id,
+            job_name=job_name,
+            status=status,
+            job_arn=_opt_str(item.get("jobArn")),
+            job_queue=_opt_str(item.get("jobQueue")),
+            job_definition=_opt_str(item.get("jobDefinition")),
+            status_reason=_opt_str(item.get("statusReason")),
+            container_reason=_opt_str(container.get("reason"))
+            or _opt_str(last_container.get("reason")),
+            # Batch lists finished attempts; the one running now counts too.
+            attempts=len(attempts) + (1 if status in STARTED_STATUSES else 0),
+            exit_code=exit_code,
+            created_at=_opt_int(item.get("createdAt")),
+            started_at=started_at,
+            first_started_at=min(attempt_starts) if attempt_starts else started_at,
+            stopped_at=_opt_int(item.get("stoppedAt")),
+            log_stream=_opt_str(container.get("logStreamName"))
+            or _opt_str(last_container.get("logStreamName")),
+            array_size=_opt_int(array.get("size")),
+            array_status_summary=MappingProxyType(summary),
+            stop_requested=item.get("isCancelled") is True or item.get("isTerminated") is True,
+        )
+
+
+@dataclass(frozen=True)
+class ListedJob:
+    """One ListJobs summary, as recovery after a crash sees it."""
+
+    job_name: str
+    job_id: str
+    created_at: int | None = None
+    status: JobStatus | None = None
+
+    @classmethod
+    def from_summary(cls, item: Mapping[str, object]) -> ListedJob:
+        """Parse one `jobSummaryList[]` item of a ListJobs response."""
+        job_id, job_name, status = item.get("jobId"), item.get("jobName"), item.get("status")
+        if not isinstance(job_id, str) or not isinstance(job_name, str):
+            raise ValueError("a ListJobs item needs jobId and jobName")
+        return cls(
+            job_name=job_name,
+            job_id=job_id,
+            created_at=_opt_int(item.get("createdAt")),
+            status=status if _is_job_status(status) else None,
+        )
+
+
+@dataclass(frozen=True)
+class ObservedJobDefinition:
+    """One revision from DescribeJobDefinitions."""
+
+    name: str
+    arn: str
+    revision: int
+    status: str
+    tags: Mapping[str, str] = field(default_factory=lambda: frozen_map(None))
+
+    @property
+    def active(self) -> bool:
+        """ACTIVE revisions can be submitted; INACTIVE ones are deregistered."""
+        return self.status == "ACTIVE"
+
+    @classmethod
+    def from_describe(cls, item: Mapping[str, object]) -> ObservedJobDefinition:
+        """Parse one `jobDefinitions[]` item of a DescribeJobDefinitions response."""
+        name, arn, revision = (
+            item.get("jobDefinitionName"),
+            item.get("jobDefinitionArn"),
+            item.get("revision"),
+        )
+        if not isinstance(name, str) or not isinstance(arn, str) or not isinstance(revision, int):
+            raise ValueError("a job definition needs jobDefinitionName, jobDefinitionArn, revision")
+        tags = {str(k): v for k, v in _mapping(item.get("tags")).items() if isinstance(v, str)}
+        return cls(name, arn, revision, str(item.get("status", "ACTIVE")), frozen_map(tags))
+
+
+# --- the status record --------------------------------------------------------------------------
+
+
+class StepStatusEntry(TypedDict, total=False):
+    """One `status.steps[]` item, camelCase as the CRD defines it."""
+
+    name: str
+    jobId: str
+    jobName: str
+    jobArn: str
+    queue: str
+    jobDefinition: str
+    status: str
+    statusReason: str
+    attempts: int
+    exitCode: int
+    createdAt: str
+    startedAt: str
+    stoppedAt: str
+    queueWaitSeconds: int
+    logStream: str
+    arrayStatusSummary: dict[str, int]
+
+
+@dataclass(frozen=True)
+class StepStatus:
+    """The status record of one step: Batch's view plus the operator's (WAITING, CANCELLED)."""
+
+    name: str
+    status: StepState
+    queue: str
+    job_id: str | None = None
+    job_name: str | None = None
+    job_arn: str | None = None
+    job_definition: str | None = None
+    status_reason: str | None = None
+    attempts: int | None = None
+    exit_code: int | None = None
+    created_at: int | None = None
+    started_at: int | None = None
+    stopped_at: int | None = None
+    queue_wait_seconds: int | None = None
+    log_stream: str | None = None
+    array_status_summary: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+
+    def to_status(self) -> StepStatusEntry:
+        """The `status.steps[]` item; unset fields are left out."""
+        entry: StepStatusEntry = {"name": self.name, "status": self.status, "queue": self.queue}
+        if self.job_id is not None:
+            entry["jobId"] = self.job_id
+        if self.job_name is not None:
+            entry["jobName"] = self.job_name
+        if self.job_arn is not None:
+            entry["jobArn"] = self.job_arn
+        if self.job_definition is not None:
+            entry["jobDefinition"] = self.job_definition
+        if self.status_reason is not None:
+            entry["statusReason"] = self.status_reason
+        if self.attempts is not None:
+            entry["attempts"] = self.attempts
+        if self.exit_code is not None:
+            entry["exitCode"] = self.exit_code
+        if self.created_at is not None:
+            entry["createdAt"] = format_time(ms_to_datetime(self.created_at))
+        if self.started_at is not None:
+            entry["startedAt"] = format_time(ms_to_datetime(self.started_at))
+        if self.stopped_at is not None:
+            entry["stoppedAt"] = format_time(ms_to_datetime(self.stopped_at))
+        if self.queue_wait_seconds is not None:
+            entry["queueWaitSeconds"] = self.queue_wait_seconds
+        if self.log_stream is not None:
+            entry["logStream"] = self.log_stream
+        if self.array_status_summary:
+            entry["arrayStatusSummary"] = dict(self.array_status_summary)
+        return entry
+
+
+def _time_ms(value: object) -> int | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime_to_ms(parse_time(value))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """The previous status of a BatchPipeline, parsed: which run it describes and its jobs."""
+
+    run_id: str | None = None
+    phase: Phase | None = None
+    spec_hash: str | None = None
+    rerun_token: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    job_ids: Mapping[str, str] = field(default_factory=lambda: frozen_map(None))
+    jobs: Mapping[str, ObservedJob] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def finished(self) -> bool:
+        """True once the run reached Succeeded, Failed or Cancelled."""
+        return self.phase in FINISHED_PHASES
+
+    @classmethod
+    def from_status(cls, status: Mapping[str, object] | None) -> RunRecord:
+        """Parse `.status`; `jobs` rebuilds each submitted step's last known Batch state, which
+        stands in for DescribeJobs once Batch has forgotten the job (about 7 days)."""
+        status = status or {}
+        phase = status.get("phase")
+        job_ids: dict[str, str] = {}
+        jobs: dict[str, ObservedJob] = {}
+        steps = status.get("steps")
+        for raw in steps if isinstance(steps, list) else []:
+            entry = _mapping(raw)
+            name, job_id = entry.get("name"), entry.get("jobId")
+            if not isinstance(name, str) or not isinstance(job_id, str):
+                continue
+            job_ids[name] = job_id
+            state = entry.get("status")
+            summary = _mapping(entry.get("arrayStatusSummary"))
+            started_at = _time_ms(entry.get("startedAt"))
+            jobs[name] = ObservedJob(
+                job_id=job_id,
+                job_name=_opt_str(entry.get("jobName")) or "",
+                status=state if _is_job_status(state) else "SUBMITTED",
+                job_arn=_opt_str(entry.get("jobArn")),
+                job_definition=_opt_str(entry.get("jobDefinition")),
+                status_reason=_opt_str(entry.get("statusReason")),
+                attempts=_opt_int(entry.get("attempts")) or 0,
+                exit_code=_opt_int(entry.get("exitCode")),
+                created_at=_time_ms(entry.get("createdAt")),
+                started_at=started_at,
+                first_started_at=started_at,
+                stopped_at=_time_ms(entry.get("stoppedAt")),
+                log_stream=_opt_str(entry.get("logStream")),
+                array_status_summary=MappingProxyType(
+                    {str(k): v for k, v in summary.items() if isinstance(v, int)}
+                ),
+            )
+        started, finished = status.get("startedAt"), status.get("finishedAt")
+        return cls(
+            run_id=_opt_str(status.get("runId")),
+            phase=_phase(phase),
+            spec_hash=_opt_str(status.get("specHash")),
+            rerun_token=_opt_str(status.get("rerunToken")),
+            started_at=parse_time(started) if isinstance(started, str) else None,
+            finished_at=parse_time(finished) if isinstance(finished, str) else None,
+            job_ids=frozen_map(job_ids),
+            jobs=MappingProxyType(jobs),
+        )
+
+
+def _phase(value: object) -> Phase | None:
+    phases: tuple[Phase, ...] = ("Pending", "Running", "Succeeded", "Failed", "Cancelled")
+    for phase in phases:
+        if value == phase:
+            return phase
+    return None

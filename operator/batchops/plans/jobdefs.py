@@ -1,0 +1,237 @@
+"""Job definitions of inline steps: what to register, when an existing revision is reused, and
+which old revisions may go. Also Batch's naming rule, shared by job definitions and jobs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from batchops.model.pipeline import ObservedJobDefinition, PipelineSpec, RetrySpec, StepSpec
+
+if TYPE_CHECKING:
+    # Type-only: the request shapes boto3 accepts, so the aws layer can pass them through as is.
+    from mypy_boto3_batch.type_defs import (
+        ContainerPropertiesTypeDef,
+        EvaluateOnExitTypeDef,
+        KeyValuePairTypeDef,
+        RegisterJobDefinitionRequestTypeDef,
+        ResourceRequirementTypeDef,
+        RetryStrategyTypeDef,
+    )
+
+CONTENT_HASH_TAG: Final = "batchops.io/content-hash"
+PIPELINE_TAG: Final = "batchops.io/pipeline"
+
+BATCH_NAME_MAX: Final = 128
+"""Job and job definition names: up to 128 letters, digits, '-' and '_'; a job name starts with
+a letter or digit (SubmitJob and RegisterJobDefinition API references)."""
+_BATCH_NAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+def batch_name(head: str, tail: str = "") -> str:
+    """`<head>-<tail>` as a valid Batch name. A head that is too long or has other characters
+    is cleaned, cut and followed by a hash of the exact input, so distinct inputs stay distinct;
+    `tail` (already valid, short) is always kept whole at the end."""
+    if tail and not (_BATCH_NAME.match(tail) and len(tail) <= 32):
+        raise ValueError(f"name tail {tail!r} must be a short valid Batch name")
+    joined = f"{head}-{tail}" if tail else head
+    if len(joined) <= BATCH_NAME_MAX and _BATCH_NAME.match(joined):
+        return joined
+    digest = hashlib.sha256(f"{head}\0{tail}".encode()).hexdigest()[:10]
+    suffix = f"-{digest}-{tail}" if tail else f"-{digest}"
+    cleaned = re.sub(r"[^A-Za-z0-9_-]", "-", head).lstrip("-_") or "x"
+    return cleaned[: BATCH_NAME_MAX - len(suffix)].rstrip("-_") + suffix
+
+
+def job_definition_name(namespace: str, base: str, step: str) -> str:
+    """The AWS name of a step's job definition. `base` is the pipeline's family: the owning
+    CronPipeline's name for its children (so every scheduled run reuses one definition), else the
+    BatchPipeline's name. '_' cannot occur in Kubernetes names, so it separates the parts
+    unambiguously."""
+    return batch_name(f"{namespace}_{base}_{step}")
+
+
+def format_vcpus(vcpus: float) -> str:
+    """Batch wants vCPUs as a string: "72", "0.25"."""
+    return str(int(vcpus)) if vcpus.is_integer() else repr(vcpus)
+
+
+def resource_requirements(
+    vcpus: float | None, memory: int | None, gpus: int | None
+) -> list[ResourceRequirementTypeDef]:
+    """VCPU / MEMORY / GPU requirements for the values that are set (0 GPUs means none)."""
+    result: list[ResourceRequirementTypeDef] = []
+    if vcpus is not None:
+        result.append({"type": "VCPU", "value": format_vcpus(vcpus)})
+    if memory is not None:
+        result.append({"type": "MEMORY", "value": str(memory)})
+    if gpus:
+        result.append({"type": "GPU", "value": str(gpus)})
+    return result
+
+
+def retry_strategy(retry: RetrySpec) -> RetryStrategyTypeDef:
+    """The Batch retryStrategy of a step's retry spec."""
+    strategy: RetryStrategyTypeDef = {}
+    if retry.attempts is not None:
+        strategy["attempts"] = retry.attempts
+    conditions: list[EvaluateOnExitTypeDef] = []
+    for condition in retry.evaluate_on_exit:
+        entry: EvaluateOnExitTypeDef = {"action": condition.action}
+        if condition.on_status_reason is not None:
+            entry["onStatusReason"] = condition.on_status_reason
+        if condition.on_reason is not None:
+            entry["onReason"] = condition.on_reason
+        if condition.on_exit_code is not None:
+            entry["onExitCode"] = condition.on_exit_code
+        conditions.append(entry)
+    if conditions:
+        strategy["evaluateOnExit"] = conditions
+    return strategy
+
+
+def environment_variables(step: StepSpec) -> list[KeyValuePairTypeDef]:
+    """The step's environment sorted by name: order carries no meaning, so it must not change
+    the content hash."""
+    return [
+        {"name": v.name, "value": v.value} for v in sorted(step.environment, key=lambda v: v.name)
+    ]
+
+
+def job_definition_request(
+    namespace: str, base: str, step: StepSpec
+) -> RegisterJobDefinitionRequestTypeDef:
+    """RegisterJobDefinition kwargs for an inline step, tagged with their own content hash."""
+    if not step.inline or step.image is None:
+        raise ValueError(f"step {step.name!r} does not define an inline container")
+    container: ContainerPropertiesTypeDef = {
+        "image": step.image,
+        "resourceRequirements": resource_requirements(step.vcpus, step.memory, step.gpus),
+    }
+    if step.command is not None:
+        container["command"] = list(step.command)
+    if step.environment:
+        container["environment"] = environment_variables(step)
+    if step.secrets:
+        container["secrets"] = [
+            {"name": s.name, "valueFrom": s.value_from}
+            for s in sorted(step.secrets, key=lambda s: s.name)
+        ]
+    if step.job_role_arn is not None:
+        container["jobRoleArn"] = step.job_role_arn
+    if step.execution_role_arn is not None:
+        container["executionRoleArn"] = step.execution_role_arn
+    request: RegisterJobDefinitionRequestTypeDef = {
+        "jobDefinitionName": job_definition_name(namespace, base, step.name),
+        "type": "container",
+        "containerProperties": container,
+        "platformCapabilities": [step.platform or "EC2"],
+        "tags": {**step.tags, PIPELINE_TAG: f"{namespace}/{base}"},
+    }
+    if step.retry is not None:
+        request["retryStrategy"] = retry_strategy(step.retry)
+    if step.timeout_seconds is not None:
+        request["timeout"] = {"attemptDurationSeconds": step.timeout_seconds}
+    if step.parameters:
+        request["parameters"] = dict(step.parameters)
+    if step.propagate_tags is not None:
+        request["propagateTags"] = step.propagate_tags
+    request["tags"] = {**request["tags"], CONTENT_HASH_TAG: content_hash(request)}
+    return request
+
+
+def content_hash(request: RegisterJobDefinitionRequestTypeDef) -> str:
+    """Short sha256 of the request as canonical JSON, ignoring the content-hash tag itself."""
+    tags = {k: v for k, v in request.get("tags", {}).items() if k != CONTENT_HASH_TAG}
+    canonical = json.dumps(
+        {**request, "tags": tags}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def pick_reusable_revision(
+    content_hash: str, observed_revisions: Iterable[ObservedJobDefinition]
+) -> ObservedJobDefinition | None:
+    """The newest ACTIVE revision carrying this content hash, which is used instead of
+    registering an identical new one."""
+    matching = [
+        revision
+        for revision in observed_revisions
+        if revision.active and revision.tags.get(CONTENT_HASH_TAG) == content_hash
+    ]
+    return max(matching, key=lambda revision: revision.revision, default=None)
+
+
+def revisions_to_deregister(
+    observed_revisions: Iterable[ObservedJobDefinition], in_use: Collection[str]
+) -> list[str]:
+    """ARNs of ACTIVE revisions the operator registered that can go: not the newest revision of
+    their name, and not used by any unfinished run (`in_use` holds ARNs or `name:revision`)."""
+    active = [r for r in observed_revisions if r.active]
+    newest: dict[str, int] = {}
+    for revision in active:
+        newest[revision.name] = max(newest.get(revision.name, 0), revision.revision)
+    return [
+        revision.arn
+        for revision in sorted(active, key=lambda r: (r.name, r.revision))
+        if CONTENT_HASH_TAG in revision.tags
+        and revision.revision != newest[revision.name]
+        and revision.arn not in in_use
+        and f"{revision.name}:{revision.revision}" not in in_use
+    ]
+
+
+@dataclass(frozen=True)
+class RegisterJobDefinition:
+    """Action: register a new revision for `step`; the returned ARN is the step's definition."""
+
+    step: str
+    name: str
+    content_hash: str
+    request: RegisterJobDefinitionRequestTypeDef
+
+
+@dataclass(frozen=True)
+class DeregisterJobDefinition:
+    """Action: deregister an old revision nothing uses any more."""
+
+    job_definition_arn: str
+
+
+@dataclass(frozen=True)
+class JobDefinitionPlan:
+    """Per inline step either an existing revision to use or a registration to make.
+    `job_definitions` maps step -> definition (ARN) for every step already resolved, including
+    `jobDefinition:` steps, whose reference is used as written."""
+
+    job_definitions: Mapping[str, str]
+    register: tuple[RegisterJobDefinition, ...]
+
+
+def plan_job_definitions(
+    spec: PipelineSpec,
+    namespace: str,
+    base: str,
+    observed: Mapping[str, Iterable[ObservedJobDefinition]],
+) -> JobDefinitionPlan:
+    """Decide each step's job definition; `observed` maps a definition name (see
+    `job_definition_name`) to its revisions from DescribeJobDefinitions."""
+    resolved: dict[str, str] = {}
+    register: list[RegisterJobDefinition] = []
+    for step in spec.steps:
+        if step.job_definition is not None:
+            resolved[step.name] = step.job_definition
+            continue
+        request = job_definition_request(namespace, base, step)
+        digest = request["tags"][CONTENT_HASH_TAG]
+        name = request["jobDefinitionName"]
+        reusable = pick_reusable_revision(digest, observed.get(name, ()))
+        if reusable is not None:
+            resolved[step.name] = reusable.arn
+        else:
+            register.append(RegisterJobDefinition(step.name, name, digest, request))
+    return JobDefinitionPlan(resolved, tuple(register))
