@@ -1,0 +1,42 @@
+"""A local AWS Batch, faithful where moto's Batch mock is lenient; boto3 reaches it unmodified.
+
+    from batchops.local.emulator import start_emulator
+    emu = start_emulator(port=0, speed=20.0)   # serving in background threads on return
+    batch = boto3.client("batch", endpoint_url=emu.url, region_name=emu.region, ...)
+    emu.set_scenario(rules=[{"jobName": "etl-b*", "attempt": 1, "exitCode": 1}])
+    emu.counters()["SubmitJob"]; emu.reset(); emu.stop()
+
+Standalone: `python -m batchops.local.emulator --port 4566 [--host H] [--speed F]` (also
+`batchops emulator`) serves until SIGINT/SIGTERM. The same endpoint answers Batch, EC2, IAM,
+CloudWatch Logs, SQS, EventBridge and STS (moto's server for all but Batch); the control API is
+under /_batchops/ (control.py).
+
+Default delays at speed 1 (every one is divided by the speed factor; clock.Delays):
+    compute environment CREATING -> VALID 2 s, UPDATING -> VALID 0.5 s (scaling or state) or
+    2 s (infrastructure), DELETING -> gone 1 s; job queue CREATING/UPDATING -> VALID 0.5 s,
+    DELETING -> gone 1 s; each job step (SUBMITTED -> PENDING, PENDING -> RUNNABLE, RUNNABLE
+    until the scheduler may place it, STARTING -> RUNNING) 0.2 s; a simulated attempt 1 s
+    unless a scenario rule says otherwise.
+
+Where to look: account.py (the default account and its fixed IDs), infrastructure.py (compute
+environments and queues), jobdefs.py, jobs.py and scheduler.py (jobs and their state machine),
+runners.py and scenario.py (how attempts run), outputs.py (logs and events), faults.py (faults
+and counters), errors.py (every error text and where it comes from), control.py, wsgi.py and
+server.py (serving).
+"""
+
+from batchops.local.emulator.account import (
+    DEFAULT_SECURITY_GROUP_ID,
+    DEFAULT_SUBNET_ID,
+    DEFAULT_VPC_ID,
+)
+from batchops.local.emulator.server import Emulator, serve, start_emulator
+
+__all__ = [
+    "DEFAULT_SECURITY_GROUP_ID",
+    "DEFAULT_SUBNET_ID",
+    "DEFAULT_VPC_ID",
+    "Emulator",
+    "serve",
+    "start_emulator",
+]

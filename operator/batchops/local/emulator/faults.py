@@ -1,0 +1,148 @@
+"""Fault injection (throttling, 5xx, latency, the SubmitJob rate limit, the eventual-consistency
+window) and the per-operation API call counters.
+
+The configuration's JSON shape is documented with the control API (control.py).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from batchops.local.emulator.errors import BatchApiError, server_error, throttled
+
+ALL_OPERATIONS = "*"
+
+
+@dataclass(frozen=True)
+class OperationFaults:
+    """Faults for one operation."""
+
+    throttle_rate: float = 0.0
+    error_rate: float = 0.0
+    latency_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    """The whole fault configuration."""
+
+    operations: dict[str, OperationFaults] = field(default_factory=dict)
+    submit_job_rate_limit: float | None = None
+    eventual_consistency_seconds: float = 0.0
+    seed: int | None = None
+
+    def for_operation(self, operation: str) -> OperationFaults | None:
+        """The faults that apply to a Batch operation, if any."""
+        return self.operations.get(operation) or self.operations.get(ALL_OPERATIONS)
+
+
+def parse_faults(raw: dict[str, Any]) -> FaultConfig:
+    """A FaultConfig from the control API's JSON; ValueError when malformed."""
+    unknown = set(raw) - {
+        "operations",
+        "submitJobRateLimit",
+        "eventualConsistencySeconds",
+        "seed",
+    }
+    if unknown:
+        raise ValueError(f"unknown fault fields: {sorted(unknown)}")
+    operations = {}
+    for name, spec in (raw.get("operations") or {}).items():
+        extra = set(spec) - {"throttleRate", "errorRate", "latencySeconds"}
+        if extra:
+            raise ValueError(f"unknown fields for {name}: {sorted(extra)}")
+        faults = OperationFaults(
+            throttle_rate=float(spec.get("throttleRate", 0.0)),
+            error_rate=float(spec.get("errorRate", 0.0)),
+            latency_seconds=float(spec.get("latencySeconds", 0.0)),
+        )
+        if not (0 <= faults.throttle_rate <= 1 and 0 <= faults.error_rate <= 1):
+            raise ValueError(f"rates for {name} must be between 0 and 1")
+        operations[str(name)] = faults
+    limit = raw.get("submitJobRateLimit")
+    return FaultConfig(
+        operations=operations,
+        submit_job_rate_limit=None if not limit else float(limit),
+        eventual_consistency_seconds=float(raw.get("eventualConsistencySeconds") or 0.0),
+        seed=None if raw.get("seed") is None else int(raw["seed"]),
+    )
+
+
+class FaultInjector:
+    """Decides, per API call, whether to delay it and whether to fail it; counts every call."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._config = FaultConfig()
+        self._random = random.Random()
+        self._counters: Counter[str] = Counter()
+        self._bucket = _TokenBucket(None)
+
+    @property
+    def config(self) -> FaultConfig:
+        """The current configuration."""
+        return self._config
+
+    def configure(self, config: FaultConfig) -> None:
+        """Replace the whole configuration."""
+        with self._lock:
+            self._config = config
+            self._random = random.Random(config.seed)
+            self._bucket = _TokenBucket(config.submit_job_rate_limit)
+
+    def reset(self) -> None:
+        """No faults, counters at zero."""
+        self.configure(FaultConfig())
+        with self._lock:
+            self._counters.clear()
+
+    def count(self, operation: str) -> None:
+        """Count one call of `operation`."""
+        with self._lock:
+            self._counters[operation] += 1
+
+    def counters(self) -> dict[str, int]:
+        """Calls per operation since the last reset."""
+        with self._lock:
+            return dict(self._counters)
+
+    def fault_for(self, operation: str) -> BatchApiError | None:
+        """Sleep the configured latency, then the error to answer this Batch call with, if any."""
+        faults = self._config.for_operation(operation)
+        if faults is not None and faults.latency_seconds > 0:
+            time.sleep(faults.latency_seconds)  # the injected latency itself
+        with self._lock:
+            if faults is not None:
+                if self._random.random() < faults.throttle_rate:
+                    return throttled()
+                if self._random.random() < faults.error_rate:
+                    return server_error()
+            if operation == "SubmitJob" and not self._bucket.take():
+                return throttled()
+        return None
+
+
+class _TokenBucket:
+    """`rate` calls per second with a burst of one second's worth; None: unlimited."""
+
+    def __init__(self, rate: float | None) -> None:
+        self._rate = rate
+        self._tokens = rate or 0.0
+        self._last = time.monotonic()
+
+    def take(self) -> bool:
+        """Take one token if there is one."""
+        if self._rate is None:
+            return True
+        now = time.monotonic()
+        self._tokens = min(self._rate, self._tokens + (now - self._last) * self._rate)
+        self._last = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return True
+        return False

@@ -1,0 +1,646 @@
+"""The job state machine: SUBMITTED, PENDING, RUNNABLE, STARTING, RUNNING, SUCCEEDED | FAILED.
+
+- SUBMITTED -> PENDING after one step; PENDING -> RUNNABLE one step after every dependency
+  SUCCEEDED. A dependency that FAILED fails its dependents ("Dependent Job failed").
+- RUNNABLE -> STARTING, no earlier than one step after the job became RUNNABLE, and only while
+  the job's queue is ENABLED and VALID and one of its compute environments, tried in order, is
+  ENABLED, VALID and has the job's vCPUs free under maxvCpus.
+  Queues are served by priority (highest first), a queue's jobs first in, first out (a job that
+  does not fit does not block smaller ones behind it). A job needing more vCPUs than any of its
+  queue's compute environments can ever give stays RUNNABLE with the statusReason
+  MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE, as in Batch.
+- STARTING -> RUNNING after one step; the attempt then runs (runners.py). Exit 0 succeeds. A
+  non-zero exit goes back to RUNNABLE while retryStrategy.attempts allow and evaluateOnExit
+  (first matching condition; none matching means RETRY) says RETRY; otherwise FAILED. An
+  attempt outliving timeout.attemptDurationSeconds is stopped and the job FAILED without retry.
+- Array jobs: the parent spawns its children once its own dependencies succeeded and stays
+  PENDING until every child finished: SUCCEEDED if all did, else FAILED. SEQUENTIAL children run
+  one after the other; N_TO_N child i waits for child i of the array it depends on.
+- CancelJob fails jobs that have not started (a PENDING one once its dependencies finished);
+  STARTING/RUNNING jobs are left alone. TerminateJob also stops STARTING/RUNNING jobs; neither
+  is retried. Deleting a queue terminates its jobs.
+Every change after the submission is published as a job state change event (outputs.py).
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Iterator
+
+from batchops.local.emulator import errors, outputs
+from batchops.local.emulator.clock import Clock, Delays, TimerThread
+from batchops.local.emulator.infrastructure import (
+    ComputeEnvironment,
+    Infrastructure,
+    JobQueue,
+    job_queue_arn,
+)
+from batchops.local.emulator.jobdefs import (
+    JobDefinition,
+    JobDefinitions,
+    check_retry_strategy,
+    check_timeout,
+)
+from batchops.local.emulator.jobs import (
+    NAME_PATTERN,
+    NOT_STARTED,
+    Attempt,
+    Dependency,
+    Job,
+    JobQuery,
+    list_job_summaries,
+    new_attempt,
+)
+from batchops.local.emulator.outputs import JobLogs
+from batchops.local.emulator.runners import AttemptContext, AttemptRunner, RunningAttempt
+from batchops.local.emulator.tags import TagStore
+from batchops.local.emulator.wire import (
+    JsonObject,
+    object_list,
+    optional_int,
+    optional_object,
+    optional_str,
+    required_str,
+    str_list,
+    str_map,
+)
+
+MAX_DEPENDENCIES = 20
+MAX_DESCRIBE = 100
+ESSENTIAL_CONTAINER_EXITED = "Essential container in task exited"  # seen
+DEPENDENT_JOB_FAILED = "Dependent Job failed"  # seen
+TIMED_OUT = "Job attempt duration exceeded timeout"  # seen
+ARRAY_CHILD_FAILED = "Array Child Job failed"  # assumed
+QUEUE_DELETED = "Job queue deleted"  # assumed
+TOO_BIG = (  # the documented statusReason of a job no compute environment can ever hold
+    "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE - All compute environments have a "
+    "maxVcpu setting that is smaller than the job requirements."
+)
+
+
+class JobScheduler:
+    """Jobs, the Batch operations on them, and the transitions between their states.
+
+    Every method runs with the emulator's state lock held (the timer thread holds it for
+    callbacks; API handlers take it).
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        delays: Delays,
+        timers: TimerThread,
+        infrastructure: Infrastructure,
+        definitions: JobDefinitions,
+        tags: TagStore,
+        runner: AttemptRunner,
+        logs: JobLogs,
+    ) -> None:
+        self._clock = clock
+        self._delays = delays
+        self._timers = timers
+        self._infrastructure = infrastructure
+        self._definitions = definitions
+        self._tags = tags
+        self._runner = runner
+        self._logs = logs
+        self.jobs: dict[str, Job] = {}
+        self._runnable: dict[str, dict[str, Job]] = {}  # queue ARN -> RUNNABLE jobs, FIFO
+        self._runs: dict[str, RunningAttempt] = {}  # job id -> its running attempt
+
+    def clear(self) -> None:
+        """Forget every job and stop every running attempt (emulator reset)."""
+        for run in self._runs.values():
+            run.stop()
+        self._runner.stop_all()
+        self.jobs.clear()
+        self._runnable.clear()
+        self._runs.clear()
+
+    # --- hooks from the infrastructure ----------------------------------------------------------
+
+    def capacity_changed(self) -> None:
+        """A queue or compute environment changed: run a placement round soon."""
+        self._timers.poke()
+
+    def queue_deleting(self, queue: JobQueue) -> None:
+        """A deleted queue's jobs are terminated."""
+        for job in list(self.jobs.values()):
+            if job.queue_arn == queue.arn and job.parent is None:
+                self._terminate(job, QUEUE_DELETED)
+
+    # --- API ------------------------------------------------------------------------------------
+
+    def submit_job(self, body: JsonObject) -> JsonObject:
+        """SubmitJob."""
+        name = required_str(body, "jobName")
+        if not NAME_PATTERN.match(name):
+            raise errors.job_name_pattern()
+        queue_reference = required_str(body, "jobQueue")
+        queue = self._infrastructure.find_queue(queue_reference)
+        if queue is None or queue.status == "DELETING":
+            raise errors.does_not_exist(job_queue_arn(queue_reference))
+        if not queue.accepts_submissions:
+            raise errors.queue_not_enabled(queue.arn)
+        definition = self._definitions.for_submission(required_str(body, "jobDefinition"))
+        array_size = self._array_size(body)
+        dependencies = self._dependencies(body, array_size)
+        retry = optional_object(body, "retryStrategy")
+        if retry is not None:
+            check_retry_strategy(retry)
+        timeout = optional_object(body, "timeout")
+        if timeout is not None:
+            check_timeout(timeout)
+        parameters = {**definition.parameters, **str_map(body, "parameters")}
+        container = _effective_container(
+            definition, optional_object(body, "containerOverrides"), parameters
+        )
+        propagate = body.get("propagateTags")
+        job = Job(
+            id=str(uuid.uuid4()),
+            name=name,
+            queue_arn=queue.arn,
+            queue_name=queue.name,
+            definition=definition,
+            container=container,
+            vcpus=_vcpus(container),
+            parameters=parameters,
+            depends_on=dependencies,
+            retry_strategy=copy.deepcopy(retry if retry is not None else definition.retry_strategy),
+            timeout=copy.deepcopy(timeout if timeout is not None else definition.timeout),
+            tags=str_map(body, "tags"),
+            propagate_tags=bool(definition.propagate_tags if propagate is None else propagate),
+            created_at=self._clock.now_ms(),
+            share_identifier=optional_str(body, "shareIdentifier"),
+            scheduling_priority=optional_int(body, "schedulingPriorityOverride"),
+            array_size=array_size,
+        )
+        self.jobs[job.id] = job
+        self._tags.add(job.arn, job.tags)
+        for dependency in dependencies:
+            if dependency.job_id is not None and dependency.type != "N_TO_N":
+                self._wait(job, self.jobs[dependency.job_id])
+        job.timer = self._timers.schedule(self._step(), lambda: self._enter_pending(job))
+        return {"jobArn": job.arn, "jobName": job.name, "jobId": job.id}
+
+    def describe_jobs(self, body: JsonObject) -> JsonObject:
+        """DescribeJobs: at most 100 ids or ARNs; unknown ones are left out."""
+        references = str_list(body, "jobs")
+        if len(references) > MAX_DESCRIBE:
+            raise errors.too_many_jobs_described()
+        found = (self.jobs.get(reference.rsplit("/", 1)[-1]) for reference in references)
+        return {
+            "jobs": [
+                job.describe(self._tags.of(job.arn))
+                for job in dict.fromkeys(job for job in found if job is not None)
+            ]
+        }
+
+    def list_jobs(self, body: JsonObject) -> JsonObject:
+        """ListJobs by queue or array parent, with jobStatus or one filter, paginated."""
+        filters = object_list(body, "filters")
+        if len(filters) > 1:
+            raise errors.invalid_parameter("Only one filter can be used at a time")
+        query = JobQuery(
+            status=optional_str(body, "jobStatus"),
+            filter_name=optional_str(filters[0], "name") if filters else None,
+            filter_values=tuple(str_list(filters[0], "values")) if filters else (),
+            max_results=optional_int(body, "maxResults"),
+            next_token=optional_str(body, "nextToken"),
+        )
+        return list_job_summaries(self._candidates(body), query)
+
+    def cancel_job(self, body: JsonObject) -> JsonObject:
+        """CancelJob."""
+        self._cancel(self._existing_job(required_str(body, "jobId")), required_str(body, "reason"))
+        return {}
+
+    def terminate_job(self, body: JsonObject) -> JsonObject:
+        """TerminateJob."""
+        job = self._existing_job(required_str(body, "jobId"))
+        self._terminate(job, required_str(body, "reason"))
+        return {}
+
+    # --- the placement round ----------------------------------------------------------------------
+
+    def dispatch(self) -> None:
+        """Place RUNNABLE jobs on free vCPUs: queues by priority, each queue first in first out."""
+        queues = [
+            queue
+            for queue in self._infrastructure.queues.values()
+            if queue.dispatches and self._runnable.get(queue.arn)
+        ]
+        for queue in sorted(queues, key=lambda queue: -queue.priority):
+            environments = self._infrastructure.queue_compute_environments(queue)
+            waiting = self._runnable[queue.arn]
+            for job in list(waiting.values()):
+                if not any(ce.accepts_jobs and ce.free_vcpus > 0 for ce in environments):
+                    break
+                target = next(
+                    (ce for ce in environments if ce.accepts_jobs and ce.free_vcpus >= job.vcpus),
+                    None,
+                )
+                if target is not None:
+                    del waiting[job.id]
+                    self._start(job, target)
+                elif all(ce.max_vcpus < job.vcpus for ce in environments):
+                    job.status_reason = TOO_BIG
+
+    # --- transitions ------------------------------------------------------------------------------
+
+    def _enter_pending(self, job: Job) -> None:
+        job.timer = None
+        self._set_status(job, "PENDING")
+        self._reevaluate(job)
+
+    def _reevaluate(self, job: Job) -> None:
+        """Move a PENDING job on once its dependencies have all ended."""
+        if job.status != "PENDING" or job.timer is not None or job.children:
+            return
+        if any(dependency.status == "FAILED" for dependency in job.waits_for):
+            reason = job.cancel_reason or DEPENDENT_JOB_FAILED
+            self._finish(job, "FAILED", reason, cancelled=job.cancel_reason is not None)
+        elif all(dependency.status == "SUCCEEDED" for dependency in job.waits_for):
+            if job.cancel_reason is not None:
+                self._finish(job, "FAILED", job.cancel_reason, cancelled=True)
+            elif job.is_array_parent:
+                self._spawn_children(job)
+            else:
+                job.timer = self._timers.schedule(self._step(), lambda: self._enter_runnable(job))
+
+    def _spawn_children(self, parent: Job) -> None:
+        assert parent.array_size is not None
+        now = self._clock.now_ms()
+        for index in range(parent.array_size):
+            child = Job(
+                id=f"{parent.id}:{index}",
+                name=parent.name,
+                queue_arn=parent.queue_arn,
+                queue_name=parent.queue_name,
+                definition=parent.definition,
+                container=parent.container,
+                vcpus=parent.vcpus,
+                parameters=parent.parameters,
+                depends_on=parent.depends_on,
+                retry_strategy=parent.retry_strategy,
+                timeout=parent.timeout,
+                tags={},
+                propagate_tags=parent.propagate_tags,
+                created_at=now,
+                share_identifier=parent.share_identifier,
+                scheduling_priority=parent.scheduling_priority,
+                status="PENDING",
+                array_index=index,
+                parent=parent,
+            )
+            self.jobs[child.id] = child
+            parent.children.append(child)
+        parent.summary_updated_at = now
+        sequential = any(d.type == "SEQUENTIAL" for d in parent.depends_on)
+        for child in parent.children:
+            if sequential and child.array_index:
+                self._wait(child, parent.children[child.array_index - 1])
+            for dependency in parent.depends_on:
+                if dependency.type == "N_TO_N" and dependency.job_id is not None:
+                    self._wait(child, self._n_to_n_peer(self.jobs[dependency.job_id], child))
+        self._adopt_n_to_n_dependents(parent)
+        for child in parent.children:
+            self._reevaluate(child)
+
+    def _n_to_n_peer(self, other_array: Job, child: Job) -> Job:
+        # Until the other array has spawned its children, wait for that array as a whole;
+        # _adopt_n_to_n_dependents narrows the wait to the peer child once it exists.
+        assert child.array_index is not None
+        if other_array.children:
+            return other_array.children[child.array_index]
+        return other_array
+
+    def _adopt_n_to_n_dependents(self, array: Job) -> None:
+        for dependent in list(array.dependents):
+            if dependent.parent is None or dependent.array_index is None:
+                continue
+            peer = array.children[dependent.array_index]
+            array.dependents.remove(dependent)
+            dependent.waits_for[dependent.waits_for.index(array)] = peer
+            peer.dependents.append(dependent)
+
+    def _enter_runnable(self, job: Job) -> None:
+        job.timer = None
+        if job.cancel_reason is not None:
+            self._finish(job, "FAILED", job.cancel_reason, cancelled=True)
+            return
+        job.status_reason = None
+        self._set_status(job, "RUNNABLE")
+        # The scheduler sees a job one step after it became RUNNABLE, as Batch's
+        # placement cycle does; clients polling for RUNNABLE get to see it.
+        job.timer = self._timers.schedule(self._step(), lambda: self._make_placeable(job))
+
+    def _make_placeable(self, job: Job) -> None:
+        job.timer = None
+        self._runnable.setdefault(job.queue_arn, {})[job.id] = job
+        self._timers.poke()
+
+    def _start(self, job: Job, ce: ComputeEnvironment) -> None:
+        ce.used_vcpus += job.vcpus
+        job.placed_on = ce.arn
+        attempt = new_attempt(len(job.attempts) + 1)
+        job.attempts.append(attempt)
+        job.status_reason = None
+        self._set_status(job, "STARTING")
+        job.timer = self._timers.schedule(
+            self._step(), lambda: self._enter_running(job, attempt, ce.name)
+        )
+
+    def _enter_running(self, job: Job, attempt: Attempt, ce_name: str) -> None:
+        job.timer = None
+        now = self._clock.now_ms()
+        attempt.started_at = job.started_at = now
+        if job.parent is not None and job.parent.started_at is None:
+            job.parent.started_at = now
+        stream = f"{job.definition.name}/default/{attempt.task_arn.rsplit('/', 1)[-1]}"
+        attempt.log_stream_name = stream
+        self._set_status(job, "RUNNING")
+        self._timers.defer(lambda: self._logs.write(stream, []))
+        context = AttemptContext(
+            job_id=job.id,
+            job_name=job.name,
+            attempt=attempt.number,
+            array_index=job.array_index,
+            queue_name=job.queue_name,
+            compute_environment_name=ce_name,
+            command=[str(arg) for arg in job.container.get("command") or []],
+            environment={
+                str(variable["name"]): str(variable.get("value", ""))
+                for variable in job.container.get("environment") or []
+            },
+            log_stream=stream,
+        )
+        self._runs[job.id] = self._runner.start(
+            context, lambda code, reason: self._attempt_exited(job, attempt, code, reason)
+        )
+        seconds = (job.timeout or {}).get("attemptDurationSeconds")
+        if seconds:
+            job.timeout_timer = self._timers.schedule(
+                self._clock.scaled(float(seconds)), lambda: self._attempt_timed_out(job, attempt)
+            )
+
+    def _attempt_exited(
+        self, job: Job, attempt: Attempt, exit_code: int | None, reason: str | None
+    ) -> None:
+        if not self._is_current(job, attempt) or job.status != "RUNNING":
+            return  # an exit reported after a terminate, timeout or reset
+        status_reason = reason or ESSENTIAL_CONTAINER_EXITED
+        self._end_attempt(job, attempt, exit_code, status_reason, reason)
+        if exit_code == 0:
+            self._finish(job, "SUCCEEDED", ESSENTIAL_CONTAINER_EXITED)
+        elif self._should_retry(job, attempt):
+            self._enter_runnable(job)
+        else:
+            self._finish(job, "FAILED", status_reason)
+
+    def _attempt_timed_out(self, job: Job, attempt: Attempt) -> None:
+        if not self._is_current(job, attempt) or job.status != "RUNNING":
+            return
+        self._end_attempt(job, attempt, None, TIMED_OUT, None)
+        self._finish(job, "FAILED", TIMED_OUT)
+
+    def _end_attempt(
+        self,
+        job: Job,
+        attempt: Attempt,
+        exit_code: int | None,
+        status_reason: str,
+        container_reason: str | None,
+    ) -> None:
+        run = self._runs.pop(job.id, None)
+        if run is not None:
+            run.stop()
+        if job.timeout_timer is not None:
+            job.timeout_timer.cancel()
+            job.timeout_timer = None
+        if job.timer is not None:
+            job.timer.cancel()
+            job.timer = None
+        attempt.stopped_at = self._clock.now_ms()
+        attempt.exit_code = exit_code
+        attempt.status_reason = status_reason
+        attempt.reason = container_reason
+        if job.placed_on is not None:
+            self._infrastructure.release_vcpus(job.placed_on, job.vcpus)
+            job.placed_on = None
+            self._timers.poke()
+
+    def _should_retry(self, job: Job, attempt: Attempt) -> bool:
+        if len(job.attempts) >= job.max_attempts:
+            return False
+        for condition in (job.retry_strategy or {}).get("evaluateOnExit") or []:
+            if _condition_matches(condition, attempt):
+                return str(condition.get("action", "")).upper() == "RETRY"
+        return True
+
+    def _finish(
+        self,
+        job: Job,
+        status: str,
+        reason: str | None,
+        cancelled: bool = False,
+        terminated: bool = False,
+    ) -> None:
+        for timer in (job.timer, job.timeout_timer):
+            if timer is not None:
+                timer.cancel()
+        job.timer = job.timeout_timer = None
+        self._runnable.get(job.queue_arn, {}).pop(job.id, None)
+        job.status_reason = reason
+        job.is_cancelled = job.is_cancelled or cancelled
+        job.is_terminated = job.is_terminated or terminated
+        if job.started_at is not None:
+            job.stopped_at = self._clock.now_ms()
+        self._set_status(job, status)
+        for dependent in list(job.dependents):
+            self._reevaluate(dependent)
+        if job.parent is not None:
+            self._child_finished(job.parent)
+
+    def _child_finished(self, parent: Job) -> None:
+        if parent.is_terminal or not all(child.is_terminal for child in parent.children):
+            return
+        if all(child.status == "SUCCEEDED" for child in parent.children):
+            self._finish(parent, "SUCCEEDED", None)
+        else:
+            self._finish(parent, "FAILED", ARRAY_CHILD_FAILED)
+
+    def _set_status(self, job: Job, status: str) -> None:
+        job.status = status
+        if job.parent is not None:
+            job.parent.summary_updated_at = self._clock.now_ms()
+        if outputs.events_wanted():
+            detail = job.describe(self._tags.of(job.arn))
+            self._timers.defer(lambda: outputs.publish_job_state_change(detail))
+
+    def _cancel(self, job: Job, reason: str) -> None:
+        if job.is_terminal or job.status not in NOT_STARTED:
+            return  # STARTING and RUNNING jobs are not cancelled (TerminateJob stops them)
+        if job.children:
+            job.is_cancelled = True
+            for child in job.children:
+                self._cancel(child, reason)
+        elif job.status == "PENDING" and job.timer is None and not job.is_array_parent:
+            job.cancel_reason = reason  # applied once its dependencies have ended
+            self._reevaluate(job)
+        else:
+            self._finish(job, "FAILED", reason, cancelled=True)
+
+    def _terminate(self, job: Job, reason: str) -> None:
+        if job.is_terminal:
+            return
+        if job.children:
+            job.is_terminated = True
+            for child in job.children:
+                self._terminate(child, reason)
+            return
+        attempt = job.current_attempt
+        if job.status in ("STARTING", "RUNNING") and attempt is not None:
+            self._end_attempt(job, attempt, None, reason, None)
+            self._finish(job, "FAILED", reason, terminated=True)
+        else:
+            self._finish(job, "FAILED", reason, cancelled=True)
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    def _step(self) -> float:
+        return self._clock.scaled(self._delays.job_step)
+
+    def _wait(self, job: Job, dependency: Job) -> None:
+        job.waits_for.append(dependency)
+        dependency.dependents.append(job)
+
+    def _is_current(self, job: Job, attempt: Attempt) -> bool:
+        return self.jobs.get(job.id) is job and job.current_attempt is attempt
+
+    def _existing_job(self, reference: str) -> Job:
+        job = self.jobs.get(reference.rsplit("/", 1)[-1])
+        if job is None:
+            raise errors.invalid_parameter(f"Job {reference} does not exist")
+        return job
+
+    def _candidates(self, body: JsonObject) -> Iterator[Job]:
+        queue_reference = optional_str(body, "jobQueue")
+        array_job_id = optional_str(body, "arrayJobId")
+        if array_job_id is not None:
+            parent = self.jobs.get(array_job_id)
+            return iter(parent.children if parent is not None else [])
+        if optional_str(body, "multiNodeJobId") is not None:
+            return iter([])  # multi-node parallel jobs are not emulated
+        if queue_reference is None:
+            raise errors.invalid_parameter("jobQueue, arrayJobId or multiNodeJobId is required")
+        queue = self._infrastructure.find_queue(queue_reference)
+        if queue is None:
+            raise errors.does_not_exist(job_queue_arn(queue_reference))
+        return (
+            job for job in self.jobs.values() if job.queue_arn == queue.arn and job.parent is None
+        )
+
+    def _array_size(self, body: JsonObject) -> int | None:
+        properties = optional_object(body, "arrayProperties")
+        size = optional_int(properties, "size") if properties else None
+        if size is not None and not 2 <= size <= 10_000:
+            raise errors.invalid_parameter("Array size must be between 2 and 10000")
+        return size
+
+    def _dependencies(self, body: JsonObject, array_size: int | None) -> list[Dependency]:
+        raw = object_list(body, "dependsOn")
+        if len(raw) > MAX_DEPENDENCIES:
+            raise errors.too_many_dependencies()
+        dependencies = []
+        for entry in raw:
+            dependency = Dependency(optional_str(entry, "jobId"), optional_str(entry, "type"))
+            if dependency.type not in (None, "N_TO_N", "SEQUENTIAL"):
+                raise errors.invalid_parameter(f"Invalid dependency type {dependency.type}")
+            if dependency.job_id is None:
+                if dependency.type != "SEQUENTIAL" or array_size is None:
+                    raise errors.invalid_parameter(
+                        "A dependency without a job id must be SEQUENTIAL, on an array job"
+                    )
+            else:
+                other = self.jobs.get(dependency.job_id)
+                if other is None:
+                    raise errors.dependency_not_found(dependency.job_id)
+                if dependency.type == "N_TO_N" and (
+                    array_size is None or other.array_size != array_size
+                ):
+                    raise errors.invalid_parameter(
+                        "N_TO_N dependencies need two array jobs of the same size"
+                    )
+            dependencies.append(dependency)
+        return dependencies
+
+
+def _effective_container(
+    definition: JobDefinition, overrides: JsonObject | None, parameters: dict[str, str]
+) -> JsonObject:
+    """The job definition's container with SubmitJob's overrides and parameters applied."""
+    container = copy.deepcopy(definition.container_properties or {})
+    overrides = overrides or {}
+    if overrides.get("command") is not None:
+        container["command"] = list(overrides["command"])
+    environment = {
+        str(variable["name"]): str(variable.get("value", ""))
+        for variable in container.get("environment") or []
+    }
+    for variable in overrides.get("environment") or []:
+        environment[str(variable["name"])] = str(variable.get("value", ""))
+    if any(name.startswith("AWS_BATCH") for name in environment):
+        raise errors.invalid_parameter("Environment variables cannot start with AWS_BATCH")
+    container["environment"] = [{"name": k, "value": v} for k, v in environment.items()]
+    requirements = {
+        str(requirement["type"]): requirement
+        for requirement in [
+            *(container.get("resourceRequirements") or []),
+            *(overrides.get("resourceRequirements") or []),
+        ]
+    }
+    container["resourceRequirements"] = list(requirements.values())
+    for key in ("vcpus", "memory", "instanceType"):
+        if overrides.get(key) is not None:
+            container[key] = overrides[key]
+    command = container.get("command") or []
+    container["command"] = [_substitute(str(arg), parameters) for arg in command]
+    return container
+
+
+def _substitute(argument: str, parameters: dict[str, str]) -> str:
+    # Batch replaces a whole argument "Ref::name" by the parameter's value.
+    if not argument.startswith("Ref::"):
+        return argument
+    name = argument[len("Ref::") :]
+    if name not in parameters:
+        raise errors.missing_parameter(name)
+    return parameters[name]
+
+
+def _vcpus(container: JsonObject) -> float:
+    for requirement in container.get("resourceRequirements") or []:
+        if requirement.get("type") == "VCPU":
+            return float(requirement["value"])
+    return float(container.get("vcpus") or 1)
+
+
+def _condition_matches(condition: JsonObject, attempt: Attempt) -> bool:
+    exit_code = None if attempt.exit_code is None else str(attempt.exit_code)
+    checks = (
+        (condition.get("onExitCode"), exit_code),
+        (condition.get("onStatusReason"), attempt.status_reason),
+        (condition.get("onReason"), attempt.reason),
+    )
+    return all(pattern is None or _glob(str(pattern), value) for pattern, value in checks)
+
+
+def _glob(pattern: str, value: str | None) -> bool:
+    # evaluateOnExit patterns match exactly, or by prefix when they end with "*".
+    if value is None:
+        return pattern == "*"
+    if pattern.endswith("*"):
+        return value.startswith(pattern[:-1])
+    return value == pattern
