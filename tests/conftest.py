@@ -149,9 +149,13 @@ def namespace(kubectl: Kubectl, request: pytest.FixtureRequest) -> Iterator[str]
 
 RBAC_MANIFESTS = [
     REPO_ROOT / "manifests" / "base" / name
-    for name in ("namespace.yaml", "serviceaccount.yaml", "clusterrole.yaml",
-                 "clusterrolebinding.yaml")
-]  # fmt: skip
+    for name in (
+        "namespace.yaml",
+        "serviceaccount.yaml",
+        "clusterrole.yaml",
+        "clusterrolebinding.yaml",
+    )
+]
 
 # Fast loops for tests; production defaults are 10 s polling and 5 min drift checks.
 OPERATOR_TEST_ARGS = ("--poll-interval=0.5", "--resync-interval=5")
@@ -227,3 +231,44 @@ def operator(operator_process: OperatorProcess) -> Iterator[OperatorProcess]:
         pytest.fail(f"the operator exited during the test:\n{new_log[-5000:]}")
     if "Traceback" in new_log:
         pytest.fail(f"the operator logged an unexpected exception:\n{new_log[-5000:]}")
+
+
+# --- Helpers for tests that act through kubectl ------------------------------------------------
+
+EXAMPLES = REPO_ROOT / "manifests" / "examples"
+
+
+def example(name: str) -> str:
+    """The text of a numbered example manifest (every example is applied by some test)."""
+    return (EXAMPLES / name).read_text()
+
+
+def wait_condition(
+    kubectl: Kubectl,
+    resource: str,
+    namespace: str,
+    condition: str,
+    value: str = "True",
+    timeout: int = 60,
+) -> None:
+    """`kubectl wait --for=condition=<c>=<v>` as a user would; fails with the object's YAML."""
+    result = kubectl.run(
+        "wait",
+        f"--for=condition={condition}={value}",
+        f"--timeout={timeout}s",
+        resource,
+        "-n",
+        namespace,
+        check=False,
+    )
+    if result.returncode != 0:
+        dump = kubectl.run("get", resource, "-n", namespace, "-o", "yaml", check=False).stdout
+        raise AssertionError(f"{resource} never had {condition}={value}:\n{result.stderr}\n{dump}")
+
+
+def events_of(kubectl: Kubectl, namespace: str, name: str) -> list[dict[str, Any]]:
+    """Events about one object, oldest first."""
+    items = kubectl.get_json(
+        "events", "-n", namespace, f"--field-selector=involvedObject.name={name}"
+    )["items"]
+    return sorted(items, key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")

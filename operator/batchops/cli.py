@@ -32,6 +32,7 @@ def _add_run(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument("--event-queue-url", default=None, help="SQS queue of Batch job events")
     run.add_argument("--metrics-port", type=int, default=None)
     run.add_argument("--liveness-port", type=int, default=None)
+    run.add_argument("--verbose", "-v", action="store_true", help="log every handler run")
     run.add_argument(
         "--peering",
         action="store_true",
@@ -90,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                 metrics_port=args.metrics_port,
                 liveness_port=args.liveness_port,
                 standalone=not args.peering,
+                verbose=args.verbose,
             )
         )
         return 0

@@ -28,4 +28,6 @@ class OperatorConfig:
     standalone: bool = True
     """Run without kopf peering (one replica); False enables peering-based leader election."""
     peering_name: str = "batchops"
+    verbose: bool = False
+    """Log every handler run (kopf's verbose mode)."""
     extra_tags: dict[str, str] = field(default_factory=dict)

@@ -84,9 +84,14 @@ def test_service_account_without_rbac_rights_is_denied(kubectl: Kubectl, namespa
         "create", "role", "read-configmaps", "--verb=list", "--resource=configmaps", "-n", namespace
     )
     kubectl.run(
-        "create", "rolebinding", "nobody-reads", "--role=read-configmaps",
-        f"--serviceaccount={namespace}:nobody", "-n", namespace,
-    )  # fmt: skip
+        "create",
+        "rolebinding",
+        "nobody-reads",
+        "--role=read-configmaps",
+        f"--serviceaccount={namespace}:nobody",
+        "-n",
+        namespace,
+    )
     allowed = wait_for(
         lambda: (
             kubectl.run("get", "configmaps", "-n", namespace, token=token, check=False).returncode

@@ -44,13 +44,18 @@ def test_dev_prints_exports_then_ready_and_cleans_up_on_sigterm() -> None:
 
         crds = subprocess.run(
             ["kubectl", f"--kubeconfig={kubeconfig}", "get", "crd", "-o", "name"],
-            capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         assert "batchpipelines.batchops.io" in crds
         batch = boto3.client(
-            "batch", endpoint_url=endpoint, region_name="us-east-1",
-            aws_access_key_id="testing", aws_secret_access_key="testing",
-        )  # fmt: skip
+            "batch",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
         assert batch.describe_compute_environments()["computeEnvironments"] == []
         work_dir = os.path.dirname(kubeconfig)
         assert _processes_mentioning(work_dir), "the control plane should be running"

@@ -39,6 +39,7 @@ def test_conditions_not_updated_are_kept() -> None:
 
 
 def test_malformed_existing_condition_is_replaced_not_fatal() -> None:
-    merged = merge_conditions([{"type": READY, "status": "Maybe"}],
-                              [condition(READY, True, "Valid", "", 1, T0)])  # fmt: skip
+    merged = merge_conditions(
+        [{"type": READY, "status": "Maybe"}], [condition(READY, True, "Valid", "", 1, T0)]
+    )
     assert merged[0]["status"] == "True"

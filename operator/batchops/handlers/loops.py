@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, cast
 
 import kopf
+
+from batchops.kube.client import Kind, KubeNotFound, patch_status
+from batchops.reconcile.common import Event, ObjectSnapshot
 
 ObjectKey = tuple[str, str, str]
 """(kind, namespace, name)."""
@@ -34,6 +38,12 @@ class Wakeups:
         event = self._events.get(key)
         if event is not None:
             event.set()
+
+    def wake_namespace(self, kind: str, namespace: str) -> None:
+        """Wake every loop of one kind in a namespace (e.g. pipelines waiting for a queue)."""
+        for key, event in self._events.items():
+            if key[0] == kind and key[1] == namespace:
+                event.set()
 
     def forget(self, key: ObjectKey) -> None:
         """Drop the event of an object whose loop ended."""
@@ -74,3 +84,29 @@ async def _wait(stopped: kopf.DaemonStopped, wake: asyncio.Event, delay: float) 
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+def post_events(body: Mapping[str, Any], events: Iterable[Event]) -> None:
+    """Post the events a pass queued, on the object they are about."""
+    for event in events:
+        kopf.event(
+            kopf.Body(cast(kopf.RawBody, dict(body))),
+            type=event.type,
+            reason=event.reason,
+            message=event.message[:1024],
+        )
+
+
+async def write_status_if_changed(
+    kind: Kind, obj: ObjectSnapshot, status: Mapping[str, Any]
+) -> None:
+    """Patch `.status` only when the pass changed it (no write on a quiet pass)."""
+    if dict(status) == dict(obj.status):
+        return
+    patch = dict(status)
+    # A merge patch only sets keys: fields the pass dropped must be nulled explicitly.
+    for key in obj.status:
+        if key not in patch:
+            patch[key] = None
+    with contextlib.suppress(KubeNotFound):  # deleted meanwhile: nothing left to report on
+        await asyncio.to_thread(patch_status, kind, obj.namespace, obj.name, patch)

@@ -136,8 +136,10 @@ def run_dev(kubeconfig: Path | None, emulator_port: int, speed: float, with_oper
         )
         while not stop.wait(1.0):
             if operator is not None and operator.exit_code() is not None:
-                print(f"# the operator exited ({operator.exit_code()}); see {operator.log_path}",
-                      file=sys.stderr)  # fmt: skip
+                print(
+                    f"# the operator exited ({operator.exit_code()}); see {operator.log_path}",
+                    file=sys.stderr,
+                )
                 return 1
         return 0
     finally:

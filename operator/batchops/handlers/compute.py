@@ -1,0 +1,89 @@
+"""kopf registrations for BatchComputeEnvironment: one reconcile loop per object, a finalizer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import kopf
+
+from batchops.handlers.context import OperatorContext
+from batchops.handlers.loops import PassResult, post_events, run_loop, write_status_if_changed
+from batchops.kube.client import COMPUTE_ENVIRONMENT, GROUP, JOB_QUEUE, VERSION, patch_status
+from batchops.reconcile.common import ObjectSnapshot
+from batchops.reconcile.compute import ComputeEnvironmentReconciler
+
+RESOURCE = (GROUP, VERSION, COMPUTE_ENVIRONMENT.plural)
+
+
+def _key(namespace: str | None, name: str) -> tuple[str, str, str]:
+    return (COMPUTE_ENVIRONMENT.kind, namespace or "", name)
+
+
+@kopf.index(*RESOURCE)
+def compute_environment_arns(
+    namespace: str | None, name: str, status: Mapping[str, Any], **_: Any
+) -> dict[tuple[str | None, str], str | None]:
+    """(namespace, name) → the ARN queues should use, or None until the CE is VALID."""
+    arn = status.get("arn") if status.get("status") == "VALID" else None
+    return {(namespace, name): arn}
+
+
+@kopf.daemon(*RESOURCE, cancellation_timeout=30)
+async def compute_environment_loop(
+    stopped: kopf.DaemonStopped, body: kopf.Body, memo: Any, **_: Any
+) -> None:
+    """Observe → plan → act until the object is deleted."""
+    context: OperatorContext = memo.context
+    reconciler = ComputeEnvironmentReconciler(context.batch, context.timing)
+    namespace, name = body.metadata.namespace or "", body.metadata.name or ""
+
+    def write_progress(status: Mapping[str, Any]) -> None:
+        patch_status(COMPUTE_ENVIRONMENT, namespace, name, status)
+
+    async def one_pass() -> PassResult:
+        obj = ObjectSnapshot.of(body)
+        outcome = await asyncio.to_thread(reconciler.reconcile, obj, write_progress)
+        await write_status_if_changed(COMPUTE_ENVIRONMENT, obj, outcome.status)
+        post_events(obj.body, outcome.recorder.events)
+        return PassResult(outcome.delay)
+
+    try:
+        await run_loop(stopped, context.wakeups.event(_key(namespace, name)), one_pass)
+    finally:
+        context.wakeups.forget(_key(namespace, name))
+
+
+@kopf.on.update(*RESOURCE, field="spec")
+def compute_environment_changed(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
+    """A spec change: run the next pass now instead of at the next timer."""
+    context: OperatorContext = memo.context
+    context.wakeups.wake(_key(namespace, name))
+
+
+@kopf.on.event(*RESOURCE)
+def wake_queues_of_compute_environment(
+    namespace: str | None, name: str, memo: Any, **kwargs: Any
+) -> None:
+    """A compute environment changed (e.g. VALID, or replaced): its queues reconcile now."""
+    context: OperatorContext = memo.context
+    queue_refs: kopf.Index[tuple[str | None, str], str] = kwargs["queue_refs"]
+    for queue in queue_refs.get((namespace, name), []):
+        context.wakeups.wake((JOB_QUEUE.kind, namespace or "", queue))
+
+
+@kopf.on.delete(*RESOURCE)
+async def delete_compute_environment(body: kopf.Body, memo: Any, **_: Any) -> None:
+    """Disable, wait for queues to let go, delete; raise TemporaryError until it is gone."""
+    context: OperatorContext = memo.context
+    reconciler = ComputeEnvironmentReconciler(context.batch, context.timing)
+    obj = ObjectSnapshot.of(body)
+    outcome = await asyncio.to_thread(reconciler.finalize, obj)
+    post_events(obj.body, outcome.recorder.events)
+    if not outcome.done:
+        await write_status_if_changed(COMPUTE_ENVIRONMENT, obj, outcome.status)
+        message = next(
+            (c.message for c in outcome.recorder.conditions if c.message), "deleting in AWS"
+        )
+        raise kopf.TemporaryError(message, delay=outcome.delay)

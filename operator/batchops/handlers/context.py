@@ -1,0 +1,52 @@
+"""Everything the handlers share for the life of one operator process."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from batchops.aws.batch import BatchApi
+from batchops.aws.session import AwsSettings, client_for
+from batchops.config import OperatorConfig
+from batchops.handlers.loops import Wakeups
+from batchops.model.pipeline import ObservedJob
+from batchops.reconcile.common import Timing
+from batchops.reconcile.jobwatch import JobWatch
+
+
+@dataclass
+class OperatorContext:
+    """Shared state, stored in kopf's operator-wide memo as `memo.context`."""
+
+    config: OperatorConfig
+    wakeups: Wakeups = field(default_factory=Wakeups)
+    jobs: JobWatch = field(default_factory=JobWatch)
+    poller_task: asyncio.Task[None] | None = None
+    _apis: dict[str, BatchApi] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def timing(self) -> Timing:
+        """How long reconcile loops wait, from the command-line intervals."""
+        return Timing(
+            transition=min(5.0, self.config.poll_interval),
+            resync=self.config.resync_interval,
+            retry=min(10.0, max(1.0, self.config.poll_interval * 2)),
+            job_poll_backstop=max(60.0, self.config.poll_interval * 6),
+        )
+
+    def batch(self, region: str | None) -> BatchApi:
+        """The Batch API of one region (the operator's default when None); one per region."""
+        region = region or self.config.region
+        with self._lock:
+            api = self._apis.get(region)
+            if api is None:
+                settings = AwsSettings(region=region, endpoint_url=self.config.endpoint_url)
+                api = self._apis[region] = BatchApi(client_for("batch", settings))
+            return api
+
+    def describe_jobs(self, job_ids: Sequence[str]) -> list[ObservedJob]:
+        """DescribeJobs (chunked by the AWS layer) in the operator's region, parsed."""
+        return [ObservedJob.from_describe(item) for item in self.batch(None).describe_jobs(job_ids)]

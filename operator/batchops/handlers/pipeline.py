@@ -1,0 +1,132 @@
+"""kopf registrations for BatchPipeline: a reconcile loop per run, the shared job poller."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import kopf
+
+from batchops.aws.errors import AwsError
+from batchops.handlers.context import OperatorContext
+from batchops.handlers.loops import PassResult, post_events, run_loop, write_status_if_changed
+from batchops.kube.client import GROUP, PIPELINE, VERSION, delete_object, patch_status
+from batchops.model.pipeline import ObservedJob
+from batchops.reconcile.common import ObjectSnapshot
+from batchops.reconcile.pipeline import PipelineReconciler
+
+RESOURCE = (GROUP, VERSION, PIPELINE.plural)
+_logger = logging.getLogger(__name__)
+
+
+def _key(namespace: str | None, name: str) -> tuple[str, str, str]:
+    return (PIPELINE.kind, namespace or "", name)
+
+
+def _describer(context: OperatorContext) -> Any:
+    """DescribeJobs through the shared poller's cache: only never-seen ids reach AWS."""
+
+    def describe(job_ids: Sequence[str]) -> list[ObservedJob]:
+        known, missing = context.jobs.cached(job_ids)
+        if missing:
+            fresh = context.describe_jobs(missing)
+            context.jobs.record(fresh)
+            known += fresh
+        return known
+
+    return describe
+
+
+@kopf.daemon(*RESOURCE, cancellation_timeout=30)
+async def pipeline_loop(
+    stopped: kopf.DaemonStopped,
+    body: kopf.Body,
+    memo: Any,
+    **kwargs: Any,
+) -> None:
+    """Run the pipeline's current run to its end; then wait for a rerun or a spec change."""
+    context: OperatorContext = memo.context
+    reconciler = PipelineReconciler(context.batch, context.timing, context.config.region)
+    namespace, name = body.metadata.namespace or "", body.metadata.name or ""
+    describe = _describer(context)
+
+    def write_progress(status: Mapping[str, Any]) -> None:
+        patch_status(PIPELINE, namespace, name, status)
+
+    async def one_pass() -> PassResult:
+        obj = ObjectSnapshot.of(body)
+        arns: kopf.Index[tuple[str, str], str | None] = kwargs["job_queue_arns"]
+        queues = {
+            queue: next(iter(store), None)
+            for (queue_namespace, queue), store in arns.items()
+            if queue_namespace == namespace
+        }
+        outcome = await asyncio.to_thread(
+            reconciler.reconcile, obj, queues, describe, write_progress
+        )
+        context.jobs.track((namespace, name), outcome.active_job_ids)
+        await write_status_if_changed(PIPELINE, obj, outcome.status)
+        post_events(obj.body, outcome.recorder.events)
+        if outcome.delete_object:
+            await asyncio.to_thread(delete_object, PIPELINE, namespace, name)
+        return PassResult(outcome.delay)
+
+    try:
+        await run_loop(stopped, context.wakeups.event(_key(namespace, name)), one_pass)
+    finally:
+        context.wakeups.forget(_key(namespace, name))
+
+
+@kopf.on.update(*RESOURCE)
+def pipeline_changed(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
+    """A spec change or a new `batchops.io/rerun` value: look now."""
+    context: OperatorContext = memo.context
+    context.wakeups.wake(_key(namespace, name))
+
+
+@kopf.on.delete(*RESOURCE)
+async def delete_pipeline(body: kopf.Body, memo: Any, logger: kopf.Logger, **_: Any) -> None:
+    """Terminate the run's jobs (unless terminateOnDelete is false), then let the object go."""
+    context: OperatorContext = memo.context
+    obj = ObjectSnapshot.of(body)
+    reconciler = PipelineReconciler(context.batch, context.timing, context.config.region)
+    stopped = await asyncio.to_thread(reconciler.finalize, obj, _describer(context))
+    context.jobs.untrack((obj.namespace, obj.name))
+    if stopped:
+        logger.info(f"stopped {stopped} job(s) of the deleted pipeline")
+
+
+@kopf.on.startup()
+async def start_job_poller(memo: Any, **_: Any) -> None:
+    """One poller for every pipeline's active jobs (DescribeJobs in chunks of 100)."""
+    context: OperatorContext = memo.context
+    context.poller_task = asyncio.create_task(_poll_jobs(context))
+
+
+@kopf.on.cleanup()
+async def stop_job_poller(memo: Any, **_: Any) -> None:
+    """Stop the poller with the operator."""
+    context: OperatorContext = memo.context
+    if context.poller_task is not None:
+        context.poller_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await context.poller_task
+
+
+async def _poll_jobs(context: OperatorContext) -> None:
+    while True:
+        await asyncio.sleep(context.config.poll_interval)
+        try:
+            changed = await asyncio.to_thread(context.jobs.poll_once, context.describe_jobs)
+        except AwsError as exc:
+            _logger.warning(f"job poll failed, will retry: {exc}")
+            continue
+        except Exception:
+            # Logged with its traceback (tests fail on it), but the poller keeps serving.
+            _logger.exception("job poll failed unexpectedly")
+            continue
+        for namespace, name in changed:
+            context.wakeups.wake(_key(namespace, name))

@@ -1,0 +1,112 @@
+"""What every reconciler shares: the object snapshot it works on, events, outcomes, timing.
+
+Reconcilers are synchronous (boto3 and the Kubernetes client block) and run in a worker thread;
+they never import kopf. The handler posts the events and waits `delay` before the next pass.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from batchops.aws.errors import Retryable, Terminal
+from batchops.kube import status as conditions
+from batchops.model.common import Condition
+
+OWNER_TAG = "batchops.io/owner"
+"""Tag on every AWS resource the operator creates: `<namespace>/<name>` of its object."""
+
+
+def owner_tag_value(namespace: str, name: str) -> str:
+    """The value of OWNER_TAG for an object."""
+    return f"{namespace}/{name}"
+
+
+@dataclass(frozen=True)
+class ObjectSnapshot:
+    """A deep copy of one custom object, taken when a pass starts."""
+
+    namespace: str
+    name: str
+    uid: str
+    generation: int
+    spec: Mapping[str, Any]
+    status: Mapping[str, Any]
+    annotations: Mapping[str, str]
+    deleting: bool
+    body: Mapping[str, Any] = field(repr=False)
+
+    @classmethod
+    def of(cls, body: Mapping[str, Any]) -> ObjectSnapshot:
+        """Snapshot a kopf body (or any object dict)."""
+        raw: dict[str, Any] = copy.deepcopy(dict(body))
+        meta = raw.get("metadata") or {}
+        return cls(
+            namespace=str(meta.get("namespace", "")),
+            name=str(meta.get("name", "")),
+            uid=str(meta.get("uid", "")),
+            generation=int(meta.get("generation") or 0),
+            spec=raw.get("spec") or {},
+            status=raw.get("status") or {},
+            annotations=meta.get("annotations") or {},
+            deleting=bool(meta.get("deletionTimestamp")),
+            body=raw,
+        )
+
+
+@dataclass(frozen=True)
+class Event:
+    """A Kubernetes event to post on the object."""
+
+    type: Literal["Normal", "Warning"]
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How long reconcilers wait between passes."""
+
+    transition: float = 5.0
+    """While AWS is CREATING/UPDATING/DELETING or another object is not ready yet."""
+    resync: float = 300.0
+    """Drift check of a converged object."""
+    retry: float = 10.0
+    """After a retryable AWS error (throttling, 5xx)."""
+    job_poll_backstop: float = 60.0
+    """A pipeline with active jobs looks again this often even if the poller reports nothing."""
+    reference_grace: float = 10.0
+    """How long a missing referenced object (a queue) may be missing before the spec is
+    invalid: objects applied together arrive in any order."""
+
+
+@dataclass
+class PassRecorder:
+    """Collects what one pass decided: events, conditions and the delay until the next pass."""
+
+    obj: ObjectSnapshot
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    events: list[Event] = field(default_factory=list)
+    conditions: list[Condition] = field(default_factory=list)
+
+    def event(self, type_: Literal["Normal", "Warning"], reason: str, message: str) -> None:
+        """Queue an event for the handler to post."""
+        self.events.append(Event(type_, reason, message))
+
+    def condition(self, type_: str, value: bool, reason: str, message: str = "") -> None:
+        """Record a condition observed for the object's current generation."""
+        self.conditions.append(
+            conditions.condition(type_, value, reason, message, self.obj.generation, self.now())
+        )
+
+    def merged_conditions(self) -> list[Any]:
+        """The full conditions list for the status patch."""
+        return list(conditions.merge_conditions(self.obj.status.get("conditions"), self.conditions))
+
+
+def describe_aws_error(exc: Retryable | Terminal) -> str:
+    """A one-line message for conditions and events."""
+    return str(exc)

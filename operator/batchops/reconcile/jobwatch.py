@@ -1,0 +1,85 @@
+"""The shared job poller: one DescribeJobs sweep for the active jobs of every pipeline.
+
+Pipelines register the job ids they wait on; a single loop describes all of them in calls of
+100 ids and reports which pipelines saw a change, so only those write status. Reconcile passes
+read job states from here instead of calling DescribeJobs themselves.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+
+from batchops.model.pipeline import ObservedJob
+
+OwnerKey = tuple[str, str]
+"""(namespace, name) of the BatchPipeline that waits on the jobs."""
+
+
+def _fingerprint(job: ObservedJob) -> tuple[object, ...]:
+    return (
+        job.status,
+        job.status_reason,
+        job.attempts,
+        job.started_at,
+        job.stopped_at,
+        tuple(sorted(job.array_status_summary.items())),
+    )
+
+
+class JobWatch:
+    """Thread-safe bookkeeping of tracked jobs and their latest observed state."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._owners: dict[OwnerKey, frozenset[str]] = {}
+        self._latest: dict[str, ObservedJob] = {}
+
+    def track(self, owner: OwnerKey, job_ids: Iterable[str]) -> None:
+        """Make `owner` follow exactly these job ids (finished ones stay cached and are not
+        described again); an empty set untracks it."""
+        ids = frozenset(job_ids)
+        with self._lock:
+            if ids:
+                self._owners[owner] = ids
+            else:
+                self._owners.pop(owner, None)
+            self._forget_unowned()
+
+    def untrack(self, owner: OwnerKey) -> None:
+        """Stop polling for `owner` (its run settled, or the object is gone)."""
+        self.track(owner, ())
+
+    def active_ids(self) -> list[str]:
+        """Every tracked job id not known to be finished, sorted (stable DescribeJobs chunks)."""
+        with self._lock:
+            ids: set[str] = set().union(*self._owners.values()) if self._owners else set()
+            return sorted(i for i in ids if not (i in self._latest and self._latest[i].finished))
+
+    def cached(self, job_ids: Sequence[str]) -> tuple[list[ObservedJob], list[str]]:
+        """(known jobs, ids never observed yet)."""
+        with self._lock:
+            known = [self._latest[i] for i in job_ids if i in self._latest]
+            missing = [i for i in job_ids if i not in self._latest]
+        return known, missing
+
+    def record(self, jobs: Iterable[ObservedJob]) -> set[OwnerKey]:
+        """Store fresh observations; return the owners for which something changed."""
+        changed_ids: set[str] = set()
+        with self._lock:
+            for job in jobs:
+                before = self._latest.get(job.job_id)
+                if before is None or _fingerprint(before) != _fingerprint(job):
+                    changed_ids.add(job.job_id)
+                self._latest[job.job_id] = job
+            return {owner for owner, ids in self._owners.items() if ids & changed_ids}
+
+    def poll_once(self, describe: Callable[[Sequence[str]], list[ObservedJob]]) -> set[OwnerKey]:
+        """Describe every tracked job (`describe` chunks by 100) and return changed owners."""
+        ids = self.active_ids()
+        return self.record(describe(ids)) if ids else set()
+
+    def _forget_unowned(self) -> None:
+        owned = set().union(*self._owners.values()) if self._owners else set()
+        for job_id in [i for i in self._latest if i not in owned]:
+            del self._latest[job_id]

@@ -1,0 +1,355 @@
+"""BatchPipeline: one run of a DAG, submitted exactly once, its job states written back.
+
+A pass: parse and validate (nothing touches AWS for an invalid spec) → start a run if one is due
+(its status, with the run id that names every job, is written before any submission) → after a
+restart, find jobs submitted before the crash with ListJobs → register or reuse job
+definitions → submit whatever may go now, writing each job id to status as soon as SubmitJob
+returns → fold the latest job states into status → stop jobs of a run that failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from batchops.aws.batch import BatchApi
+from batchops.aws.errors import Retryable, Terminal
+from batchops.kube import status as conditions
+from batchops.model.common import SpecError, parse_time
+from batchops.model.pipeline import (
+    ListedJob,
+    ObservedJob,
+    ObservedJobDefinition,
+    PipelineSpec,
+    RunRecord,
+    parse_pipeline_spec,
+)
+from batchops.plans import dag, jobdefs, runs
+from batchops.reconcile.common import ObjectSnapshot, PassRecorder, Timing
+
+CRON_LABEL = "batchops.io/cron"
+"""Label on runs a CronPipeline created; its value names the job definitions of every run."""
+
+StatusWriter = Callable[[Mapping[str, Any]], None]
+JobDescriber = Callable[[Sequence[str]], list[ObservedJob]]
+
+
+@dataclass(frozen=True)
+class PipelineOutcome:
+    """One pass: the status to write, when to look again, the jobs to keep polling."""
+
+    status: Mapping[str, Any]
+    delay: float
+    recorder: PassRecorder
+    active_job_ids: tuple[str, ...] = ()
+    delete_object: bool = False
+
+
+@dataclass
+class PipelineReconciler:
+    """Reconciles one BatchPipeline; lives as long as the object's loop in this process."""
+
+    api_for_region: Callable[[str | None], BatchApi]
+    timing: Timing
+    region: str | None = None
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    _recovered_runs: set[str] = field(default_factory=set)
+    _job_definitions: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def reconcile(
+        self,
+        obj: ObjectSnapshot,
+        queue_arns: Mapping[str, str | None],
+        describe_jobs: JobDescriber,
+        write_status: StatusWriter,
+    ) -> PipelineOutcome:
+        """`queue_arns`: BatchJobQueue name in this namespace → ARN once Ready (else None)."""
+        rec = PassRecorder(obj, self.now)
+        try:
+            spec = parse_pipeline_spec(obj.spec)
+        except SpecError as exc:
+            return self._invalid(obj, rec, str(exc))
+        problems = dag.validate_dag(spec)
+        if problems:
+            return self._invalid(obj, rec, "; ".join(p.message for p in problems))
+        unresolved = _unresolved_queues(spec, queue_arns)
+        record = RunRecord.from_status(obj.status)
+        if unresolved and not record.job_ids:
+            missing = [q for q in unresolved if q not in queue_arns]
+            if missing and self._age(obj) > self.timing.reference_grace:
+                return self._invalid(
+                    obj,
+                    rec,
+                    "no BatchJobQueue named "
+                    + ", ".join(sorted(missing))
+                    + f" in namespace {obj.namespace}",
+                )
+            return self._waiting(obj, rec, "waiting for job queue " + ", ".join(unresolved))
+
+        api = self.api_for_region(self.region)
+        status: dict[str, Any] = {k: v for k, v in obj.status.items() if k != "conditions"}
+        token = obj.annotations.get(runs.RERUN_ANNOTATION)
+        digest = runs.spec_hash(obj.spec)
+        if runs.needs_new_run(record, digest, token):
+            run_id = runs.make_run_id(obj.uid, obj.generation, token, record.run_id)
+            status = dict(
+                runs.new_run_status(
+                    spec,
+                    runs.RunRef(obj.namespace, obj.name, run_id),
+                    spec_hash=digest,
+                    rerun_token=token,
+                    started_at=self.now(),
+                    generation=obj.generation,
+                )
+            )
+            status["conditions"] = conditions.merge_conditions(
+                obj.status.get("conditions"),
+                [
+                    conditions.condition(
+                        conditions.RECONCILING,
+                        True,
+                        "Pending",
+                        "run started",
+                        obj.generation,
+                        self.now(),
+                    )
+                ],
+            )
+            write_status(status)  # before any submission: the run id names every job
+            self._recovered_runs.add(run_id)  # a brand-new run id has no jobs to find
+            rec.event("Normal", "RunStarted", f"run {run_id} started")
+            record = RunRecord.from_status(status)
+            status.pop("conditions")
+        assert record.run_id is not None
+        run = runs.RunRef(obj.namespace, obj.name, record.run_id)
+        arns = {name: arn for name, arn in queue_arns.items() if arn}
+
+        try:
+            job_ids = dict(record.job_ids)
+            if not record.finished:
+                job_ids.update(self._recover(spec, run, job_ids, arns, api, rec))
+            described = describe_jobs(list(job_ids.values())) if job_ids else []
+            observed = runs.merge_observations(job_ids, described, record.jobs)
+            assessment = runs.aggregate_status(
+                spec,
+                observed,
+                self.now(),
+                record.started_at,
+                generation=obj.generation,
+                run=run,
+            )
+            if not assessment.finished and not record.finished:
+                submitted = self._submit(
+                    spec, obj, run, job_ids, observed, arns, api, status, write_status
+                )
+                if submitted:
+                    described = describe_jobs(list(job_ids.values()))
+                    observed = runs.merge_observations(job_ids, described, record.jobs)
+                    assessment = runs.aggregate_status(
+                        spec,
+                        observed,
+                        self.now(),
+                        record.started_at,
+                        generation=obj.generation,
+                        run=run,
+                    )
+            for action in assessment.stop:
+                _stop(api, action)
+                rec.event("Normal", "JobStopped", f"{action.step}: {action.reason}"[:1024])
+        except Retryable as exc:
+            rec.condition(conditions.RECONCILING, True, "AwsRetrying", str(exc))
+            return PipelineOutcome(
+                self._with(status, rec, obj), self.timing.retry, rec, tuple(job_ids.values())
+            )
+        except Terminal as exc:
+            rec.event("Warning", "AwsError", str(exc))
+            rec.condition(conditions.STALLED, True, "AwsError", str(exc))
+            return PipelineOutcome(
+                self._with(status, rec, obj), self.timing.resync, rec, tuple(job_ids.values())
+            )
+
+        status.update(assessment.status_fields())
+        status["observedGeneration"] = obj.generation
+        rec.conditions.extend(assessment.conditions)
+        if assessment.finished and not record.finished:
+            if assessment.phase == "Succeeded":
+                rec.event("Normal", "RunSucceeded", assessment.message[:1024])
+            else:
+                rec.event("Warning", f"Run{assessment.phase}", assessment.message[:1024])
+        expires = runs.ttl_expires_at(spec, assessment.finished_at)
+        if assessment.settled and expires is not None and self.now() >= expires:
+            return PipelineOutcome(
+                self._with(status, rec, obj), self.timing.resync, rec, delete_object=True
+            )
+        if assessment.settled:
+            delay = self.timing.resync
+            if expires is not None:
+                delay = max(0.0, min(delay, (expires - self.now()).total_seconds()))
+        else:
+            delay = self.timing.job_poll_backstop
+        return PipelineOutcome(self._with(status, rec, obj), delay, rec, assessment.active_job_ids)
+
+    # -- steps of a pass ----------------------------------------------------------------------
+
+    def _recover(
+        self,
+        spec: PipelineSpec,
+        run: runs.RunRef,
+        job_ids: Mapping[str, str],
+        queue_arns: Mapping[str, str],
+        api: BatchApi,
+        rec: PassRecorder,
+    ) -> Mapping[str, str]:
+        """Once per run and process: jobs SubmitJob created before a crash hid their ids."""
+        if run.run_id in self._recovered_runs:
+            return {}
+        lookups = runs.recovery_lookup(spec, run, job_ids)
+        found: list[ListedJob] = []
+        for lookup in lookups:
+            queue = lookup.queue if lookup.queue.startswith("arn:") else queue_arns[lookup.queue]
+            found += [
+                ListedJob.from_summary(item)
+                for item in api.list_jobs_by_name(queue, lookup.job_name)
+            ]
+        adoption = runs.adopt_found_jobs(lookups, found)
+        for action in adoption.stop:
+            _stop(api, action)
+        if adoption.job_ids:
+            rec.event(
+                "Normal",
+                "JobsRecovered",
+                f"found {len(adoption.job_ids)} job(s) submitted before a restart",
+            )
+        self._recovered_runs.add(run.run_id)
+        return adoption.job_ids
+
+    def _submit(
+        self,
+        spec: PipelineSpec,
+        obj: ObjectSnapshot,
+        run: runs.RunRef,
+        job_ids: dict[str, str],
+        observed: Mapping[str, ObservedJob],
+        queue_arns: Mapping[str, str],
+        api: BatchApi,
+        status: dict[str, Any],
+        write_status: StatusWriter,
+    ) -> bool:
+        states = {step: job.status for step, job in observed.items()}
+        if len(job_ids) == len(spec.steps):
+            return False
+        definitions = self._resolve_job_definitions(spec, obj, run, api)
+        plan = runs.plan_submissions(spec, run, job_ids, states, definitions, queue_arns)
+        for submit in plan.submit:
+            response = api.submit_job(submit.request(job_ids))
+            job_ids[submit.step] = response["jobId"]
+            _record_job_id(status, submit.step, response["jobId"], submit.job_name)
+            write_status(status)  # the id is durable before the next SubmitJob
+        return bool(plan.submit)
+
+    def _resolve_job_definitions(
+        self, spec: PipelineSpec, obj: ObjectSnapshot, run: runs.RunRef, api: BatchApi
+    ) -> Mapping[str, str]:
+        cached = self._job_definitions.get(run.run_id)
+        if cached is not None:
+            return cached
+        base = obj.body.get("metadata", {}).get("labels", {}).get(CRON_LABEL) or obj.name
+        observed: dict[str, list[ObservedJobDefinition]] = {}
+        for step in spec.steps:
+            if step.job_definition is None:
+                name = jobdefs.job_definition_name(obj.namespace, base, step.name)
+                if name not in observed:
+                    observed[name] = [
+                        ObservedJobDefinition.from_describe(item)
+                        for item in api.describe_job_definitions(name)
+                    ]
+        plan = jobdefs.plan_job_definitions(spec, obj.namespace, base, observed)
+        resolved = dict(plan.job_definitions)
+        for register in plan.register:
+            response = api.register_job_definition(register.request)
+            resolved[register.step] = response["jobDefinitionArn"]
+        self._job_definitions = {run.run_id: resolved}
+        return resolved
+
+    # -- deletion -----------------------------------------------------------------------------
+
+    def finalize(self, obj: ObjectSnapshot, describe_jobs: JobDescriber) -> int:
+        """Stop the run's active jobs unless terminateOnDelete is false; returns how many."""
+        try:
+            spec = parse_pipeline_spec(obj.spec)
+        except SpecError:
+            return 0
+        record = RunRecord.from_status(obj.status)
+        if not record.job_ids:
+            return 0
+        observed = runs.merge_observations(
+            record.job_ids, describe_jobs(list(record.job_ids.values())), record.jobs
+        )
+        api = self.api_for_region(self.region)
+        actions = runs.plan_deletion(spec, observed)
+        for action in actions:
+            _stop(api, action)
+        return len(actions)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _invalid(self, obj: ObjectSnapshot, rec: PassRecorder, message: str) -> PipelineOutcome:
+        assessment = runs.invalid_spec_assessment(message, self.now(), generation=obj.generation)
+        status = {k: v for k, v in obj.status.items() if k != "conditions"}
+        status.update(
+            phase="Failed",
+            message=message,
+            progress=assessment.progress,
+            observedGeneration=obj.generation,
+        )
+        rec.conditions.extend(assessment.conditions)
+        if obj.status.get("message") != message:
+            rec.event("Warning", "InvalidSpec", message[:1024])
+        return PipelineOutcome(self._with(status, rec, obj), self.timing.resync, rec)
+
+    def _waiting(self, obj: ObjectSnapshot, rec: PassRecorder, message: str) -> PipelineOutcome:
+        status = {k: v for k, v in obj.status.items() if k != "conditions"}
+        status.update(phase="Pending", message=message, observedGeneration=obj.generation)
+        rec.condition(conditions.RECONCILING, True, "WaitingForQueue", message)
+        return PipelineOutcome(self._with(status, rec, obj), self.timing.transition, rec)
+
+    def _age(self, obj: ObjectSnapshot) -> float:
+        created = obj.body.get("metadata", {}).get("creationTimestamp")
+        if not isinstance(created, str):
+            return 0.0
+        return (self.now() - parse_time(created)).total_seconds()
+
+    @staticmethod
+    def _with(status: Mapping[str, Any], rec: PassRecorder, obj: ObjectSnapshot) -> dict[str, Any]:
+        return {**status, "conditions": rec.merged_conditions()}
+
+
+def _unresolved_queues(spec: PipelineSpec, queue_arns: Mapping[str, str | None]) -> list[str]:
+    names = {step.queue for step in spec.steps if not step.queue.startswith("arn:")}
+    return sorted(name for name in names if not queue_arns.get(name))
+
+
+def _record_job_id(status: dict[str, Any], step: str, job_id: str, job_name: str) -> None:
+    entries: list[dict[str, Any]] = [dict(e) for e in status.get("steps") or []]
+    for index, entry in enumerate(entries):
+        if entry.get("name") == step:
+            entries[index] = {
+                **entry,
+                "jobId": job_id,
+                "jobName": job_name,
+                "status": "SUBMITTED",
+                "statusReason": None,
+            }
+            break
+    else:
+        entries.append({"name": step, "jobId": job_id, "jobName": job_name, "status": "SUBMITTED"})
+    status["steps"] = entries
+
+
+def _stop(api: BatchApi, action: runs.StopJob) -> None:
+    if isinstance(action, runs.CancelJob):
+        api.cancel_job(action.job_id, action.reason)
+    else:
+        api.terminate_job(action.job_id, action.reason)

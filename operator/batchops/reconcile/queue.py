@@ -1,0 +1,205 @@
+"""BatchJobQueue: resolve compute environment refs, observe AWS, ask plans/queue, act, report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from batchops.aws.batch import BatchApi
+from batchops.aws.errors import Retryable, Terminal
+from batchops.kube.status import READY, RECONCILING, STALLED, SYNCED
+from batchops.model.common import SpecError
+from batchops.model.compute import BatchStatus
+from batchops.model.queue import ObservedJobQueue, QueueSpec, parse_queue_spec
+from batchops.plans import compute as compute_plan
+from batchops.plans import queue as plan
+from batchops.reconcile.common import (
+    OWNER_TAG,
+    ObjectSnapshot,
+    PassRecorder,
+    Timing,
+    owner_tag_value,
+)
+from batchops.reconcile.compute import FinalizeOutcome, PassOutcome, _has_reason
+
+
+class JobQueueReconciler:
+    """Level-based reconcile of one BatchJobQueue per call."""
+
+    def __init__(self, api_for_region: Callable[[str | None], BatchApi], timing: Timing) -> None:
+        self._api_for_region = api_for_region
+        self._timing = timing
+
+    def reconcile(self, obj: ObjectSnapshot, known_ces: Mapping[str, str | None]) -> PassOutcome:
+        """`known_ces`: BatchComputeEnvironment name in this namespace → its VALID ARN or None."""
+        rec = PassRecorder(obj)
+        status: dict[str, Any] = {k: v for k, v in obj.status.items() if k != "conditions"}
+        status["observedGeneration"] = obj.generation
+        try:
+            spec = parse_queue_spec(obj.spec)
+        except SpecError as exc:
+            return _stalled(rec, status, "InvalidSpec", str(exc), self._timing.resync)
+        resolved = plan.resolve_compute_refs(spec.compute_environments, known_ces)
+        if isinstance(resolved, plan.Unresolved):
+            rec.condition(READY, False, "WaitingForComputeEnvironments", resolved.message)
+            rec.condition(RECONCILING, True, "WaitingForComputeEnvironments", resolved.message)
+            # The compute environment's status change wakes this loop; the delay is a backstop.
+            return _outcome(status, rec, self._timing.resync)
+        name = str(
+            status.get("awsName") or compute_plan.aws_name(obj.namespace, obj.name, spec.name)
+        )
+        api = self._api_for_region(spec.region)
+        try:
+            delay = self._converge(obj, spec, resolved, api, name, status, rec)
+        except Retryable as exc:
+            rec.condition(SYNCED, False, "AwsRetrying", str(exc))
+            delay = self._timing.retry
+        except Terminal as exc:
+            rec.event("Warning", "AwsError", str(exc))
+            return _stalled(rec, status, "AwsError", str(exc), self._timing.resync)
+        return _outcome(status, rec, delay)
+
+    def _converge(
+        self,
+        obj: ObjectSnapshot,
+        spec: QueueSpec,
+        resolved: plan.ResolvedRefs,
+        api: BatchApi,
+        name: str,
+        status: dict[str, Any],
+        rec: PassRecorder,
+    ) -> float:
+        tags = {OWNER_TAG: owner_tag_value(obj.namespace, obj.name)}
+        described = api.describe_job_queue(name)
+        observed = ObservedJobQueue.from_describe(described) if described else None
+        refs = {entry.order: entry.ref for entry in spec.compute_environments}
+        status["computeEnvironments"] = [
+            {
+                "order": o.order,
+                "arn": o.compute_environment,
+                **({"ref": refs[o.order]} if refs.get(o.order) else {}),
+            }
+            for o in resolved.order
+        ]
+        if observed is None or observed.status is BatchStatus.DELETED:
+            api.create_job_queue(plan.desired_queue_request(spec, name, resolved, tags))
+            rec.event("Normal", "Creating", f"creating job queue {name}")
+            status.update(awsName=name, status=BatchStatus.CREATING.value, statusReason=None)
+            rec.condition(READY, False, "Creating", f"AWS is creating {name}")
+            rec.condition(SYNCED, True, "Synced")
+            rec.condition(RECONCILING, True, "Creating", f"creating {name}")
+            rec.condition(STALLED, False, "Progressing")
+            return self._timing.transition
+        if observed.tags.get(OWNER_TAG) != tags[OWNER_TAG] and not spec.adopt:
+            message = (
+                f"job queue {observed.name} already exists in AWS and is not managed by this "
+                f"object; set spec.adopt: true to take it over, or choose another spec.name"
+            )
+            if not _has_reason(obj, "NameConflict"):
+                rec.event("Warning", "NameConflict", message)
+            for condition in (SYNCED, READY):
+                rec.condition(condition, False, "NameConflict", message)
+            rec.condition(STALLED, True, "NameConflict", message)
+            return self._timing.resync
+        status.update(
+            awsName=observed.name,
+            arn=observed.arn,
+            state=observed.state.value,
+            status=observed.status.value,
+            statusReason=observed.status_reason,
+        )
+        if observed.status is BatchStatus.INVALID:
+            message = f"AWS reports INVALID: {observed.status_reason or 'no reason given'}"
+            rec.condition(READY, False, "Invalid", message)
+            rec.condition(STALLED, True, "Invalid", message)
+            if not _has_reason(obj, "Invalid"):
+                rec.event("Warning", "Invalid", f"{observed.name}: {message}")
+        elif not observed.status.settled:
+            rec.condition(READY, False, observed.status.value.title(), f"AWS: {observed.status}")
+            rec.condition(RECONCILING, True, observed.status.value.title(), "waiting for AWS")
+            return self._timing.transition
+        update = plan.classify_queue_update(spec, resolved, observed, operator_tags=tags)
+        if update.tags.to_add:
+            api.tag_resource(observed.arn, dict(update.tags.to_add))
+        if update.tags.to_remove:
+            api.untag_resource(observed.arn, list(update.tags.to_remove))
+        if update.blocked:
+            rec.condition(SYNCED, False, "UpdateBlocked", update.blocked)
+            rec.condition(STALLED, True, "UpdateBlocked", update.blocked)
+            if not _has_reason(obj, "UpdateBlocked"):
+                rec.event("Warning", "UpdateBlocked", update.blocked)
+            return self._timing.resync
+        if update.request is not None:
+            drift = plan.describe_queue_drift(update)
+            api.update_job_queue(update.request)
+            reason = (
+                "DriftRepaired"
+                if obj.status.get("observedGeneration") == obj.generation
+                else "Updating"
+            )
+            rec.event("Normal", reason, drift)
+            rec.condition(RECONCILING, True, "Updating", drift)
+            rec.condition(SYNCED, True, "Synced")
+            return self._timing.transition
+        if observed.status is BatchStatus.INVALID:
+            return self._timing.resync
+        rec.condition(READY, True, "Valid", f"{observed.name} is VALID and {observed.state}")
+        rec.condition(SYNCED, True, "Synced")
+        rec.condition(RECONCILING, False, "Converged")
+        rec.condition(STALLED, False, "Converged")
+        return self._timing.resync
+
+    def finalize(self, obj: ObjectSnapshot) -> FinalizeOutcome:
+        """One step of deleting the AWS job queue: disable, wait, delete, wait (or retain)."""
+        rec = PassRecorder(obj)
+        status: dict[str, Any] = {k: v for k, v in obj.status.items() if k != "conditions"}
+        name = str(obj.status.get("awsName") or "")
+        try:
+            spec = parse_queue_spec(obj.spec)
+        except SpecError:
+            return FinalizeOutcome(True, 0, status, rec)
+        if not name:
+            return FinalizeOutcome(True, 0, status, rec)
+        api = self._api_for_region(spec.region)
+        try:
+            described = api.describe_job_queue(name)
+            observed = ObservedJobQueue.from_describe(described) if described else None
+            owner = owner_tag_value(obj.namespace, obj.name)
+            if observed is not None and observed.tags.get(OWNER_TAG) != owner and not spec.adopt:
+                return FinalizeOutcome(True, 0, status, rec)
+            match plan.plan_queue_deletion(observed, spec.deletion_policy):
+                case compute_plan.Retain() | compute_plan.Done():
+                    return FinalizeOutcome(True, 0, status, rec)
+                case compute_plan.Disable(name=queue):
+                    api.update_job_queue({"jobQueue": queue, "state": "DISABLED"})
+                    rec.condition(RECONCILING, True, "Deleting", f"disabling {queue}")
+                case compute_plan.Delete(name=queue):
+                    api.delete_job_queue(queue)
+                    rec.event("Normal", "Deleting", f"deleting job queue {queue}")
+                    rec.condition(RECONCILING, True, "Deleting", f"deleting {queue}")
+                case _:
+                    rec.condition(RECONCILING, True, "Deleting", f"waiting for AWS on {name}")
+        except (Retryable, Terminal) as exc:
+            rec.condition(SYNCED, False, "AwsError", str(exc))
+            return FinalizeOutcome(False, self._timing.retry, _with_conditions(status, rec), rec)
+        return FinalizeOutcome(False, self._timing.transition, _with_conditions(status, rec), rec)
+
+
+def _with_conditions(status: dict[str, Any], rec: PassRecorder) -> dict[str, Any]:
+    return {**status, "conditions": rec.merged_conditions()}
+
+
+def _outcome(status: dict[str, Any], rec: PassRecorder, delay: float) -> PassOutcome:
+    return PassOutcome(_with_conditions(status, rec), delay, rec)
+
+
+def _stalled(
+    rec: PassRecorder, status: dict[str, Any], reason: str, message: str, delay: float
+) -> PassOutcome:
+    rec.condition(STALLED, True, reason, message)
+    rec.condition(READY, False, reason, message)
+    rec.condition(SYNCED, False, reason, message)
+    rec.condition(RECONCILING, False, reason)
+    if reason == "InvalidSpec":
+        rec.event("Warning", reason, message)
+    return _outcome(status, rec, delay)

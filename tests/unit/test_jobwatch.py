@@ -1,0 +1,54 @@
+"""The shared job poller describes only active jobs and reports only changed pipelines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from batchops.model.pipeline import ObservedJob
+from batchops.reconcile.jobwatch import JobWatch
+
+
+def job(job_id: str, status: str) -> ObservedJob:
+    return ObservedJob(job_id=job_id, job_name=job_id, status=status)  # type: ignore[arg-type]
+
+
+class FakeBatch:
+    def __init__(self) -> None:
+        self.states: dict[str, str] = {}
+        self.calls: list[list[str]] = []
+
+    def describe(self, ids: Sequence[str]) -> list[ObservedJob]:
+        self.calls.append(list(ids))
+        return [job(i, self.states[i]) for i in ids]
+
+
+def test_poll_reports_only_owners_whose_jobs_changed() -> None:
+    watch, batch = JobWatch(), FakeBatch()
+    batch.states = {"a1": "RUNNING", "b1": "RUNNING"}
+    watch.track(("ns", "a"), ["a1"])
+    watch.track(("ns", "b"), ["b1"])
+    assert watch.poll_once(batch.describe) == {("ns", "a"), ("ns", "b")}
+    assert watch.poll_once(batch.describe) == set()
+    batch.states["b1"] = "SUCCEEDED"
+    assert watch.poll_once(batch.describe) == {("ns", "b")}
+
+
+def test_finished_jobs_stay_cached_but_are_not_described_again() -> None:
+    watch, batch = JobWatch(), FakeBatch()
+    batch.states = {"a1": "SUCCEEDED", "a2": "RUNNING"}
+    watch.track(("ns", "a"), ["a1", "a2"])
+    watch.poll_once(batch.describe)
+    watch.poll_once(batch.describe)
+    assert batch.calls == [["a1", "a2"], ["a2"]]
+    known, missing = watch.cached(["a1", "a2"])
+    assert [j.status for j in known] == ["SUCCEEDED", "RUNNING"] and missing == []
+
+
+def test_untracked_owner_jobs_are_forgotten() -> None:
+    watch, batch = JobWatch(), FakeBatch()
+    batch.states = {"a1": "RUNNING"}
+    watch.track(("ns", "a"), ["a1"])
+    watch.poll_once(batch.describe)
+    watch.untrack(("ns", "a"))
+    assert watch.active_ids() == []
+    assert watch.cached(["a1"]) == ([], ["a1"])
