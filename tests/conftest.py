@@ -142,6 +142,9 @@ def namespace(kubectl: Kubectl, request: pytest.FixtureRequest) -> Iterator[str]
     name = f"t{next(_namespace_counter)}-{slug}"
     kubectl.run("create", "namespace", name)
     yield name
+    # Our objects first, waiting for their finalizers: a later test must not meet this test's
+    # loops still acting on the (shared, reset) emulator.
+    kubectl.run("delete", "bpl,cpl,bjq,bce", "--all", "-n", name, "--timeout=60s", check=False)
     kubectl.run("delete", "namespace", name, "--wait=false", check=False)
 
 

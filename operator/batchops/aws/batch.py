@@ -1,259 +1,257 @@
 """Typed wrappers for exactly the AWS Batch calls the operator makes.
 
-Every method translates botocore errors into `Retryable` / `Terminal` and counts the call per
-operation and outcome. Describe calls return None / [] for missing resources (Batch answers
-an unknown name with an empty list, not an error).
+Every method goes through `invoke` (errors translated to `Retryable` / `Terminal`, the call
+counted) and returns boto3-stubs TypedDicts. Describe calls return None or a shorter list for
+what does not exist: Batch answers an unknown name or job id with an empty list, not an error.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Literal, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from batchops.aws.errors import Retryable, translate
-from batchops.aws.ratelimit import SUBMIT_JOB_RATE, TokenBucket
+from batchops.aws.calls import CALLS, CallCounter, invoke
+from batchops.aws.ratelimit import SUBMIT_JOB_BUCKET, TokenBucket
 
 if TYPE_CHECKING:
+    from mypy_boto3_batch.client import BatchClient
     from mypy_boto3_batch.type_defs import (
         ComputeEnvironmentDetailTypeDef,
         CreateComputeEnvironmentRequestTypeDef,
+        CreateComputeEnvironmentResponseTypeDef,
         CreateJobQueueRequestTypeDef,
+        CreateJobQueueResponseTypeDef,
+        DescribeJobDefinitionsRequestTypeDef,
+        DescribeJobQueuesRequestTypeDef,
         JobDefinitionTypeDef,
         JobDetailTypeDef,
         JobQueueDetailTypeDef,
         JobSummaryTypeDef,
+        ListJobsRequestTypeDef,
         RegisterJobDefinitionRequestTypeDef,
         RegisterJobDefinitionResponseTypeDef,
         SubmitJobRequestTypeDef,
         SubmitJobResponseTypeDef,
         UpdateComputeEnvironmentRequestTypeDef,
+        UpdateComputeEnvironmentResponseTypeDef,
         UpdateJobQueueRequestTypeDef,
+        UpdateJobQueueResponseTypeDef,
     )
 
 T = TypeVar("T")
 
 DESCRIBE_JOBS_MAX_IDS = 100
-"""DescribeJobs accepts at most 100 job ids per call."""
+"""DescribeJobs refuses more than 100 job ids per call."""
 
-_ALL_JOB_STATUSES = (
-    "SUBMITTED",
-    "PENDING",
-    "RUNNABLE",
-    "STARTING",
-    "RUNNING",
-    "SUCCEEDED",
-    "FAILED",
-)
-
-
-class CallCounter:
-    """AWS calls per (operation, outcome): success, throttled, error."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counts: Counter[tuple[str, str]] = Counter()
-
-    def add(self, operation: str, outcome: str) -> None:
-        """Count one call."""
-        with self._lock:
-            self._counts[(operation, outcome)] += 1
-
-    def snapshot(self) -> dict[tuple[str, str], int]:
-        """A copy of the counts."""
-        with self._lock:
-            return dict(self._counts)
-
-
-COUNTER = CallCounter()
-_submit_bucket = TokenBucket(SUBMIT_JOB_RATE, burst=SUBMIT_JOB_RATE)
-
-
-def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    """Consecutive slices of at most `size` items."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+JobDefinitionStatus = Literal["ACTIVE", "INACTIVE"]
 
 
 class BatchApi:
-    """One region's Batch client with error translation, counting and the SubmitJob limit."""
+    """One region's Batch client with error translation, call counting and the SubmitJob limit."""
 
-    def __init__(self, client: Any, counter: CallCounter = COUNTER) -> None:
+    def __init__(
+        self,
+        client: BatchClient,
+        counter: CallCounter = CALLS,
+        submit_bucket: TokenBucket = SUBMIT_JOB_BUCKET,
+    ) -> None:
         self._client = client
         self._counter = counter
+        self._submit_bucket = submit_bucket
 
-    def _call(self, operation: str, method: Callable[..., T], **kwargs: Any) -> T:
-        try:
-            result = method(**kwargs)
-        except (ClientError, BotoCoreError) as exc:
-            error = translate(exc, operation)
-            throttled = isinstance(error, Retryable) and "Throttl" in error.code + error.message
-            throttled |= error.code == "TooManyRequestsException"
-            self._counter.add(operation, "throttled" if throttled else "error")
-            raise error from exc
-        self._counter.add(operation, "success")
-        return result
+    def _call(self, operation: str, call: Callable[[], T]) -> T:
+        return invoke(operation, call, self._counter)
 
-    # -- compute environments -------------------------------------------------------------------
+    def _all_pages(
+        self, operation: str, page: Callable[[str | None], tuple[Sequence[T], str | None]]
+    ) -> list[T]:
+        """Follow nextToken until AWS stops returning one; `page(token)` makes one call."""
+        items: list[T] = []
+        token: str | None = None
+        while True:
+            found, token = self._call(operation, partial(page, token))
+            items += found
+            if not token:
+                return items
+
+    # -- compute environments -----------------------------------------------------------------
 
     def describe_compute_environment(self, name: str) -> ComputeEnvironmentDetailTypeDef | None:
-        """One compute environment by name or ARN, or None."""
+        """One compute environment by name or ARN, or None if Batch does not know it."""
         response = self._call(
             "DescribeComputeEnvironments",
-            self._client.describe_compute_environments,
-            computeEnvironments=[name],
+            lambda: self._client.describe_compute_environments(computeEnvironments=[name]),
         )
-        items: list[ComputeEnvironmentDetailTypeDef] = response["computeEnvironments"]
+        items = response["computeEnvironments"]
         return items[0] if items else None
 
-    def create_compute_environment(self, request: CreateComputeEnvironmentRequestTypeDef) -> str:
-        """Create; returns the ARN."""
-        response = self._call(
-            "CreateComputeEnvironment", self._client.create_compute_environment, **request
+    def create_compute_environment(
+        self, request: CreateComputeEnvironmentRequestTypeDef
+    ) -> CreateComputeEnvironmentResponseTypeDef:
+        """CreateComputeEnvironment; the answer carries the ARN (the CE starts CREATING)."""
+        return self._call(
+            "CreateComputeEnvironment", lambda: self._client.create_compute_environment(**request)
         )
-        return str(response["computeEnvironmentArn"])
 
-    def update_compute_environment(self, request: UpdateComputeEnvironmentRequestTypeDef) -> None:
+    def update_compute_environment(
+        self, request: UpdateComputeEnvironmentRequestTypeDef
+    ) -> UpdateComputeEnvironmentResponseTypeDef:
         """UpdateComputeEnvironment with the planned arguments."""
-        self._call("UpdateComputeEnvironment", self._client.update_compute_environment, **request)
+        return self._call(
+            "UpdateComputeEnvironment", lambda: self._client.update_compute_environment(**request)
+        )
 
     def delete_compute_environment(self, name: str) -> None:
-        """DeleteComputeEnvironment (AWS requires DISABLED and no queue using it)."""
+        """DeleteComputeEnvironment. AWS requires it DISABLED and used by no queue; right after
+        the last queue let go, expect Retryable (reason EventualConsistency)."""
         self._call(
             "DeleteComputeEnvironment",
-            self._client.delete_compute_environment,
-            computeEnvironment=name,
+            lambda: self._client.delete_compute_environment(computeEnvironment=name),
         )
 
-    # -- job queues -----------------------------------------------------------------------------
+    # -- job queues ---------------------------------------------------------------------------
 
     def describe_job_queue(self, name: str) -> JobQueueDetailTypeDef | None:
-        """One job queue by name or ARN, or None."""
+        """One job queue by name or ARN, or None if Batch does not know it."""
         response = self._call(
-            "DescribeJobQueues", self._client.describe_job_queues, jobQueues=[name]
+            "DescribeJobQueues", lambda: self._client.describe_job_queues(jobQueues=[name])
         )
-        items: list[JobQueueDetailTypeDef] = response["jobQueues"]
+        items = response["jobQueues"]
         return items[0] if items else None
 
-    def queues_using(self, compute_environment_arn: str) -> list[JobQueueDetailTypeDef]:
-        """Every job queue of the region whose computeEnvironmentOrder lists the CE."""
-        queues: list[JobQueueDetailTypeDef] = []
-        token: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"nextToken": token} if token else {}
-            response = self._call("DescribeJobQueues", self._client.describe_job_queues, **kwargs)
-            queues += [
-                q
-                for q in response["jobQueues"]
-                if any(
-                    o["computeEnvironment"] == compute_environment_arn
-                    for o in q.get("computeEnvironmentOrder", [])
-                )
-            ]
-            token = response.get("nextToken")
-            if not token:
-                return queues
+    def list_queues_using_compute_environment(
+        self, compute_environment_arn: str
+    ) -> list[JobQueueDetailTypeDef]:
+        """Every job queue of the region whose computeEnvironmentOrder lists the CE (by ARN)."""
 
-    def create_job_queue(self, request: CreateJobQueueRequestTypeDef) -> str:
-        """Create; returns the ARN."""
-        response = self._call("CreateJobQueue", self._client.create_job_queue, **request)
-        return str(response["jobQueueArn"])
+        def page(token: str | None) -> tuple[list[JobQueueDetailTypeDef], str | None]:
+            request: DescribeJobQueuesRequestTypeDef = {"nextToken": token} if token else {}
+            response = self._client.describe_job_queues(**request)
+            return response["jobQueues"], response.get("nextToken")
 
-    def update_job_queue(self, request: UpdateJobQueueRequestTypeDef) -> None:
-        """UpdateJobQueue with the planned arguments."""
-        self._call("UpdateJobQueue", self._client.update_job_queue, **request)
+        return [
+            queue
+            for queue in self._all_pages("DescribeJobQueues", page)
+            if any(
+                entry["computeEnvironment"] == compute_environment_arn
+                for entry in queue.get("computeEnvironmentOrder", [])
+            )
+        ]
+
+    queues_using = list_queues_using_compute_environment
+    """Former name, kept while reconcile/compute.py still calls it."""
+
+    def create_job_queue(
+        self, request: CreateJobQueueRequestTypeDef
+    ) -> CreateJobQueueResponseTypeDef:
+        """CreateJobQueue; the answer carries the ARN. Every CE must be VALID already."""
+        return self._call("CreateJobQueue", lambda: self._client.create_job_queue(**request))
+
+    def update_job_queue(
+        self, request: UpdateJobQueueRequestTypeDef
+    ) -> UpdateJobQueueResponseTypeDef:
+        """UpdateJobQueue with the planned arguments (state, priority, CE order...)."""
+        return self._call("UpdateJobQueue", lambda: self._client.update_job_queue(**request))
 
     def delete_job_queue(self, name: str) -> None:
-        """DeleteJobQueue (AWS requires DISABLED)."""
-        self._call("DeleteJobQueue", self._client.delete_job_queue, jobQueue=name)
+        """DeleteJobQueue (AWS requires it DISABLED and not UPDATING)."""
+        self._call("DeleteJobQueue", lambda: self._client.delete_job_queue(jobQueue=name))
 
-    # -- tags -----------------------------------------------------------------------------------
+    # -- tags ---------------------------------------------------------------------------------
 
-    def tag_resource(self, arn: str, tags: dict[str, str]) -> None:
-        """Add or overwrite tags."""
-        self._call("TagResource", self._client.tag_resource, resourceArn=arn, tags=tags)
+    def tag_resource(self, arn: str, tags: Mapping[str, str]) -> None:
+        """Add or overwrite tags on a CE, queue, job definition or job."""
+        self._call(
+            "TagResource", lambda: self._client.tag_resource(resourceArn=arn, tags=dict(tags))
+        )
 
-    def untag_resource(self, arn: str, keys: list[str]) -> None:
+    def untag_resource(self, arn: str, keys: Sequence[str]) -> None:
         """Remove tags by key."""
-        self._call("UntagResource", self._client.untag_resource, resourceArn=arn, tagKeys=keys)
+        self._call(
+            "UntagResource",
+            lambda: self._client.untag_resource(resourceArn=arn, tagKeys=list(keys)),
+        )
 
-    # -- job definitions ------------------------------------------------------------------------
+    def list_tags(self, arn: str) -> dict[str, str]:
+        """The resource's tags (NotFound if the ARN names nothing)."""
+        response = self._call(
+            "ListTagsForResource", lambda: self._client.list_tags_for_resource(resourceArn=arn)
+        )
+        return dict(response.get("tags", {}))
 
-    def describe_job_definitions(self, name: str) -> list[JobDefinitionTypeDef]:
-        """Every ACTIVE revision of one job definition name."""
-        found: list[JobDefinitionTypeDef] = []
-        token: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"jobDefinitionName": name, "status": "ACTIVE"}
+    # -- job definitions ----------------------------------------------------------------------
+
+    def describe_job_definitions(
+        self, name: str, status: JobDefinitionStatus | None = "ACTIVE"
+    ) -> list[JobDefinitionTypeDef]:
+        """Every revision of one job definition name with that status (None: any status)."""
+
+        def page(token: str | None) -> tuple[list[JobDefinitionTypeDef], str | None]:
+            request: DescribeJobDefinitionsRequestTypeDef = {"jobDefinitionName": name}
+            if status is not None:
+                request["status"] = status
             if token:
-                kwargs["nextToken"] = token
-            response = self._call(
-                "DescribeJobDefinitions", self._client.describe_job_definitions, **kwargs
-            )
-            found += response["jobDefinitions"]
-            token = response.get("nextToken")
-            if not token:
-                return found
+                request["nextToken"] = token
+            response = self._client.describe_job_definitions(**request)
+            return response["jobDefinitions"], response.get("nextToken")
+
+        return self._all_pages("DescribeJobDefinitions", page)
 
     def register_job_definition(
         self, request: RegisterJobDefinitionRequestTypeDef
     ) -> RegisterJobDefinitionResponseTypeDef:
-        """Register a new revision."""
-        response: RegisterJobDefinitionResponseTypeDef = self._call(
-            "RegisterJobDefinition", self._client.register_job_definition, **request
+        """Register a new revision; the answer carries its ARN and revision number."""
+        return self._call(
+            "RegisterJobDefinition", lambda: self._client.register_job_definition(**request)
         )
-        return response
 
     def deregister_job_definition(self, arn: str) -> None:
-        """Mark a revision INACTIVE."""
+        """Mark one revision (name:revision or ARN) INACTIVE."""
         self._call(
-            "DeregisterJobDefinition", self._client.deregister_job_definition, jobDefinition=arn
+            "DeregisterJobDefinition",
+            lambda: self._client.deregister_job_definition(jobDefinition=arn),
         )
 
-    # -- jobs -----------------------------------------------------------------------------------
+    # -- jobs ---------------------------------------------------------------------------------
 
     def submit_job(self, request: SubmitJobRequestTypeDef) -> SubmitJobResponseTypeDef:
-        """SubmitJob, paced by the account-wide token bucket."""
-        _submit_bucket.acquire()
-        response: SubmitJobResponseTypeDef = self._call(
-            "SubmitJob", self._client.submit_job, **request
-        )
-        return response
+        """SubmitJob, paced by the account-wide token bucket (blocks while over 50/s)."""
+        self._submit_bucket.acquire()
+        return self._call("SubmitJob", lambda: self._client.submit_job(**request))
 
     def describe_jobs(self, job_ids: Sequence[str]) -> list[JobDetailTypeDef]:
-        """DescribeJobs in calls of at most 100 ids; jobs Batch forgot are simply absent."""
+        """DescribeJobs in calls of at most 100 distinct ids; jobs Batch no longer knows (past
+        its retention, or not yet visible after SubmitJob) are simply absent."""
+        unique = list(dict.fromkeys(job_ids))
         jobs: list[JobDetailTypeDef] = []
-        for chunk in chunks(job_ids, DESCRIBE_JOBS_MAX_IDS):
-            response = self._call("DescribeJobs", self._client.describe_jobs, jobs=list(chunk))
+        for start in range(0, len(unique), DESCRIBE_JOBS_MAX_IDS):
+            chunk = unique[start : start + DESCRIBE_JOBS_MAX_IDS]
+            response = self._call("DescribeJobs", partial(self._client.describe_jobs, jobs=chunk))
             jobs += response["jobs"]
         return jobs
 
-    def list_jobs_by_name(self, queue: str, job_name: str) -> list[JobSummaryTypeDef]:
-        """Jobs of any status in `queue` named `job_name` (JOB_NAME filter, all pages).
+    def list_jobs_by_name(self, queue: str, name_or_prefix: str) -> list[JobSummaryTypeDef]:
+        """Jobs in `queue` named `name_or_prefix`, case-insensitively (a trailing `*` matches a
+        prefix), newest first, all pages. With a filter, ListJobs ignores jobStatus and returns
+        jobs of every status; array children are not listed."""
 
-        With a filter, ListJobs ignores jobStatus and returns jobs of every status."""
-        found: list[JobSummaryTypeDef] = []
-        token: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {
+        def page(token: str | None) -> tuple[list[JobSummaryTypeDef], str | None]:
+            request: ListJobsRequestTypeDef = {
                 "jobQueue": queue,
-                "filters": [{"name": "JOB_NAME", "values": [job_name]}],
+                "filters": [{"name": "JOB_NAME", "values": [name_or_prefix]}],
             }
             if token:
-                kwargs["nextToken"] = token
-            response = self._call("ListJobs", self._client.list_jobs, **kwargs)
-            found += response["jobSummaryList"]
-            token = response.get("nextToken")
-            if not token:
-                return found
+                request["nextToken"] = token
+            response = self._client.list_jobs(**request)
+            return response["jobSummaryList"], response.get("nextToken")
+
+        return self._all_pages("ListJobs", page)
 
     def cancel_job(self, job_id: str, reason: str) -> None:
-        """CancelJob: a job not yet STARTING fails with the reason."""
-        self._call("CancelJob", self._client.cancel_job, jobId=job_id, reason=reason)
+        """CancelJob: a job not yet STARTING fails with `reason` (later states: no effect)."""
+        self._call("CancelJob", lambda: self._client.cancel_job(jobId=job_id, reason=reason))
 
     def terminate_job(self, job_id: str, reason: str) -> None:
-        """TerminateJob: a STARTING or RUNNING job is stopped and fails with the reason."""
-        self._call("TerminateJob", self._client.terminate_job, jobId=job_id, reason=reason)
+        """TerminateJob: a STARTING or RUNNING job is stopped and fails with `reason`."""
+        self._call("TerminateJob", lambda: self._client.terminate_job(jobId=job_id, reason=reason))

@@ -7,11 +7,15 @@ import time
 from collections.abc import Callable
 
 SUBMIT_JOB_RATE = 50.0
-"""SubmitJob calls per second per account (AWS Batch service quota)."""
+"""SubmitJob calls per second per account (the AWS Batch service quota)."""
 
 
 class TokenBucket:
-    """`acquire` blocks until a token is free; at most `burst` calls go back to back."""
+    """At most `burst` calls back to back, then `rate` per second; `acquire` blocks.
+
+    A caller reserves its token under the lock (the balance may go negative) and sleeps outside
+    it, so waiting threads are served in arrival order and each sleeps exactly once.
+    """
 
     def __init__(
         self,
@@ -20,23 +24,30 @@ class TokenBucket:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError(f"need rate > 0 and burst >= 1, got rate={rate}, burst={burst}")
         self._rate = rate
         self._burst = burst
-        self._tokens = burst
         self._clock = clock
         self._sleep = sleep
-        self._updated = clock()
         self._lock = threading.Lock()
+        self._tokens = burst
+        self._updated = clock()
 
-    def acquire(self) -> None:
-        """Take one token, waiting as long as needed."""
-        while True:
-            with self._lock:
-                now = self._clock()
-                self._tokens = min(self._burst, self._tokens + (now - self._updated) * self._rate)
-                self._updated = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
-                    return
-                wait = (1 - self._tokens) / self._rate
+    def acquire(self) -> float:
+        """Take one token, waiting until it is due; returns the seconds waited."""
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self._burst, self._tokens + (now - self._updated) * self._rate)
+            self._updated = now
+            self._tokens -= 1
+            wait = -self._tokens / self._rate if self._tokens < 0 else 0.0
+        if wait > 0:
             self._sleep(wait)
+        return wait
+
+
+SUBMIT_JOB_BUCKET = TokenBucket(SUBMIT_JOB_RATE, burst=SUBMIT_JOB_RATE)
+"""Shared by every `BatchApi` of the process: one operator process runs with one account's
+credentials, so process-wide is per account (and across regions, which only errs on the safe
+side)."""

@@ -673,12 +673,14 @@ def _outcome(
     """Phase and reason of the run. A finished run's end comes from Batch's timestamps, never
     from `now`, so evaluating it again later gives the same answer."""
     position = {name: index for index, name in enumerate(order)}
+    # A job that never started failed because of another (a dependency): the root cause is
+    # the earliest job that ran and failed.
     failures = sorted(
-        (_event_ms(job), position[name], name)
+        (job.started_at is None, _event_ms(job), position[name], name)
         for name, job in observed.items()
         if job.status == "FAILED" and name in position
     )
-    first_failure = failures[0][2] if failures else None
+    first_failure = failures[0][3] if failures else None
     stopped = [job.stopped_at for job in observed.values() if job.stopped_at is not None]
     deadline_at = (
         started_at + timedelta(seconds=spec.active_deadline_seconds)
@@ -691,8 +693,8 @@ def _outcome(
     all_final = all(states[name] in ("SUCCEEDED", "FAILED") for name in order)
     if failures and (spec.fail_fast or all_final):
         # failFast ends the run at the first failure; otherwise when the last job stopped.
-        last = max(stopped, default=failures[-1][0])
-        end = ms_to_datetime(failures[0][0] if spec.fail_fast else last)
+        last = max(stopped, default=max(f[1] for f in failures))
+        end = ms_to_datetime(min(f[1] for f in failures) if spec.fail_fast else last)
         if deadline_at is None or end <= deadline_at:
             return _Outcome("Failed", "StepFailed", end, first_failure)
         # It ended after the deadline: the deadline stopped it, whatever failed on the way.

@@ -1,0 +1,251 @@
+"""BatchPipeline runs through kubectl, against the Batch emulator."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from batchops.local.emulator import DEFAULT_SECURITY_GROUP_ID, DEFAULT_SUBNET_ID, Emulator
+from batchops.local.stack import OperatorProcess
+from tests.conftest import Kubectl, events_of, example, wait_condition
+from tests.waits import wait_for
+
+
+@pytest.fixture
+def queue(kubectl: Kubectl, namespace: str, operator: OperatorProcess) -> str:
+    """A Ready BatchJobQueue `q` over a 256-vCPU compute environment, in the test namespace."""
+    kubectl.apply(
+        json.dumps(
+            {
+                "apiVersion": "batchops.io/v1alpha1",
+                "kind": "BatchComputeEnvironment",
+                "metadata": {"name": "ce"},
+                "spec": {
+                    "computeResources": {
+                        "type": "EC2",
+                        "instanceTypes": ["optimal"],
+                        "minvCpus": 0,
+                        "maxvCpus": 256,
+                        "instanceRole": "ecsInstanceRole",
+                        "subnets": [DEFAULT_SUBNET_ID],
+                        "securityGroupIds": [DEFAULT_SECURITY_GROUP_ID],
+                    }
+                },
+            }
+        ),
+        namespace,
+    )
+    kubectl.apply(
+        json.dumps(
+            {
+                "apiVersion": "batchops.io/v1alpha1",
+                "kind": "BatchJobQueue",
+                "metadata": {"name": "q"},
+                "spec": {"priority": 1, "computeEnvironments": [{"ref": "ce", "order": 1}]},
+            }
+        ),
+        namespace,
+    )
+    wait_condition(kubectl, "bjq/q", namespace, "Ready")
+    return "q"
+
+
+def pipeline(name: str, steps: list[dict[str, Any]], **spec: Any) -> str:
+    body = {
+        "apiVersion": "batchops.io/v1alpha1",
+        "kind": "BatchPipeline",
+        "metadata": {"name": name},
+        "spec": {"queue": "q", "image": "busybox:latest", "steps": steps, **spec},
+    }
+    return json.dumps(body)
+
+
+def step(name: str, *depends_on: str, **fields: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": name, "command": ["echo", name], "vcpus": 1, "memory": 512}
+    if depends_on:
+        entry["dependsOn"] = list(depends_on)
+    entry.update(fields)
+    return entry
+
+
+def pipeline_status(kubectl: Kubectl, namespace: str, name: str) -> dict[str, Any]:
+    return dict(kubectl.get_json(f"bpl/{name}", "-n", namespace).get("status") or {})
+
+
+def wait_phase(
+    kubectl: Kubectl, namespace: str, name: str, phase: str, timeout: float = 60
+) -> dict[str, Any]:
+    def reached() -> dict[str, Any] | None:
+        status = pipeline_status(kubectl, namespace, name)
+        return status if status.get("phase") == phase else None
+
+    try:
+        return wait_for(reached, timeout=timeout, message=f"{name} to be {phase}")
+    except AssertionError as exc:
+        raise AssertionError(
+            f"{exc}\nstatus: {json.dumps(pipeline_status(kubectl, namespace, name), indent=1)}"
+        ) from None
+
+
+def steps_by_name(status: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {entry["name"]: entry for entry in status.get("steps", [])}
+
+
+def jobs_named(batch: Any, prefix: str) -> list[dict[str, Any]]:
+    """Every job in the account whose name starts with `prefix` (any queue, any status)."""
+    found: list[dict[str, Any]] = []
+    for queue in batch.describe_job_queues()["jobQueues"]:
+        paginator = batch.get_paginator("list_jobs")
+        for page in paginator.paginate(
+            jobQueue=queue["jobQueueArn"], filters=[{"name": "JOB_NAME", "values": [f"{prefix}*"]}]
+        ):
+            found += page["jobSummaryList"]
+    return found
+
+
+def test_walkthrough_chain_runs_in_order_on_alternating_queues(
+    kubectl: Kubectl, namespace: str, operator: OperatorProcess, batch: Any
+) -> None:
+    kubectl.apply(example("01-walkthrough-infra.yaml"), namespace)
+    kubectl.apply(example("03-walkthrough-pipeline.yaml"), namespace)
+    progress_seen: list[str] = []
+
+    def succeeded() -> bool:
+        status = pipeline_status(kubectl, namespace, "nightly-etl")
+        if status.get("progress") and (
+            not progress_seen or progress_seen[-1] != status["progress"]
+        ):
+            progress_seen.append(status["progress"])
+        return status.get("phase") == "Succeeded"
+
+    wait_for(succeeded, timeout=90, message="the walkthrough chain to succeed")
+    status = pipeline_status(kubectl, namespace, "nightly-etl")
+    steps = steps_by_name(status)
+    assert status["progress"] == "3/3"
+    assert progress_seen[0] == "0/3" and progress_seen[-1] == "3/3"
+    assert steps["job1"]["stoppedAt"] <= steps["job2"]["startedAt"]
+    assert steps["job2"]["stoppedAt"] <= steps["job3"]["startedAt"]
+    jobs = batch.describe_jobs(jobs=[steps[s]["jobId"] for s in ("job1", "job2", "job3")])["jobs"]
+    queues = {job["jobName"].split("-")[2]: job["jobQueue"].rsplit("/", 1)[1] for job in jobs}
+    assert queues == {"job1": "queue_72", "job2": "queue_simple", "job3": "queue_72"}
+    assert all(entry.get("queueWaitSeconds") is not None for entry in steps.values())
+    listing = kubectl.run("get", "batchpipelines", "-n", namespace).stdout
+    assert "Succeeded" in listing and "3/3" in listing
+    conditions = {c["type"]: c for c in status["conditions"]}
+    assert conditions["Complete"]["status"] == "True"
+
+
+def test_diamond_fans_out_and_in(kubectl: Kubectl, namespace: str, queue: str, batch: Any) -> None:
+    kubectl.apply(
+        pipeline("diamond", [step("a"), step("b", "a"), step("c", "a"), step("d", "b", "c")]),
+        namespace,
+    )
+    status = wait_phase(kubectl, namespace, "diamond", "Succeeded")
+    steps = steps_by_name(status)
+    assert steps["a"]["stoppedAt"] <= min(steps["b"]["startedAt"], steps["c"]["startedAt"])
+    assert max(steps["b"]["stoppedAt"], steps["c"]["stoppedAt"]) <= steps["d"]["startedAt"]
+    d = batch.describe_jobs(jobs=[steps["d"]["jobId"]])["jobs"][0]
+    assert sorted(dep["jobId"] for dep in d["dependsOn"]) == sorted(
+        [steps["b"]["jobId"], steps["c"]["jobId"]]
+    )
+
+
+def test_fan_in_beyond_batchs_20_dependencies(
+    kubectl: Kubectl, namespace: str, queue: str, batch: Any
+) -> None:
+    parents = [step(f"p{i:02d}") for i in range(25)]
+    kubectl.apply(
+        pipeline("wide", [*parents, step("join", *(p["name"] for p in parents))]), namespace
+    )
+    status = wait_phase(kubectl, namespace, "wide", "Succeeded", timeout=120)
+    steps = steps_by_name(status)
+    assert status["progress"] == "26/26"
+    last_parent = max(steps[f"p{i:02d}"]["stoppedAt"] for i in range(25))
+    assert last_parent <= steps["join"]["startedAt"]
+    join = batch.describe_jobs(jobs=[steps["join"]["jobId"]])["jobs"][0]
+    assert not join.get("dependsOn"), "held by the operator, submitted without dependsOn"
+
+
+def test_failing_step_with_fail_fast_fails_the_run_and_stops_the_rest(
+    kubectl: Kubectl, namespace: str, queue: str, emulator: Emulator, batch: Any
+) -> None:
+    emulator.set_scenario(
+        rules=[
+            {"jobName": "ff-bad-*", "attempt": None, "durationSeconds": 0.5, "exitCode": 3},
+            {"jobName": "ff-slow-*", "attempt": None, "durationSeconds": 600, "exitCode": 0},
+        ]
+    )
+    kubectl.apply(pipeline("ff", [step("bad"), step("slow"), step("after", "bad")]), namespace)
+    status = wait_phase(kubectl, namespace, "ff", "Failed")
+    steps = steps_by_name(status)
+    assert steps["bad"]["status"] == "FAILED" and steps["bad"]["exitCode"] == 3
+    wait_condition(kubectl, "bpl/ff", namespace, "Failed")
+
+    def slow_stopped() -> bool:
+        job = batch.describe_jobs(jobs=[steps["slow"]["jobId"]])["jobs"][0]
+        return bool(job["status"] == "FAILED")
+
+    wait_for(slow_stopped, timeout=30, message="the independent running step to be terminated")
+    assert "bad" in status["message"]
+
+
+def test_step_failing_its_first_attempt_succeeds_on_retry(
+    kubectl: Kubectl, namespace: str, queue: str, emulator: Emulator
+) -> None:
+    emulator.set_scenario(
+        rules=[{"jobName": "flaky-once-*", "attempt": 1, "durationSeconds": 0.2, "exitCode": 1}]
+    )
+    kubectl.apply(pipeline("flaky", [step("once", retry={"attempts": 2})]), namespace)
+    status = wait_phase(kubectl, namespace, "flaky", "Succeeded")
+    entry = steps_by_name(status)["once"]
+    assert entry["attempts"] == 2 and entry["exitCode"] == 0
+
+
+def test_array_job_runs_every_child(
+    kubectl: Kubectl, namespace: str, queue: str, batch: Any
+) -> None:
+    kubectl.apply(pipeline("arr", [step("fan", arraySize=4), step("after", "fan")]), namespace)
+    status = wait_phase(kubectl, namespace, "arr", "Succeeded")
+    fan = steps_by_name(status)["fan"]
+    job = batch.describe_jobs(jobs=[fan["jobId"]])["jobs"][0]
+    assert job["arrayProperties"]["size"] == 4
+    assert job["arrayProperties"]["statusSummary"]["SUCCEEDED"] == 4
+
+
+def test_cycle_is_rejected_and_nothing_is_submitted(
+    kubectl: Kubectl, namespace: str, queue: str, emulator: Emulator
+) -> None:
+    kubectl.apply(pipeline("loop", [step("a", "c"), step("b", "a"), step("c", "b")]), namespace)
+    status = wait_phase(kubectl, namespace, "loop", "Failed")
+    assert "cycle" in status["message"]
+    stalled = next(c for c in status["conditions"] if c["type"] == "Stalled")
+    assert stalled["status"] == "True" and stalled["reason"] == "InvalidSpec"
+    warnings = [e for e in events_of(kubectl, namespace, "loop") if e["type"] == "Warning"]
+    assert warnings and warnings[0]["reason"] == "InvalidSpec"
+    counters = emulator.counters()
+    assert counters.get("SubmitJob", 0) == 0 and counters.get("RegisterJobDefinition", 0) == 0
+
+
+def test_deleting_a_running_pipeline_terminates_its_jobs(
+    kubectl: Kubectl, namespace: str, queue: str, emulator: Emulator, batch: Any
+) -> None:
+    emulator.set_scenario(
+        rules=[{"jobName": "doomed-*", "attempt": None, "durationSeconds": 600, "exitCode": 0}]
+    )
+    kubectl.apply(pipeline("doomed", [step("long"), step("next", "long")]), namespace)
+
+    def running_job() -> str | None:
+        entry = steps_by_name(pipeline_status(kubectl, namespace, "doomed")).get("long", {})
+        return entry.get("jobId") if entry.get("status") == "RUNNING" else None
+
+    job_id = wait_for(running_job, timeout=60, message="the first step to run")
+    kubectl.run("delete", "bpl/doomed", "-n", namespace, "--timeout=60s")
+    job = batch.describe_jobs(jobs=[job_id])["jobs"][0]
+    wait_for(
+        lambda: batch.describe_jobs(jobs=[job_id])["jobs"][0]["status"] == "FAILED",
+        timeout=30,
+        message="the running job to be terminated",
+    )
+    assert job["status"] in ("RUNNING", "FAILED")
