@@ -17,7 +17,12 @@ import pytest
 import yaml
 
 from batchops.local.cluster import LocalCluster
-from batchops.local.emulator import Emulator, start_emulator
+from batchops.local.emulator import (
+    DEFAULT_SECURITY_GROUP_ID,
+    DEFAULT_SUBNET_ID,
+    Emulator,
+    start_emulator,
+)
 from batchops.local.processes import free_port
 from batchops.local.stack import OperatorProcess, install_crds
 from tests.waits import wait_for
@@ -275,3 +280,42 @@ def events_of(kubectl: Kubectl, namespace: str, name: str) -> list[dict[str, Any
         "events", "-n", namespace, f"--field-selector=involvedObject.name={name}"
     )["items"]
     return sorted(items, key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
+
+
+@pytest.fixture
+def queue(kubectl: Kubectl, namespace: str, operator: OperatorProcess, emulator: Emulator) -> str:
+    """A Ready BatchJobQueue `q` over a 256-vCPU compute environment, in the test namespace."""
+    kubectl.apply(
+        json.dumps(
+            {
+                "apiVersion": "batchops.io/v1alpha1",
+                "kind": "BatchComputeEnvironment",
+                "metadata": {"name": "ce"},
+                "spec": {
+                    "computeResources": {
+                        "type": "EC2",
+                        "instanceTypes": ["optimal"],
+                        "minvCpus": 0,
+                        "maxvCpus": 256,
+                        "instanceRole": "ecsInstanceRole",
+                        "subnets": [DEFAULT_SUBNET_ID],
+                        "securityGroupIds": [DEFAULT_SECURITY_GROUP_ID],
+                    }
+                },
+            }
+        ),
+        namespace,
+    )
+    kubectl.apply(
+        json.dumps(
+            {
+                "apiVersion": "batchops.io/v1alpha1",
+                "kind": "BatchJobQueue",
+                "metadata": {"name": "q"},
+                "spec": {"priority": 1, "computeEnvironments": [{"ref": "ce", "order": 1}]},
+            }
+        ),
+        namespace,
+    )
+    wait_condition(kubectl, "bjq/q", namespace, "Ready")
+    return "q"

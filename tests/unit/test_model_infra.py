@@ -69,7 +69,7 @@ def test_walkthrough_compute_environment_parses() -> None:
     assert cr.type is ComputeResourceType.SPOT
     assert cr.instance_types == ("c5.18xlarge", "m5.24xlarge", "m5.12xlarge")
     assert (cr.min_vcpus, cr.max_vcpus, cr.bid_percentage) == (0, 256, 100)
-    assert cr.spot_iam_fleet_role == f"arn:aws:iam::{ACCOUNT}:role/AmazonEC2SpotFleetRole"
+    assert cr.spot_iam_fleet_role == f"arn:aws:iam::{ACCOUNT}:role/AmazonEC2SpotFleetTaggingRole"
     assert cr.allocation_strategy is None  # unset: AWS's BEST_FIT
 
 

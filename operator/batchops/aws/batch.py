@@ -139,9 +139,6 @@ class BatchApi:
             )
         ]
 
-    queues_using = list_queues_using_compute_environment
-    """Former name, kept while reconcile/compute.py still calls it."""
-
     def create_job_queue(
         self, request: CreateJobQueueRequestTypeDef
     ) -> CreateJobQueueResponseTypeDef:

@@ -206,12 +206,16 @@ def _failure_of(exc: ClientError | BotoCoreError) -> _Failure:
     return _Failure(type(exc).__name__, str(exc), None, exc)
 
 
-def translate(exc: ClientError | BotoCoreError, operation: str) -> AwsError:
-    """The typed error for one failed botocore call (the first matching row of `RULES`)."""
+def matching_rule(exc: ClientError | BotoCoreError) -> Rule | None:
+    """The first row of `RULES` that describes the failure, or None."""
     failure = _failure_of(exc)
-    for rule in RULES:
-        if rule.matches(failure):
-            return rule.error(
-                operation, failure.code, failure.message, failure.http_status, rule.reason
-            )
-    return Terminal(operation, failure.code, failure.message, failure.http_status)
+    return next((rule for rule in RULES if rule.matches(failure)), None)
+
+
+def translate(exc: ClientError | BotoCoreError, operation: str) -> AwsError:
+    """The typed error for one failed botocore call (unmatched failures are Terminal)."""
+    failure = _failure_of(exc)
+    rule = matching_rule(exc)
+    if rule is None:
+        return Terminal(operation, failure.code, failure.message, failure.http_status)
+    return rule.error(operation, failure.code, failure.message, failure.http_status, rule.reason)

@@ -66,7 +66,7 @@ class AwsSettings:
         bounded timeouts, a connection pool sized for the thread pool."""
         return Config(
             region_name=self.region,
-            retries={"mode": "adaptive", "max_attempts": self.max_attempts},
+            retries={"mode": "adaptive", "total_max_attempts": self.max_attempts},
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
             max_pool_connections=self.max_pool_connections,

@@ -198,9 +198,8 @@ class ComputeEnvironmentReconciler:
         old_name, successor_name = plan.replacement_targets(spec, base_name, progress, current)
         old = _describe(api, old_name)
         successor = _describe(api, successor_name)
-        queues = (
-            [ObservedJobQueue.from_describe(q) for q in api.queues_using(old.arn)] if old else []
-        )
+        using = api.list_queues_using_compute_environment(old.arn) if old else []
+        queues = [ObservedJobQueue.from_describe(q) for q in using]
         decision = plan.plan_replacement(
             spec,
             base_name=base_name,
@@ -283,11 +282,8 @@ class ComputeEnvironmentReconciler:
                 and not spec.adopt
             ):
                 return FinalizeOutcome(True, 0, status, rec)  # never delete what is not ours
-            queue_names = (
-                sorted(q["jobQueueName"] for q in api.queues_using(observed.arn))
-                if observed
-                else []
-            )
+            using = api.list_queues_using_compute_environment(observed.arn) if observed else []
+            queue_names = sorted(q["jobQueueName"] for q in using)
             action = plan.plan_compute_deletion(observed, queue_names, spec.deletion_policy)
             match action:
                 case plan.Retain() | plan.Done():

@@ -9,6 +9,7 @@ returns → fold the latest job states into status → stop jobs of a run that f
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,6 +57,8 @@ class PipelineReconciler:
     region: str | None = None
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     _recovered_runs: set[str] = field(default_factory=set)
+    _written: Mapping[str, Any] | None = None
+    """The status this process last wrote: kopf's view of the object can lag behind it."""
     _job_definitions: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def reconcile(
@@ -66,6 +69,42 @@ class PipelineReconciler:
         write_status: StatusWriter,
     ) -> PipelineOutcome:
         """`queue_arns`: BatchJobQueue name in this namespace → ARN once Ready (else None)."""
+        obj = self._read_own_writes(obj)
+
+        def write(status: Mapping[str, Any]) -> None:
+            write_status(status)
+            self._written = dict(status)
+
+        outcome = self._reconcile(obj, queue_arns, describe_jobs, write)
+        self._written = outcome.status
+        return outcome
+
+    def _read_own_writes(self, obj: ObjectSnapshot) -> ObjectSnapshot:
+        """Use the status we wrote last when the watched copy has not caught up with it: a
+        stale copy would start the run again (same run id) or forget submitted job ids."""
+        written = self._written
+        if written is None:
+            return obj
+
+        def job_ids(status: Mapping[str, Any]) -> int:
+            return sum(1 for entry in status.get("steps") or [] if entry.get("jobId"))
+
+        seen = obj.status
+        behind = seen.get("runId") != written.get("runId") and written.get("runId") is not None
+        same_run_fewer_ids = seen.get("runId") == written.get("runId") and job_ids(seen) < job_ids(
+            written
+        )
+        if not (behind and not _is_newer_run(seen, written)) and not same_run_fewer_ids:
+            return obj
+        return dataclasses.replace(obj, status=written)
+
+    def _reconcile(
+        self,
+        obj: ObjectSnapshot,
+        queue_arns: Mapping[str, str | None],
+        describe_jobs: JobDescriber,
+        write_status: StatusWriter,
+    ) -> PipelineOutcome:
         rec = PassRecorder(obj, self.now)
         try:
             spec = parse_pipeline_spec(obj.spec)
@@ -324,6 +363,13 @@ class PipelineReconciler:
     @staticmethod
     def _with(status: Mapping[str, Any], rec: PassRecorder, obj: ObjectSnapshot) -> dict[str, Any]:
         return {**status, "conditions": rec.merged_conditions()}
+
+
+def _is_newer_run(seen: Mapping[str, Any], written: Mapping[str, Any]) -> bool:
+    """Whether the watched status describes a run started after the one we wrote (another
+    replica or a newer process took over): then the watched copy wins."""
+    seen_start, written_start = seen.get("startedAt"), written.get("startedAt")
+    return bool(seen_start and written_start and str(seen_start) > str(written_start))
 
 
 def _unresolved_queues(spec: PipelineSpec, queue_arns: Mapping[str, str | None]) -> list[str]:

@@ -14,7 +14,9 @@ Faults. Each POST replaces the whole configuration; {} turns every fault off (as
         "SubmitJob": {                #   without an entry of its own
             "throttleRate": 0.1,      # share of calls answered 429 TooManyRequestsException
             "errorRate": 0.05,        # share answered 500 ServerException
-            "latencySeconds": 0.2}},  # wall-clock delay before answering (not speed-scaled)
+            "latencySeconds": 0.2,    # wall-clock delay before acting (not speed-scaled)
+            "replyDelaySeconds": 0.5}},  # wall-clock delay after acting, before answering: a
+                                      #   client that dies meanwhile never sees the result
      "submitJobRateLimit": 50,        # SubmitJob calls per second, burst of one second's worth,
                                       #   beyond which calls get 429 (null: no limit)
      "eventualConsistencySeconds": 5, # emulated seconds a compute environment still counts as

@@ -25,6 +25,9 @@ class OperationFaults:
     throttle_rate: float = 0.0
     error_rate: float = 0.0
     latency_seconds: float = 0.0
+    reply_delay_seconds: float = 0.0
+    """Delay after the call took effect, before answering: a client killed or timing out
+    meanwhile never learns the result (e.g. the id of a job that now exists)."""
 
 
 @dataclass(frozen=True)
@@ -53,13 +56,14 @@ def parse_faults(raw: dict[str, Any]) -> FaultConfig:
         raise ValueError(f"unknown fault fields: {sorted(unknown)}")
     operations = {}
     for name, spec in (raw.get("operations") or {}).items():
-        extra = set(spec) - {"throttleRate", "errorRate", "latencySeconds"}
+        extra = set(spec) - {"throttleRate", "errorRate", "latencySeconds", "replyDelaySeconds"}
         if extra:
             raise ValueError(f"unknown fields for {name}: {sorted(extra)}")
         faults = OperationFaults(
             throttle_rate=float(spec.get("throttleRate", 0.0)),
             error_rate=float(spec.get("errorRate", 0.0)),
             latency_seconds=float(spec.get("latencySeconds", 0.0)),
+            reply_delay_seconds=float(spec.get("replyDelaySeconds", 0.0)),
         )
         if not (0 <= faults.throttle_rate <= 1 and 0 <= faults.error_rate <= 1):
             raise ValueError(f"rates for {name} must be between 0 and 1")
@@ -110,6 +114,12 @@ class FaultInjector:
         """Calls per operation since the last reset."""
         with self._lock:
             return dict(self._counters)
+
+    def delay_reply(self, operation: str) -> None:
+        """Sleep the configured reply delay of a call that already took effect."""
+        faults = self._config.for_operation(operation)
+        if faults is not None and faults.reply_delay_seconds > 0:
+            time.sleep(faults.reply_delay_seconds)  # the injected delay itself
 
     def fault_for(self, operation: str) -> BatchApiError | None:
         """Sleep the configured latency, then the error to answer this Batch call with, if any."""

@@ -94,6 +94,7 @@ class EmulatorApp:
                 body["resourceArn"] = unquote(path[len(TAGS_PREFIX) :])
                 body["tagKeys"] = parse_qs(environ.get("QUERY_STRING", "")).get("tagKeys", [])
             result = self._service.handle(operation, body)
+            faults.delay_reply(operation)
         except BatchApiError as error:
             return _respond(
                 start_response,
