@@ -165,6 +165,9 @@ RBAC_MANIFESTS = [
     )
 ]
 
+# How the API server words an RBAC refusal of the operator's ServiceAccount.
+RBAC_DENIAL = 'forbidden: User "system:serviceaccount:batchops-system:batchops" cannot'
+
 # Fast loops for tests; production defaults are 10 s polling and 5 min drift checks.
 OPERATOR_TEST_ARGS = ("--poll-interval=0.5", "--resync-interval=5")
 
@@ -239,6 +242,9 @@ def operator(operator_process: OperatorProcess) -> Iterator[OperatorProcess]:
         pytest.fail(f"the operator exited during the test:\n{new_log[-5000:]}")
     if "Traceback" in new_log:
         pytest.fail(f"the operator logged an unexpected exception:\n{new_log[-5000:]}")
+    denied = [line for line in new_log.splitlines() if RBAC_DENIAL in line]
+    if denied:
+        pytest.fail("the shipped RBAC rules denied the operator:\n" + "\n".join(denied[:5]))
 
 
 # --- Helpers for tests that act through kubectl ------------------------------------------------

@@ -55,6 +55,14 @@ def _add_dev(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     dev.add_argument("--no-operator", action="store_true", help="start everything but the operator")
 
 
+def _add_demo(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = subparsers.add_parser(
+        "demo", help="run the walkthrough example end to end on the local stack, then clean up"
+    )
+    demo.add_argument("--speed", type=float, default=1.0, help="emulator speed factor")
+    demo.add_argument("--timeout", type=float, default=300.0)
+
+
 def _add_emulator(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     emulator = subparsers.add_parser("emulator", help="run only the local AWS Batch emulator")
     emulator.add_argument("--port", type=int, default=4566)
@@ -70,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True)
     _add_run(subparsers)
     _add_dev(subparsers)
+    _add_demo(subparsers)
     _add_emulator(subparsers)
     return parser
 
@@ -104,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
             speed=args.speed,
             with_operator=not args.no_operator,
         )
+    if args.command == "demo":
+        from batchops.local.stack import run_demo
+
+        return run_demo(speed=args.speed, timeout=args.timeout)
     if args.command == "emulator":
         from batchops.local.emulator import serve
 

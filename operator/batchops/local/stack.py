@@ -7,10 +7,12 @@ child process that can be killed and restarted like a real deployment.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -149,3 +151,66 @@ def run_dev(kubeconfig: Path | None, emulator_port: int, speed: float, with_oper
             emulator.stop()
         if cluster is not None:
             cluster.stop()
+
+
+DEMO_NAMESPACE = "batchops-demo"
+DEMO_EXAMPLES = ("01-walkthrough-infra.yaml", "03-walkthrough-pipeline.yaml")
+
+
+def run_demo(speed: float = 1.0, timeout: float = 300.0) -> int:
+    """The walkthrough end to end on the local stack: apply, watch the chain run, clean up."""
+    from batchops.local.emulator import start_emulator
+
+    root = repo_root()
+    with LocalCluster() as cluster:
+        emulator = start_emulator(port=0, speed=speed)
+        # Each walkthrough job "runs" for a few seconds so the progress is there to watch.
+        emulator.set_scenario(rules=[{"jobName": "*", "durationSeconds": 3.0, "exitCode": 0}])
+        operator = OperatorProcess(
+            cluster.kubeconfig, emulator.url, cluster.work_dir / "operator.log",
+            extra_args=["--poll-interval=1", "--resync-interval=30"],
+        )  # fmt: skip
+        try:
+            install_crds(cluster.kubeconfig)
+            operator.start()
+            kubectl = ["kubectl", f"--kubeconfig={cluster.kubeconfig}", "-n", DEMO_NAMESPACE]
+            subprocess.run([*kubectl[:2], "create", "namespace", DEMO_NAMESPACE], check=True,
+                           capture_output=True)  # fmt: skip
+            for name in DEMO_EXAMPLES:
+                print(f"$ kubectl apply -f manifests/examples/{name}", flush=True)
+                applied = subprocess.run(
+                    [*kubectl, "apply", "-f", str(root / "manifests" / "examples" / name)],
+                    check=True, capture_output=True, text=True,
+                )  # fmt: skip
+                print(applied.stdout, end="", flush=True)
+            return _watch_demo(kubectl, operator, timeout)
+        finally:
+            operator.stop()
+            emulator.stop()
+
+
+def _watch_demo(kubectl: list[str], operator: OperatorProcess, timeout: float) -> int:
+    print("$ kubectl get batchpipelines -w", flush=True)
+    deadline = time.monotonic() + timeout
+    last = ""
+    phase = ""
+    while time.monotonic() < deadline:
+        if operator.exit_code() is not None:
+            print(f"the operator exited; its log:\n{operator.log_text()[-3000:]}", file=sys.stderr)
+            return 1
+        result = subprocess.run([*kubectl, "get", "batchpipelines", "--no-headers"],
+                                capture_output=True, text=True)  # fmt: skip
+        columns = re.split(r"\s{2,}", result.stdout.strip())
+        # NAME PHASE PROGRESS STARTED DURATION MESSAGE AGE: print when the run moved on.
+        key = " ".join(c for i, c in enumerate(columns) if i not in (3, 4) and c != columns[-1])
+        if key and key != last:
+            print(result.stdout.rstrip(), flush=True)
+            last = key
+        phase = columns[1] if len(columns) > 1 else ""
+        if phase in ("Succeeded", "Failed"):
+            break
+        time.sleep(0.5)  # the refresh rate of the live view
+    print("$ kubectl get batchops", flush=True)
+    listing = subprocess.run([*kubectl, "get", "batchops"], capture_output=True, text=True)
+    print(listing.stdout, flush=True)
+    return 0 if phase == "Succeeded" else 1
