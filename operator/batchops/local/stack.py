@@ -93,6 +93,11 @@ class OperatorProcess:
         """None while running."""
         return self._process.exit_code()
 
+    @property
+    def pid(self) -> int | None:
+        """The operator's process id (None before start)."""
+        return self._process.pid
+
     def log_text(self) -> str:
         """Everything the operator logged so far (across restarts)."""
         try:
