@@ -15,3 +15,12 @@ def test_crd_reference_matches_the_crds() -> None:
         text=True,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_cron_template_embeds_the_batchpipeline_spec_schema() -> None:
+    result = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "hack" / "embed_pipeline_schema.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr

@@ -24,6 +24,7 @@ from typing import Final
 
 from batchops.model.common import SpecError, format_time, parse_time
 from batchops.model.cron import (
+    SCHEDULED_TIME_ANNOTATION,
     ActiveRunEntry,
     ConcurrencyPolicy,
     LastRunStatus,
@@ -38,7 +39,6 @@ one only up to this many; beyond it the count is reported as "at least" (never i
 MAX_NAME_LENGTH: Final = 63
 """Child names stay label-safe (63 characters), so they can also be label values."""
 
-MIN_INTERVAL: Final = timedelta(seconds=1)
 MAX_INTERVAL: Final = timedelta(days=3650)
 
 # A cron schedule that has not fired for this long never will (only possible when every matching
@@ -74,15 +74,15 @@ _MONTH_NAMES: Final = (
 )  # fmt: skip
 _WEEKDAY_NAMES: Final = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 _FIELDS: Final = (
-    _Field("minute", 0, 59, 59, "minute number (0-59)", {}),
-    _Field("hour", 0, 23, 23, "hour number (0-23)", {}),
-    _Field("day-of-month", 1, 31, 31, "day-of-month number (1-31)", {}),
+    _Field("minute", 0, 59, 59, "a minute number (0-59)", {}),
+    _Field("hour", 0, 23, 23, "an hour number (0-23)", {}),
+    _Field("day-of-month", 1, 31, 31, "a day-of-month number (1-31)", {}),
     _Field(
         "month",
         1,
         12,
         12,
-        "month number (1-12) or name (JAN-DEC)",
+        "a month number (1-12) or name (JAN-DEC)",
         {name: i + 1 for i, name in enumerate(_MONTH_NAMES)},
     ),
     _Field(
@@ -90,7 +90,7 @@ _FIELDS: Final = (
         0,
         7,
         6,
-        "day-of-week number (0-7, 0 and 7 are Sunday) or name (SUN-SAT)",
+        "a day-of-week number (0-7, 0 and 7 are Sunday) or name (SUN-SAT)",
         {name: i for i, name in enumerate(_WEEKDAY_NAMES)},
     ),
 )
@@ -171,7 +171,7 @@ def parse_schedule(text: str) -> Schedule:
             f"{stripped.split()[0]!r} in the schedule is not supported: set spec.timeZone instead"
         )
     if stripped.startswith("@"):
-        keyword, _, rest = stripped.partition(" ")
+        keyword, _, rest = stripped.replace("\t", " ").partition(" ")
         if keyword == _EVERY:
             return EverySchedule(text=text, interval=_parse_every(rest.strip()))
         if keyword in MACROS and not rest.strip():
@@ -297,7 +297,7 @@ def _parse_value(spec: _Field, text: str, fail: Callable[[str], ScheduleError]) 
     elif text.upper() in spec.names:
         value = spec.names[text.upper()]
     else:
-        raise fail(f"{text!r} is not a {spec.accepted}")
+        raise fail(f"{text!r} is not {spec.accepted}")
     if not spec.low <= value <= spec.high:
         raise fail(f"{value} is out of range {spec.low}-{spec.high}")
     return value
@@ -375,10 +375,11 @@ def _next_wall_time(schedule: CronSchedule, start: datetime, horizon_year: int) 
     """The first naive wall time >= `start` (minute-aligned) matching the fields."""
     t = start
     while t.year <= horizon_year:
+        if t.month not in schedule.months:
+            t = _first_of_next_matching_month(schedule, t)
+            continue
         if not schedule.matches_day(t.date()):
             t = datetime.combine(t.date() + timedelta(days=1), datetime.min.time())
-            if t.month not in schedule.months:
-                t = _first_of_next_matching_month(schedule, t)
             continue
         hour = _at_or_after(schedule.hours, t.hour)
         if hour is None:
@@ -402,6 +403,9 @@ def _previous_wall_time(schedule: CronSchedule, end: datetime, floor: datetime) 
     `floor`; None when there is none in between."""
     t = end
     while t >= floor:
+        if t.month not in schedule.months:
+            t = datetime(t.year, t.month, 1) - _MINUTE
+            continue
         if not schedule.matches_day(t.date()):
             t = datetime.combine(t.date(), datetime.min.time()) - _MINUTE
             continue
@@ -421,11 +425,12 @@ def _previous_wall_time(schedule: CronSchedule, end: datetime, floor: datetime) 
 
 
 def _first_of_next_matching_month(schedule: CronSchedule, t: datetime) -> datetime:
+    """Midnight on the 1st of the first schedule month after `t`'s (non-matching) month."""
     year, month = t.year, t.month
     for _ in range(12):
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         if month in schedule.months:
             break
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return datetime(year, month, 1)
 
 
@@ -483,6 +488,7 @@ class TickPlan:
     run_time: datetime | None = None
     missed: int = 0
     missed_is_lower_bound: bool = False
+    starting_deadline_seconds: int | None = None
 
     @property
     def deadline_exceeded(self) -> bool:
@@ -499,7 +505,7 @@ class TickPlan:
         """The timer delay until `next_time`, never negative."""
         return max(0.0, (self.next_time - now).total_seconds())
 
-    def missed_message(self, starting_deadline_seconds: int | None = None) -> str | None:
+    def missed_message(self) -> str | None:
         """A message for a Warning event about missed times, or None when nothing was missed."""
         if self.missed == 0:
             return None
@@ -514,7 +520,7 @@ class TickPlan:
         return (
             f"missed {count} scheduled time{plural}; not running the most recent, "
             f"{format_time(self.latest_due)}, because it is more than "
-            f"startingDeadlineSeconds ({starting_deadline_seconds}s) ago; "
+            f"startingDeadlineSeconds ({self.starting_deadline_seconds}s) ago; "
             f"next run at {format_time(self.next_time)}"
         )
 
@@ -550,7 +556,7 @@ def plan_tick(
         due, capped = _count_cron_times(schedule, tz, earliest, latest) if latest else (0, False)
         next_time = next_after(schedule, after, tz)
     if latest is None:
-        return TickPlan(next_time=next_time)
+        return TickPlan(next_time=next_time, starting_deadline_seconds=starting_deadline_seconds)
     on_time = starting_deadline_seconds is None or now - latest <= timedelta(
         seconds=starting_deadline_seconds
     )
@@ -560,6 +566,7 @@ def plan_tick(
         run_time=latest if on_time else None,
         missed=due - 1 if on_time else due,
         missed_is_lower_bound=capped,
+        starting_deadline_seconds=starting_deadline_seconds,
     )
 
 
@@ -611,6 +618,23 @@ class ChildRun:
     def active(self) -> bool:
         """Whether the run has not finished (no phase yet counts as active)."""
         return self.phase not in FINISHED_PHASES
+
+    @classmethod
+    def from_child(
+        cls,
+        name: str,
+        annotations: Mapping[str, str] | None,
+        status: Mapping[str, object] | None,
+    ) -> ChildRun:
+        """Read a child BatchPipeline's metadata.annotations and status; unreadable values
+        count as unknown rather than failing the CronPipeline."""
+        status = status or {}
+        return cls(
+            name=name,
+            phase=_phase_or_none(status.get("phase")),
+            finished_at=_moment_or_none(status.get("finishedAt")),
+            scheduled_time=_moment_or_none((annotations or {}).get(SCHEDULED_TIME_ANNOTATION)),
+        )
 
 
 @dataclass(frozen=True)
@@ -708,7 +732,6 @@ def last_run_summary(name: str, child_status: Mapping[str, object] | None) -> La
     """`status.lastRun` from a child BatchPipeline's status. Every key is present (None when
     unknown) because a merge patch would otherwise keep the previous run's values."""
     status = child_status or {}
-    phase = status.get("phase")
     steps: list[LastRunStep] = []
     raw_steps = status.get("steps")
     for raw in raw_steps if isinstance(raw_steps, list) else []:
@@ -716,7 +739,7 @@ def last_run_summary(name: str, child_status: Mapping[str, object] | None) -> La
             steps.append(_last_run_step(raw))
     return {
         "name": name,
-        "phase": next((p for p in _PHASES if p == phase), None),
+        "phase": _phase_or_none(status.get("phase")),
         "progress": _str_or_none(status.get("progress")),
         "message": _str_or_none(status.get("message")),
         "startedAt": _time_or_none(status.get("startedAt")),
@@ -752,10 +775,19 @@ def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _time_or_none(value: object) -> str | None:
+def _phase_or_none(value: object) -> Phase | None:
+    return next((phase for phase in _PHASES if phase == value), None)
+
+
+def _moment_or_none(value: object) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return format_time(parse_time(value))
+        return parse_time(value)
     except ValueError:
         return None
+
+
+def _time_or_none(value: object) -> str | None:
+    moment = _moment_or_none(value)
+    return format_time(moment) if moment is not None else None
