@@ -17,7 +17,7 @@ from typing import Any, cast
 import kopf
 
 from batchops.kube.client import Kind, KubeNotFound, patch_status
-from batchops.reconcile.common import Event, ObjectSnapshot
+from batchops.reconcile.common import Event, ObjectSnapshot, OwnWrites
 
 ObjectKey = tuple[str, str, str]
 """(kind, namespace, name)."""
@@ -98,11 +98,13 @@ def post_events(body: Mapping[str, Any], events: Iterable[Event]) -> None:
 
 
 async def write_status_if_changed(
-    kind: Kind, obj: ObjectSnapshot, status: Mapping[str, Any]
+    kind: Kind, obj: ObjectSnapshot, status: Mapping[str, Any], own: OwnWrites | None = None
 ) -> None:
     """Patch `.status` only when the pass changed it (no write on a quiet pass)."""
     if dict(status) == dict(obj.status):
         return
+    if own is not None:
+        own.wrote(obj, status)
     patch = dict(status)
     # A merge patch only sets keys: fields the pass dropped must be nulled explicitly.
     for key in obj.status:

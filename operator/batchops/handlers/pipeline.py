@@ -15,7 +15,7 @@ from batchops.handlers.context import OperatorContext
 from batchops.handlers.loops import PassResult, post_events, run_loop, write_status_if_changed
 from batchops.kube.client import GROUP, PIPELINE, VERSION, delete_object, patch_status
 from batchops.model.pipeline import ObservedJob
-from batchops.reconcile.common import ObjectSnapshot
+from batchops.reconcile.common import ObjectSnapshot, OwnWrites
 from batchops.reconcile.pipeline import PipelineReconciler
 
 RESOURCE = (GROUP, VERSION, PIPELINE.plural)
@@ -56,8 +56,10 @@ async def pipeline_loop(
     def write_progress(status: Mapping[str, Any]) -> None:
         patch_status(PIPELINE, namespace, name, status)
 
+    own = OwnWrites()
+
     async def one_pass() -> PassResult:
-        obj = ObjectSnapshot.of(body)
+        obj = own.snapshot(body)
         arns: kopf.Index[tuple[str, str], str | None] = kwargs["job_queue_arns"]
         queues = {
             queue: next(iter(store), None)
@@ -68,7 +70,7 @@ async def pipeline_loop(
             reconciler.reconcile, obj, queues, describe, write_progress
         )
         context.jobs.track((namespace, name), outcome.active_job_ids)
-        await write_status_if_changed(PIPELINE, obj, outcome.status)
+        await write_status_if_changed(PIPELINE, obj, outcome.status, own)
         post_events(obj.body, outcome.recorder.events)
         if outcome.delete_object:
             await asyncio.to_thread(delete_object, PIPELINE, namespace, name)

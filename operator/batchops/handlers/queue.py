@@ -11,7 +11,7 @@ import kopf
 from batchops.handlers.context import OperatorContext
 from batchops.handlers.loops import PassResult, post_events, run_loop, write_status_if_changed
 from batchops.kube.client import GROUP, JOB_QUEUE, PIPELINE, VERSION
-from batchops.reconcile.common import ObjectSnapshot
+from batchops.reconcile.common import ObjectSnapshot, OwnWrites
 from batchops.reconcile.queue import JobQueueReconciler
 
 RESOURCE = (GROUP, VERSION, JOB_QUEUE.plural)
@@ -58,8 +58,10 @@ async def job_queue_loop(
     reconciler = JobQueueReconciler(context.batch, context.timing)
     namespace, name = body.metadata.namespace or "", body.metadata.name or ""
 
+    own = OwnWrites()
+
     async def one_pass() -> PassResult:
-        obj = ObjectSnapshot.of(body)
+        obj = own.snapshot(body)
         arns: kopf.Index[tuple[str, str], str | None] = kwargs["compute_environment_arns"]
         known = {
             ce: next(iter(store), None)
@@ -67,7 +69,7 @@ async def job_queue_loop(
             if ce_namespace == namespace
         }
         outcome = await asyncio.to_thread(reconciler.reconcile, obj, known)
-        await write_status_if_changed(JOB_QUEUE, obj, outcome.status)
+        await write_status_if_changed(JOB_QUEUE, obj, outcome.status, own)
         post_events(obj.body, outcome.recorder.events)
         return PassResult(outcome.delay)
 

@@ -7,6 +7,7 @@ they never import kopf. The handler posts the events and waits `delay` before th
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,6 +39,7 @@ class ObjectSnapshot:
     annotations: Mapping[str, str]
     deleting: bool
     body: Mapping[str, Any] = field(repr=False)
+    resource_version: str = ""
 
     @classmethod
     def of(cls, body: Mapping[str, Any]) -> ObjectSnapshot:
@@ -54,7 +56,31 @@ class ObjectSnapshot:
             annotations=meta.get("annotations") or {},
             deleting=bool(meta.get("deletionTimestamp")),
             body=raw,
+            resource_version=str(meta.get("resourceVersion") or ""),
         )
+
+
+class OwnWrites:
+    """Read-your-own-writes for one object's loop: kopf's copy of the object can lag behind the
+    status this loop just wrote; a pass that started from the stale copy would redo work (start a
+    run again, create a child again). If the object has not changed since the snapshot a write
+    was based on, the written status is the truth."""
+
+    def __init__(self) -> None:
+        self._based_on: str | None = None
+        self._written: Mapping[str, Any] | None = None
+
+    def snapshot(self, body: Mapping[str, Any]) -> ObjectSnapshot:
+        """The object as this loop must see it."""
+        obj = ObjectSnapshot.of(body)
+        if self._written is not None and obj.resource_version == self._based_on:
+            return dataclasses.replace(obj, status=copy.deepcopy(dict(self._written)))
+        return obj
+
+    def wrote(self, obj: ObjectSnapshot, status: Mapping[str, Any]) -> None:
+        """Remember a status written by a pass that started from `obj`."""
+        self._based_on = obj.resource_version
+        self._written = status
 
 
 @dataclass(frozen=True)

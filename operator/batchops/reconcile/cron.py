@@ -1,0 +1,218 @@
+"""CronPipeline: create one child BatchPipeline per due time, prune history, report the last run.
+
+A child's name comes from its scheduled time, so creating it twice (an operator restart mid-tick,
+a second replica) hits AlreadyExists instead of starting a duplicate run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from batchops.kube import client as kube
+from batchops.kube import status as conditions
+from batchops.model.common import SpecError, format_time, parse_time
+from batchops.model.cron import (
+    SCHEDULED_TIME_ANNOTATION,
+    TRIGGER_ANNOTATION,
+    CronSpec,
+    parse_cron_spec,
+)
+from batchops.model.pipeline import parse_pipeline_spec
+from batchops.plans import schedule as plan
+from batchops.reconcile.common import ObjectSnapshot, PassRecorder, Timing
+from batchops.reconcile.pipeline import CRON_LABEL
+
+
+@dataclass(frozen=True)
+class CronOutcome:
+    """One pass: the status to write and when the next scheduled time is."""
+
+    status: Mapping[str, Any]
+    delay: float
+    recorder: PassRecorder
+
+
+class Children:
+    """The Kubernetes side of a CronPipeline's runs (a seam for tests)."""
+
+    def list(self, namespace: str, cron: str) -> list[dict[str, Any]]:
+        """The BatchPipelines this CronPipeline created."""
+        return kube.list_objects(kube.PIPELINE, namespace, f"{CRON_LABEL}={cron}")
+
+    def create(self, namespace: str, body: Mapping[str, Any]) -> bool:
+        """Create a run; False if it already exists (already created: never a duplicate)."""
+        try:
+            kube.create_object(kube.PIPELINE, namespace, body)
+        except kube.KubeConflict:
+            return False
+        return True
+
+    def delete(self, namespace: str, name: str) -> None:
+        """Delete a run (its finalizer terminates its Batch jobs)."""
+        kube.delete_object(kube.PIPELINE, namespace, name)
+
+
+@dataclass
+class CronReconciler:
+    """Reconciles one CronPipeline per call."""
+
+    timing: Timing
+    children: Children
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    def reconcile(self, obj: ObjectSnapshot) -> CronOutcome:
+        """Create what is due, apply concurrencyPolicy, prune, and summarise the runs."""
+        rec = PassRecorder(obj, self.now)
+        status: dict[str, Any] = {k: v for k, v in obj.status.items() if k != "conditions"}
+        status["observedGeneration"] = obj.generation
+        try:
+            spec = parse_cron_spec(obj.spec)
+            schedule = plan.parse_schedule(spec.schedule)
+            parse_pipeline_spec(spec.template.child_spec())
+        except SpecError as exc:
+            reason = "InvalidSchedule" if "schedule" in exc.field_path else "InvalidSpec"
+            if obj.status.get("observedGeneration") != obj.generation or not _stalled(obj):
+                rec.event("Warning", reason, str(exc))
+            rec.condition(conditions.STALLED, True, reason, str(exc))
+            rec.condition(conditions.READY, False, reason, str(exc))
+            return CronOutcome(self._with(status, rec), self.timing.resync, rec)
+
+        now = self.now()
+        listed = self.children.list(obj.namespace, obj.name)
+        runs = [_child_run(c) for c in listed]
+        active = [r.name for r in runs if r.active]
+
+        trigger = obj.annotations.get(TRIGGER_ANNOTATION)
+        if trigger and trigger != status.get("lastTrigger"):
+            name = plan.child_name(obj.name, now)
+            self._create(obj, spec, name, now, rec, reason="Triggered")
+            status["lastTrigger"] = trigger
+            runs.append(plan.ChildRun(name=name, scheduled_time=now))
+
+        created = obj.body.get("metadata", {}).get("creationTimestamp")
+        anchor = parse_time(created) if isinstance(created, str) else now
+        last = status.get("lastScheduleTime")
+        tick = plan.plan_tick(
+            schedule,
+            spec.time_zone,
+            anchor,
+            parse_time(last) if isinstance(last, str) else None,
+            now,
+            spec.starting_deadline_seconds,
+        )
+        if not spec.suspend:
+            missed = tick.missed_message()
+            if missed:
+                rec.event("Warning", "MissedSchedules", missed)
+            if tick.run_time is not None:
+                runs += self._run_due(obj, spec, tick.run_time, active, rec)
+                status["lastScheduleTime"] = format_time(tick.run_time)
+            elif tick.new_last_schedule_time is not None:
+                status["lastScheduleTime"] = format_time(tick.new_last_schedule_time)
+        status["nextScheduleTime"] = None if spec.suspend else format_time(tick.next_time)
+
+        for name in plan.children_to_prune(
+            runs, spec.successful_runs_history_limit, spec.failed_runs_history_limit
+        ):
+            self.children.delete(obj.namespace, name)
+            runs = [r for r in runs if r.name != name]
+
+        status["active"] = list(plan.active_runs(runs))
+        status["activeCount"] = len(status["active"])
+        previous = status.get("lastSuccessfulTime")
+        succeeded = plan.last_successful_time(
+            runs, parse_time(previous) if isinstance(previous, str) else None
+        )
+        status["lastSuccessfulTime"] = format_time(succeeded) if succeeded else None
+        latest = plan.most_recent_run(runs)
+        if latest is not None:
+            child = next((c for c in listed if c["metadata"]["name"] == latest.name), None)
+            status["lastRun"] = dict(
+                plan.last_run_summary(latest.name, (child or {}).get("status"))
+            )
+        message = "suspended" if spec.suspend else f"next run at {status['nextScheduleTime']}"
+        rec.condition(conditions.READY, True, "Suspended" if spec.suspend else "Scheduled", message)
+        rec.condition(conditions.STALLED, False, "Scheduled")
+        rec.condition(conditions.RECONCILING, False, "Scheduled")
+        delay = min(self.timing.resync, max(0.05, tick.seconds_until_next(self.now())))
+        return CronOutcome(self._with(status, rec), delay, rec)
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _run_due(
+        self,
+        obj: ObjectSnapshot,
+        spec: CronSpec,
+        run_time: datetime,
+        active: list[str],
+        rec: PassRecorder,
+    ) -> list[plan.ChildRun]:
+        decision = plan.plan_concurrency(spec.concurrency_policy, active)
+        name = plan.child_name(obj.name, run_time)
+        if name in active:
+            return []  # this very time is already running (created before a restart)
+        match decision:
+            case plan.Skip(reason=reason):
+                rec.event("Normal", "Skipped", f"{format_time(run_time)}: {reason}")
+                return []
+            case plan.ReplaceThenCreate(children_to_cancel=doomed):
+                for old in doomed:
+                    self.children.delete(obj.namespace, old)
+                rec.event("Normal", "Replaced", "cancelled " + ", ".join(doomed))
+        self._create(obj, spec, name, run_time, rec, reason="Scheduled")
+        return [plan.ChildRun(name=name, scheduled_time=run_time)]
+
+    def _create(
+        self,
+        obj: ObjectSnapshot,
+        spec: CronSpec,
+        name: str,
+        scheduled: datetime,
+        rec: PassRecorder,
+        reason: str,
+    ) -> None:
+        body = {
+            "apiVersion": kube.PIPELINE.api_version,
+            "kind": kube.PIPELINE.kind,
+            "metadata": {
+                "name": name,
+                "namespace": obj.namespace,
+                "labels": {**spec.template.labels, CRON_LABEL: obj.name},
+                "annotations": {
+                    **spec.template.annotations,
+                    SCHEDULED_TIME_ANNOTATION: format_time(scheduled),
+                },
+                "ownerReferences": [
+                    {
+                        "apiVersion": kube.CRON_PIPELINE.api_version,
+                        "kind": kube.CRON_PIPELINE.kind,
+                        "name": obj.name,
+                        "uid": obj.uid,
+                        "controller": True,
+                    }
+                ],
+            },
+            "spec": spec.template.child_spec(),
+        }
+        if self.children.create(obj.namespace, body):
+            rec.event("Normal", reason, f"created run {name}")
+
+    def _with(self, status: dict[str, Any], rec: PassRecorder) -> dict[str, Any]:
+        return {**status, "conditions": rec.merged_conditions()}
+
+
+def _child_run(child: Mapping[str, Any]) -> plan.ChildRun:
+    meta = child.get("metadata") or {}
+    return plan.ChildRun.from_child(
+        meta.get("name", ""), meta.get("annotations"), child.get("status")
+    )
+
+
+def _stalled(obj: ObjectSnapshot) -> bool:
+    return any(
+        c.get("type") == conditions.STALLED and c.get("status") == "True"
+        for c in obj.status.get("conditions") or []
+    )
