@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import kopf
 
@@ -11,18 +12,28 @@ from batchops.config import OperatorConfig
 from batchops.handlers.context import OperatorContext
 
 
+WORKER_THREADS = 32
+
+
 def run_operator(config: OperatorConfig) -> None:
     """Block running the operator until SIGINT/SIGTERM."""
     kopf.configure(verbose=config.verbose)
     liveness = f"http://0.0.0.0:{config.liveness_port}/healthz" if config.liveness_port else None
-    asyncio.run(
-        kopf.operator(
-            clusterwide=not config.namespaces,
-            namespaces=config.namespaces,
-            standalone=config.standalone,
-            # Naming a peering makes it mandatory in kopf: only when leader election is on.
-            peering_name=None if config.standalone else config.peering_name,
-            liveness_endpoint=liveness,
-            memo=kopf.Memo(context=OperatorContext(config)),
-        )
+    asyncio.run(_operate(config, liveness))
+
+
+async def _operate(config: OperatorConfig, liveness: str | None) -> None:
+    # Reconcile passes block on boto3 and the Kubernetes client in threads: the default pool
+    # (cores + 4) would serialise hundreds of pipelines behind a handful of slow calls.
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="reconcile")
+    )
+    await kopf.operator(
+        clusterwide=not config.namespaces,
+        namespaces=config.namespaces,
+        standalone=config.standalone,
+        # Naming a peering makes it mandatory in kopf: only when leader election is on.
+        peering_name=None if config.standalone else config.peering_name,
+        liveness_endpoint=liveness,
+        memo=kopf.Memo(context=OperatorContext(config)),
     )
