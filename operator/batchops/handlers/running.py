@@ -11,7 +11,6 @@ import batchops.handlers  # noqa: F401  (registers the handlers)
 from batchops.config import OperatorConfig
 from batchops.handlers.context import OperatorContext
 
-
 WORKER_THREADS = 32
 
 
