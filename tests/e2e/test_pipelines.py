@@ -161,3 +161,66 @@ def test_deleting_a_running_pipeline_terminates_its_jobs(
         message="the running job to be terminated",
     )
     assert job["status"] in ("RUNNING", "FAILED")
+
+
+def test_rerun_annotation_starts_a_new_run_with_new_jobs(
+    kubectl: Kubectl, namespace: str, queue: str
+) -> None:
+    kubectl.apply(pipeline("again", [step("a")]), namespace)
+    first = wait_phase(kubectl, namespace, "again", "Succeeded")
+    kubectl.run("annotate", "bpl/again", "-n", namespace, "batchops.io/rerun=1")
+
+    def second_run() -> dict[str, Any] | None:
+        status = pipeline_status(kubectl, namespace, "again")
+        done = status.get("phase") == "Succeeded" and status.get("runId") != first["runId"]
+        return status if done else None
+
+    second = wait_for(second_run, timeout=60, message="a second run after the rerun annotation")
+    assert second["steps"][0]["jobId"] != first["steps"][0]["jobId"]
+    assert second["rerunToken"] == "1"
+
+
+def test_spec_change_after_a_finished_run_starts_a_new_run(
+    kubectl: Kubectl, namespace: str, queue: str
+) -> None:
+    kubectl.apply(pipeline("edit", [step("a")]), namespace)
+    first = wait_phase(kubectl, namespace, "edit", "Succeeded")
+    kubectl.apply(pipeline("edit", [step("a"), step("b", "a")]), namespace)
+
+    def new_run() -> dict[str, Any] | None:
+        status = pipeline_status(kubectl, namespace, "edit")
+        ok = status.get("runId") != first["runId"] and status.get("phase") == "Succeeded"
+        return status if ok else None
+
+    status = wait_for(new_run, timeout=60, message="a new run for the changed spec")
+    assert status["progress"] == "2/2"
+
+
+def test_active_deadline_fails_the_run_and_stops_its_jobs(
+    kubectl: Kubectl, namespace: str, queue: str, emulator: Emulator, batch: Any
+) -> None:
+    emulator.set_scenario(
+        rules=[{"jobName": "late-*", "attempt": None, "durationSeconds": 600, "exitCode": 0}]
+    )
+    kubectl.apply(pipeline("late", [step("slow")], activeDeadlineSeconds=3), namespace)
+    status = wait_phase(kubectl, namespace, "late", "Failed", timeout=60)
+    failed = next(c for c in status["conditions"] if c["type"] == "Failed")
+    assert failed["reason"] == "DeadlineExceeded"
+    job_id = status["steps"][0]["jobId"]
+    wait_for(
+        lambda: batch.describe_jobs(jobs=[job_id])["jobs"][0]["status"] == "FAILED",
+        timeout=30,
+        message="the job stopped at the deadline",
+    )
+
+
+def test_finished_pipeline_is_deleted_after_its_ttl(
+    kubectl: Kubectl, namespace: str, queue: str
+) -> None:
+    kubectl.apply(pipeline("brief", [step("a")], ttlSecondsAfterFinished=2), namespace)
+    wait_phase(kubectl, namespace, "brief", "Succeeded")
+    wait_for(
+        lambda: kubectl.run("get", "bpl/brief", "-n", namespace, check=False).returncode != 0,
+        timeout=60,
+        message="the pipeline deleted after its TTL",
+    )

@@ -261,6 +261,7 @@ def test_status_has_the_cronjob_fields_and_the_last_run(crd: dict[str, Any]) -> 
         "active",
         "activeCount",
         "lastRun",
+        "lastTrigger",
         "observedGeneration",
         "conditions",
     }

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from batchops.aws.batch import BatchApi
@@ -228,6 +228,10 @@ class PipelineReconciler:
                 delay = max(0.0, min(delay, (expires - self.now()).total_seconds()))
         else:
             delay = self.timing.job_poll_backstop
+            if spec.active_deadline_seconds is not None and record.started_at is not None:
+                # Nothing may change in Batch before the deadline: look again at it.
+                deadline = record.started_at + timedelta(seconds=spec.active_deadline_seconds)
+                delay = max(0.0, min(delay, (deadline - self.now()).total_seconds() + 0.1))
         return PipelineOutcome(self._with(status, rec, obj), delay, rec, assessment.active_job_ids)
 
     # -- steps of a pass ----------------------------------------------------------------------
