@@ -224,3 +224,44 @@ def test_finished_pipeline_is_deleted_after_its_ttl(
         timeout=60,
         message="the pipeline deleted after its TTL",
     )
+
+
+def test_changed_step_gets_a_new_revision_and_the_old_one_is_retired(
+    kubectl: Kubectl, namespace: str, queue: str, batch: Any
+) -> None:
+    kubectl.apply(pipeline("rev", [step("a")]), namespace)
+    first = wait_phase(kubectl, namespace, "rev", "Succeeded")
+    kubectl.apply(pipeline("rev", [step("a", command=["echo", "changed"])]), namespace)
+
+    def second_run() -> dict[str, Any] | None:
+        status = pipeline_status(kubectl, namespace, "rev")
+        ok = status.get("runId") != first["runId"] and status.get("phase") == "Succeeded"
+        return status if ok else None
+
+    wait_for(second_run, timeout=60, message="the run of the changed spec")
+    name = f"{namespace}_rev_a"
+
+    def revisions() -> dict[int, str] | None:
+        items = batch.describe_job_definitions(jobDefinitionName=name)["jobDefinitions"]
+        found = {item["revision"]: item["status"] for item in items}
+        return found if found.get(1) == "INACTIVE" else None
+
+    found = wait_for(revisions, timeout=30, message="revision 1 deregistered")
+    assert found == {1: "INACTIVE", 2: "ACTIVE"}
+
+
+def test_unchanged_step_reuses_its_job_definition_revision(
+    kubectl: Kubectl, namespace: str, queue: str, emulator: Emulator
+) -> None:
+    kubectl.apply(pipeline("same", [step("a")]), namespace)
+    first = wait_phase(kubectl, namespace, "same", "Succeeded")
+    kubectl.run("annotate", "bpl/same", "-n", namespace, "batchops.io/rerun=again")
+    wait_for(
+        lambda: (
+            (s := pipeline_status(kubectl, namespace, "same")).get("runId") != first["runId"]
+            and s.get("phase") == "Succeeded"
+        ),
+        timeout=60,
+        message="the rerun",
+    )
+    assert emulator.counters().get("RegisterJobDefinition") == 1

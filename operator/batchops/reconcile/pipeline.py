@@ -60,6 +60,7 @@ class PipelineReconciler:
     _written: Mapping[str, Any] | None = None
     """The status this process last wrote: kopf's view of the object can lag behind it."""
     _job_definitions: dict[str, dict[str, str]] = field(default_factory=dict)
+    _retired_runs: set[str] = field(default_factory=set)
 
     def reconcile(
         self,
@@ -217,6 +218,13 @@ class PipelineReconciler:
                 rec.event("Normal", "RunSucceeded", assessment.message[:1024])
             else:
                 rec.event("Warning", f"Run{assessment.phase}", assessment.message[:1024])
+        if assessment.settled and record.run_id not in self._retired_runs:
+            try:
+                self._retire_old_definitions(spec, obj, observed, api, rec)
+            except (Retryable, Terminal) as exc:
+                rec.event("Warning", "AwsError", f"deregistering old job definitions: {exc}")
+            else:
+                self._retired_runs.add(record.run_id)
         expires = runs.ttl_expires_at(spec, assessment.finished_at)
         if assessment.settled and expires is not None and self.now() >= expires:
             return PipelineOutcome(
@@ -315,6 +323,32 @@ class PipelineReconciler:
             resolved[register.step] = response["jobDefinitionArn"]
         self._job_definitions = {run.run_id: resolved}
         return resolved
+
+    def _retire_old_definitions(
+        self,
+        spec: PipelineSpec,
+        obj: ObjectSnapshot,
+        observed: Mapping[str, ObservedJob],
+        api: BatchApi,
+        rec: PassRecorder,
+    ) -> None:
+        """Once a run settled, deregister the revisions earlier runs registered: no job of this
+        pipeline can use them any more. Runs of a CronPipeline share their definitions (and may
+        overlap), so they keep theirs."""
+        if CRON_LABEL in (obj.body.get("metadata", {}).get("labels") or {}):
+            return
+        in_use = {job.job_definition for job in observed.values() if job.job_definition}
+        for step in spec.steps:
+            if step.job_definition is not None:
+                continue
+            name = jobdefs.job_definition_name(obj.namespace, obj.name, step.name)
+            revisions = [
+                ObservedJobDefinition.from_describe(item)
+                for item in api.describe_job_definitions(name)
+            ]
+            for arn in jobdefs.revisions_to_deregister(revisions, in_use):
+                api.deregister_job_definition(arn)
+                rec.event("Normal", "JobDefinitionRetired", f"deregistered {arn}")
 
     # -- deletion -----------------------------------------------------------------------------
 
