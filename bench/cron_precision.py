@@ -73,7 +73,10 @@ def run(ticks: int) -> dict[str, float]:
             decoder = json.JSONDecoder()
             buffer = ""
             assert watch.stdout is not None
+            deadline = time.monotonic() + ticks * 3 + 60
             while len(latencies) < ticks:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"only {len(latencies)} runs created; see {log}")
                 buffer += watch.stdout.readline()
                 try:
                     event, _ = decoder.raw_decode(buffer.strip())

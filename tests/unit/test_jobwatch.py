@@ -52,3 +52,13 @@ def test_untracked_owner_jobs_are_forgotten() -> None:
     watch.untrack(("ns", "a"))
     assert watch.active_ids() == []
     assert watch.cached(["a1"]) == ([], ["a1"])
+
+
+def test_late_events_never_move_a_job_backwards_but_the_final_state_always_lands() -> None:
+    watch = JobWatch()
+    watch.track(("ns", "a"), ["a1"])
+    running = ObservedJob(job_id="a1", job_name="a1", status="RUNNING", attempts=2)
+    watch.record_events([running])
+    assert watch.record_events([job("a1", "RUNNABLE")]) == set()
+    assert watch.record_events([job("a1", "SUCCEEDED")]) == {("ns", "a")}
+    assert watch.record_events([running]) == set()

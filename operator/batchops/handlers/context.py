@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from batchops.aws.batch import BatchApi
+from batchops.aws.events import JobEventQueue
 from batchops.aws.session import AwsSettings, client_for
 from batchops.config import OperatorConfig
 from batchops.handlers.loops import Wakeups
@@ -24,6 +25,7 @@ class OperatorContext:
     wakeups: Wakeups = field(default_factory=Wakeups)
     jobs: JobWatch = field(default_factory=JobWatch)
     poller_task: asyncio.Task[None] | None = None
+    events_task: asyncio.Task[None] | None = None
     _apis: dict[str, BatchApi] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -46,6 +48,13 @@ class OperatorContext:
                 settings = AwsSettings(region=region, endpoint_url=self.config.endpoint_url)
                 api = self._apis[region] = BatchApi(client_for("batch", settings))
             return api
+
+    def job_events(self) -> JobEventQueue | None:
+        """The SQS queue of job state changes, in event mode."""
+        if self.config.event_queue_url is None:
+            return None
+        settings = AwsSettings(region=self.config.region, endpoint_url=self.config.endpoint_url)
+        return JobEventQueue(client_for("sqs", settings), self.config.event_queue_url)
 
     def describe_jobs(self, job_ids: Sequence[str]) -> list[ObservedJob]:
         """DescribeJobs (chunked by the AWS layer) in the operator's region, parsed."""

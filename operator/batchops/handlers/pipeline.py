@@ -11,6 +11,7 @@ from typing import Any
 import kopf
 
 from batchops.aws.errors import AwsError
+from batchops.aws.events import JobEventQueue
 from batchops.handlers.context import OperatorContext
 from batchops.handlers.loops import PassResult, post_events, run_loop, write_status_if_changed
 from batchops.kube.client import GROUP, PIPELINE, VERSION, delete_object, patch_status
@@ -106,21 +107,32 @@ async def start_job_poller(memo: Any, **_: Any) -> None:
     """One poller for every pipeline's active jobs (DescribeJobs in chunks of 100)."""
     context: OperatorContext = memo.context
     context.poller_task = asyncio.create_task(_poll_jobs(context))
+    events = context.job_events()
+    if events is not None:
+        context.events_task = asyncio.create_task(_consume_events(context, events))
 
 
 @kopf.on.cleanup()
 async def stop_job_poller(memo: Any, **_: Any) -> None:
     """Stop the poller with the operator."""
     context: OperatorContext = memo.context
-    if context.poller_task is not None:
-        context.poller_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await context.poller_task
+    for task in (context.poller_task, context.events_task):
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+# In event mode DescribeJobs polling stays on as a slow safety net for lost events.
+EVENT_MODE_POLL_FACTOR = 6
 
 
 async def _poll_jobs(context: OperatorContext) -> None:
+    interval = context.config.poll_interval
+    if context.config.event_queue_url is not None:
+        interval *= EVENT_MODE_POLL_FACTOR
     while True:
-        await asyncio.sleep(context.config.poll_interval)
+        await asyncio.sleep(interval)
         try:
             changed = await asyncio.to_thread(context.jobs.poll_once, context.describe_jobs)
         except AwsError as exc:
@@ -131,4 +143,22 @@ async def _poll_jobs(context: OperatorContext) -> None:
             _logger.exception("job poll failed unexpectedly")
             continue
         for namespace, name in changed:
+            context.wakeups.wake(_key(namespace, name))
+
+
+async def _consume_events(context: OperatorContext, events: JobEventQueue) -> None:
+    while True:
+        try:
+            details = await asyncio.to_thread(events.receive)
+        except AwsError as exc:
+            _logger.warning(f"reading job events failed, will retry: {exc}")
+            await asyncio.sleep(context.config.poll_interval)
+            continue
+        jobs = []
+        for detail in details:
+            try:
+                jobs.append(ObservedJob.from_describe(detail))
+            except ValueError as exc:
+                _logger.warning(f"ignoring a malformed job event: {exc}")
+        for namespace, name in context.jobs.record_events(jobs):
             context.wakeups.wake(_key(namespace, name))

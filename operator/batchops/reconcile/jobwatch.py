@@ -27,6 +27,27 @@ def _fingerprint(job: ObservedJob) -> tuple[object, ...]:
     )
 
 
+_PROGRESS = {
+    "SUBMITTED": 0,
+    "PENDING": 1,
+    "RUNNABLE": 2,
+    "STARTING": 3,
+    "RUNNING": 4,
+    "SUCCEEDED": 5,
+    "FAILED": 5,
+}
+
+
+def _older(job: ObservedJob, known: ObservedJob | None) -> bool:
+    if known is None:
+        return False
+    if known.finished:
+        return True
+    if job.finished:
+        return False
+    return (job.attempts, _PROGRESS[job.status]) < (known.attempts, _PROGRESS[known.status])
+
+
 class JobWatch:
     """Thread-safe bookkeeping of tracked jobs and their latest observed state."""
 
@@ -73,6 +94,13 @@ class JobWatch:
                     changed_ids.add(job.job_id)
                 self._latest[job.job_id] = job
             return {owner for owner, ids in self._owners.items() if ids & changed_ids}
+
+    def record_events(self, jobs: Iterable[ObservedJob]) -> set[OwnerKey]:
+        """Like `record`, for events, which may arrive late or out of order: an event older
+        than what is known (fewer attempts, an earlier state) is dropped."""
+        with self._lock:
+            fresh = [job for job in jobs if not _older(job, self._latest.get(job.job_id))]
+        return self.record(fresh)
 
     def poll_once(self, describe: Callable[[Sequence[str]], list[ObservedJob]]) -> set[OwnerKey]:
         """Describe every tracked job (`describe` chunks by 100) and return changed owners."""
