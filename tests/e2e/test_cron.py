@@ -249,3 +249,31 @@ def test_restart_mid_tick_creates_no_duplicate_run(
     runs = runs_of(kubectl, namespace, "dup")
     times = [r["metadata"]["annotations"]["batchops.io/scheduled-time"] for r in runs]
     assert len(times) == len(set(times)), "one run per scheduled time"
+
+
+def test_schedule_the_parser_rejects_is_reported_not_crashed_on(
+    kubectl: Kubectl, namespace: str, operator: OperatorProcess
+) -> None:
+    kubectl.apply(cron("bad", "61 * * * *", [step("a")]), namespace)
+    status = wait_for(
+        lambda: (s := cron_status(kubectl, namespace, "bad")).get("conditions") and s,
+        message="the CronPipeline's conditions",
+    )
+    stalled = next(c for c in status["conditions"] if c["type"] == "Stalled")
+    assert stalled["status"] == "True" and stalled["reason"] == "InvalidSchedule"
+    assert "61" in stalled["message"]
+    warnings = [e for e in events_of(kubectl, namespace, "bad") if e["type"] == "Warning"]
+    assert warnings and warnings[0]["reason"] == "InvalidSchedule"
+    assert runs_of(kubectl, namespace, "bad") == []
+
+
+def test_unknown_time_zone_is_reported_as_an_invalid_schedule(
+    kubectl: Kubectl, namespace: str, operator: OperatorProcess
+) -> None:
+    kubectl.apply(cron("mars", "0 2 * * *", [step("a")], timeZone="Mars/Olympus_Mons"), namespace)
+    status = wait_for(
+        lambda: (s := cron_status(kubectl, namespace, "mars")).get("conditions") and s,
+        message="the CronPipeline's conditions",
+    )
+    stalled = next(c for c in status["conditions"] if c["type"] == "Stalled")
+    assert stalled["reason"] == "InvalidSchedule" and "Mars/Olympus_Mons" in stalled["message"]

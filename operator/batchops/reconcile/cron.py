@@ -73,7 +73,8 @@ class CronReconciler:
             schedule = plan.parse_schedule(spec.schedule)
             parse_pipeline_spec(spec.template.child_spec())
         except SpecError as exc:
-            reason = "InvalidSchedule" if "schedule" in exc.field_path else "InvalidSpec"
+            schedule_fields = ("spec.schedule", "spec.timeZone")
+            reason = "InvalidSchedule" if exc.field_path in schedule_fields else "InvalidSpec"
             if obj.status.get("observedGeneration") != obj.generation or not _stalled(obj):
                 rec.event("Warning", reason, str(exc))
             rec.condition(conditions.STALLED, True, reason, str(exc))
