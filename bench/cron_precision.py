@@ -52,7 +52,9 @@ def run(ticks: int) -> dict[str, float]:
                         "spec": {
                             "queue": "missing",
                             "image": "busybox",
-                            "steps": [{"name": "a", "command": ["true"]}],
+                            "steps": [
+                                {"name": "a", "command": ["true"], "vcpus": 1, "memory": 128}
+                            ],
                         }
                     },
                 },
