@@ -397,3 +397,38 @@ def test_throttling_and_server_errors_on_every_call_still_converge(
         if ce["computeEnvironmentName"].startswith(namespace)
     ]
     assert names == [f"{namespace}-ce"], "retries created no duplicates"
+
+
+def test_adopt_takes_over_an_existing_compute_environment_without_recreating_it(
+    kubectl: Kubectl, namespace: str, operator: OperatorProcess, batch: Any
+) -> None:
+    aws_name = f"{namespace}-legacy"
+    arn = batch.create_compute_environment(
+        computeEnvironmentName=aws_name,
+        type="MANAGED",
+        state="ENABLED",
+        computeResources={
+            "type": "EC2",
+            "allocationStrategy": "BEST_FIT_PROGRESSIVE",
+            "instanceTypes": ["c5.large"],
+            "minvCpus": 0,
+            "maxvCpus": 64,
+            "instanceRole": "ecsInstanceRole",
+            "subnets": [DEFAULT_SUBNET_ID],
+            "securityGroupIds": [DEFAULT_SECURITY_GROUP_ID],
+        },
+    )["computeEnvironmentArn"]
+    kubectl.apply(
+        compute_environment("legacy", extra_spec={"name": aws_name, "adopt": True}), namespace
+    )
+    wait_condition(kubectl, "bce/legacy", namespace, "Ready")
+    assert status_of(kubectl, "bce/legacy", namespace)["arn"] == arn
+    tags = batch.list_tags_for_resource(resourceArn=arn)["tags"]
+    assert tags.get("batchops.io/owner") == f"{namespace}/legacy"
+
+
+def test_kubectl_explain_reads_like_documentation(kubectl: Kubectl, crds: list[str]) -> None:
+    explained = kubectl.run("explain", "bce.spec.computeResources").stdout
+    assert "maxvCpus" in explained and "instanceTypes" in explained
+    assert "DESCRIPTION" in explained
+    assert len(explained.split()) > 100, explained

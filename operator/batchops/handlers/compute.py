@@ -9,9 +9,15 @@ from typing import Any
 import kopf
 
 from batchops.handlers.context import OperatorContext
-from batchops.handlers.loops import PassResult, post_events, run_loop, write_status_if_changed
+from batchops.handlers.loops import (
+    PassResult,
+    own_writes,
+    post_events,
+    run_loop,
+    write_status_if_changed,
+)
 from batchops.kube.client import COMPUTE_ENVIRONMENT, GROUP, JOB_QUEUE, VERSION, patch_status
-from batchops.reconcile.common import ObjectSnapshot, OwnWrites
+from batchops.reconcile.common import ObjectSnapshot
 from batchops.reconcile.compute import ComputeEnvironmentReconciler
 
 RESOURCE = (GROUP, VERSION, COMPUTE_ENVIRONMENT.plural)
@@ -42,10 +48,10 @@ async def compute_environment_loop(
     def write_progress(status: Mapping[str, Any]) -> None:
         patch_status(COMPUTE_ENVIRONMENT, namespace, name, status)
 
-    own = OwnWrites()
+    own = own_writes(COMPUTE_ENVIRONMENT, body)
 
     async def one_pass() -> PassResult:
-        obj = own.snapshot(body)
+        obj = await asyncio.to_thread(own.current, ObjectSnapshot.of(body))
         outcome = await asyncio.to_thread(reconciler.reconcile, obj, write_progress)
         await write_status_if_changed(COMPUTE_ENVIRONMENT, obj, outcome.status, own)
         post_events(obj.body, outcome.recorder.events)

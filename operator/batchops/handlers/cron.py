@@ -9,9 +9,15 @@ from typing import Any
 import kopf
 
 from batchops.handlers.context import OperatorContext
-from batchops.handlers.loops import PassResult, post_events, run_loop, write_status_if_changed
+from batchops.handlers.loops import (
+    PassResult,
+    own_writes,
+    post_events,
+    run_loop,
+    write_status_if_changed,
+)
 from batchops.kube.client import CRON_PIPELINE, GROUP, PIPELINE, VERSION
-from batchops.reconcile.common import OwnWrites
+from batchops.reconcile.common import ObjectSnapshot
 from batchops.reconcile.cron import Children, CronReconciler
 from batchops.reconcile.pipeline import CRON_LABEL
 
@@ -31,10 +37,10 @@ async def cron_pipeline_loop(
     reconciler = CronReconciler(context.timing, Children())
     namespace, name = body.metadata.namespace or "", body.metadata.name or ""
 
-    own = OwnWrites()
+    own = own_writes(CRON_PIPELINE, body)
 
     async def one_pass() -> PassResult:
-        obj = own.snapshot(body)
+        obj = await asyncio.to_thread(own.current, ObjectSnapshot.of(body))
         outcome = await asyncio.to_thread(reconciler.reconcile, obj)
         await write_status_if_changed(CRON_PIPELINE, obj, outcome.status, own)
         post_events(obj.body, outcome.recorder.events)

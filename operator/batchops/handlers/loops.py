@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import kopf
 
-from batchops.kube.client import Kind, KubeNotFound, patch_status
+from batchops.kube.client import Kind, KubeNotFound, get_object, patch_status
 from batchops.reconcile.common import Event, ObjectSnapshot, OwnWrites
 
 ObjectKey = tuple[str, str, str]
@@ -103,12 +103,18 @@ async def write_status_if_changed(
     """Patch `.status` only when the pass changed it (no write on a quiet pass)."""
     if dict(status) == dict(obj.status):
         return
-    if own is not None:
-        own.wrote(obj, status)
     patch = dict(status)
     # A merge patch only sets keys: fields the pass dropped must be nulled explicitly.
     for key in obj.status:
         if key not in patch:
             patch[key] = None
     with contextlib.suppress(KubeNotFound):  # deleted meanwhile: nothing left to report on
-        await asyncio.to_thread(patch_status, kind, obj.namespace, obj.name, patch)
+        version = await asyncio.to_thread(patch_status, kind, obj.namespace, obj.name, patch)
+        if own is not None:
+            own.wrote(version)
+
+
+def own_writes(kind: Kind, body: kopf.Body) -> OwnWrites:
+    """Read-your-own-writes for the loop of one object."""
+    namespace, name = body.metadata.namespace or "", body.metadata.name or ""
+    return OwnWrites(lambda: get_object(kind, namespace, name))

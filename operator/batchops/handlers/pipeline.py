@@ -13,10 +13,16 @@ import kopf
 from batchops.aws.errors import AwsError
 from batchops.aws.events import JobEventQueue
 from batchops.handlers.context import OperatorContext
-from batchops.handlers.loops import PassResult, post_events, run_loop, write_status_if_changed
+from batchops.handlers.loops import (
+    PassResult,
+    own_writes,
+    post_events,
+    run_loop,
+    write_status_if_changed,
+)
 from batchops.kube.client import GROUP, PIPELINE, VERSION, delete_object, patch_status
 from batchops.model.pipeline import ObservedJob
-from batchops.reconcile.common import ObjectSnapshot, OwnWrites
+from batchops.reconcile.common import ObjectSnapshot
 from batchops.reconcile.pipeline import PipelineReconciler
 
 RESOURCE = (GROUP, VERSION, PIPELINE.plural)
@@ -57,10 +63,10 @@ async def pipeline_loop(
     def write_progress(status: Mapping[str, Any]) -> None:
         patch_status(PIPELINE, namespace, name, status)
 
-    own = OwnWrites()
+    own = own_writes(PIPELINE, body)
 
     async def one_pass() -> PassResult:
-        obj = own.snapshot(body)
+        obj = await asyncio.to_thread(own.current, ObjectSnapshot.of(body))
         arns: kopf.Index[tuple[str, str], str | None] = kwargs["job_queue_arns"]
         queues = {
             queue: next(iter(store), None)

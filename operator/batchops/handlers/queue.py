@@ -9,9 +9,15 @@ from typing import Any
 import kopf
 
 from batchops.handlers.context import OperatorContext
-from batchops.handlers.loops import PassResult, post_events, run_loop, write_status_if_changed
+from batchops.handlers.loops import (
+    PassResult,
+    own_writes,
+    post_events,
+    run_loop,
+    write_status_if_changed,
+)
 from batchops.kube.client import GROUP, JOB_QUEUE, PIPELINE, VERSION
-from batchops.reconcile.common import ObjectSnapshot, OwnWrites
+from batchops.reconcile.common import ObjectSnapshot
 from batchops.reconcile.queue import JobQueueReconciler
 
 RESOURCE = (GROUP, VERSION, JOB_QUEUE.plural)
@@ -58,10 +64,10 @@ async def job_queue_loop(
     reconciler = JobQueueReconciler(context.batch, context.timing)
     namespace, name = body.metadata.namespace or "", body.metadata.name or ""
 
-    own = OwnWrites()
+    own = own_writes(JOB_QUEUE, body)
 
     async def one_pass() -> PassResult:
-        obj = own.snapshot(body)
+        obj = await asyncio.to_thread(own.current, ObjectSnapshot.of(body))
         arns: kopf.Index[tuple[str, str], str | None] = kwargs["compute_environment_arns"]
         known = {
             ce: next(iter(store), None)

@@ -71,14 +71,16 @@ def _translate(exc: ApiException) -> Exception:
     return exc
 
 
-def patch_status(kind: Kind, namespace: str, name: str, status: Mapping[str, Any]) -> None:
-    """Merge-patch `.status` through the status subresource (lists are replaced wholesale)."""
+def patch_status(kind: Kind, namespace: str, name: str, status: Mapping[str, Any]) -> str:
+    """Merge-patch `.status` through the status subresource (lists are replaced wholesale);
+    returns the object's new resourceVersion."""
     try:
-        _custom_objects().patch_namespaced_custom_object_status(
+        patched = _custom_objects().patch_namespaced_custom_object_status(
             GROUP, VERSION, namespace, kind.plural, name, {"status": dict(status)}
         )
     except ApiException as exc:
         raise _translate(exc) from exc
+    return str(cast(dict[str, Any], patched).get("metadata", {}).get("resourceVersion", ""))
 
 
 def get_object(kind: Kind, namespace: str, name: str) -> dict[str, Any]:

@@ -7,7 +7,6 @@ they never import kopf. The handler posts the events and waits `delay` before th
 from __future__ import annotations
 
 import copy
-import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -61,26 +60,28 @@ class ObjectSnapshot:
 
 
 class OwnWrites:
-    """Read-your-own-writes for one object's loop: kopf's copy of the object can lag behind the
-    status this loop just wrote; a pass that started from the stale copy would redo work (start a
-    run again, create a child again). If the object has not changed since the snapshot a write
-    was based on, the written status is the truth."""
+    """Read-your-own-writes for one object's loop. kopf's copy of the object can lag behind the
+    status this loop just wrote, and a pass that started from the stale copy would redo work
+    (start a run again, fire a trigger twice). After a write, until kopf's copy shows the
+    written version, the next pass reads the object from the API server instead."""
 
-    def __init__(self) -> None:
-        self._based_on: str | None = None
-        self._written: Mapping[str, Any] | None = None
+    def __init__(self, read: Callable[[], Mapping[str, Any]]) -> None:
+        self._read = read
+        self._pending: str | None = None
 
-    def snapshot(self, body: Mapping[str, Any]) -> ObjectSnapshot:
-        """The object as this loop must see it."""
-        obj = ObjectSnapshot.of(body)
-        if self._written is not None and obj.resource_version == self._based_on:
-            return dataclasses.replace(obj, status=copy.deepcopy(dict(self._written)))
-        return obj
+    def current(self, obj: ObjectSnapshot) -> ObjectSnapshot:
+        """`obj`, or the object read afresh if `obj` predates our last write (this may call
+        the API server: run it in a worker thread)."""
+        if self._pending is None or obj.resource_version == self._pending:
+            self._pending = None
+            return obj
+        fresh = ObjectSnapshot.of(self._read())  # a read after our write sees our write
+        self._pending = None
+        return fresh
 
-    def wrote(self, obj: ObjectSnapshot, status: Mapping[str, Any]) -> None:
-        """Remember a status written by a pass that started from `obj`."""
-        self._based_on = obj.resource_version
-        self._written = status
+    def wrote(self, resource_version: str) -> None:
+        """Remember the version a status write produced."""
+        self._pending = resource_version or None
 
 
 @dataclass(frozen=True)
