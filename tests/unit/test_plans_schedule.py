@@ -32,6 +32,7 @@ from batchops.plans.schedule import (
     parse_schedule,
     plan_concurrency,
     plan_tick,
+    triggered_child_name,
 )
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -742,3 +743,10 @@ def test_last_run_summary_drops_values_of_the_wrong_shape() -> None:
     summary = last_run_summary("x-1", status)
     assert (summary["phase"], summary["progress"], summary["startedAt"]) == (None, None, None)
     assert summary["steps"] == [{"name": "a"}]
+
+
+def test_triggered_run_names_come_from_the_trigger_value() -> None:
+    assert triggered_child_name("etl", "1") == triggered_child_name("etl", "1")
+    assert triggered_child_name("etl", "1") != triggered_child_name("etl", "2")
+    long = triggered_child_name("x" * 52, "now")
+    assert len(long) <= 63 and long[-1].isalnum()

@@ -594,7 +594,18 @@ def child_name(cron_name: str, scheduled_time: datetime) -> str:
     seconds = int(scheduled_time.timestamp())
     if seconds < 0:
         raise ValueError(f"scheduled time before 1970: {scheduled_time!r}")
-    suffix = f"-{seconds}"
+    return _with_suffix(cron_name, f"-{seconds}")
+
+
+def triggered_child_name(cron_name: str, trigger_value: str) -> str:
+    """The run a `batchops.io/trigger` value starts: named from the value, so handling the same
+    value twice (a crash before lastTrigger was written) finds the run instead of repeating it,
+    and two values in the same second still get two runs."""
+    digest = hashlib.sha256(trigger_value.encode()).hexdigest()[:9]
+    return _with_suffix(cron_name, f"-m{digest}")
+
+
+def _with_suffix(cron_name: str, suffix: str) -> str:
     if len(cron_name) + len(suffix) <= MAX_NAME_LENGTH:
         return cron_name + suffix
     digest = hashlib.sha256(cron_name.encode()).hexdigest()[:8]

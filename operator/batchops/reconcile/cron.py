@@ -88,7 +88,7 @@ class CronReconciler:
 
         trigger = obj.annotations.get(TRIGGER_ANNOTATION)
         if trigger and trigger != status.get("lastTrigger"):
-            name = plan.child_name(obj.name, now)
+            name = plan.triggered_child_name(obj.name, trigger)
             self._create(obj, spec, name, now, rec, reason="Triggered")
             status["lastTrigger"] = trigger
             runs.append(plan.ChildRun(name=name, scheduled_time=now))
