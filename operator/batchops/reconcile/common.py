@@ -40,6 +40,10 @@ class ObjectSnapshot:
     body: Mapping[str, Any] = field(repr=False)
     resource_version: str = ""
 
+    def has_condition_reason(self, reason: str) -> bool:
+        """Whether a condition already carries `reason` (so a repeated pass posts no new event)."""
+        return any(c.get("reason") == reason for c in self.status.get("conditions") or [])
+
     @classmethod
     def of(cls, body: Mapping[str, Any]) -> ObjectSnapshot:
         """Snapshot a kopf body (or any object dict)."""
@@ -132,6 +136,29 @@ class PassRecorder:
     def merged_conditions(self) -> list[Any]:
         """The full conditions list for the status patch."""
         return list(conditions.merge_conditions(self.obj.status.get("conditions"), self.conditions))
+
+    def with_conditions(self, status: Mapping[str, Any]) -> dict[str, Any]:
+        """`status` plus the full conditions list: what the pass writes."""
+        return {**status, "conditions": self.merged_conditions()}
+
+
+@dataclass(frozen=True)
+class PassOutcome:
+    """The result of one pass: the status to write and when to look again."""
+
+    status: Mapping[str, Any]
+    delay: float
+    recorder: PassRecorder
+
+
+@dataclass(frozen=True)
+class FinalizeOutcome:
+    """The result of one deletion pass: `done` releases the finalizer."""
+
+    done: bool
+    delay: float
+    status: Mapping[str, Any]
+    recorder: PassRecorder
 
 
 def describe_aws_error(exc: Retryable | Terminal) -> str:

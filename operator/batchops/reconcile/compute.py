@@ -8,7 +8,6 @@ progress is written to status before the action it announces.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from batchops.aws.batch import BatchApi
@@ -26,32 +25,15 @@ from batchops.model.queue import ObservedJobQueue
 from batchops.plans import compute as plan
 from batchops.reconcile.common import (
     OWNER_TAG,
+    FinalizeOutcome,
     ObjectSnapshot,
+    PassOutcome,
     PassRecorder,
     Timing,
     owner_tag_value,
 )
 
 StatusWriter = Callable[[Mapping[str, Any]], None]
-
-
-@dataclass(frozen=True)
-class PassOutcome:
-    """The result of one pass: the status to write and when to look again."""
-
-    status: Mapping[str, Any]
-    delay: float
-    recorder: PassRecorder
-
-
-@dataclass(frozen=True)
-class FinalizeOutcome:
-    """The result of one deletion pass: done releases the finalizer."""
-
-    done: bool
-    delay: float
-    status: Mapping[str, Any]
-    recorder: PassRecorder
 
 
 class ComputeEnvironmentReconciler:
@@ -84,7 +66,7 @@ class ComputeEnvironmentReconciler:
         except Terminal as exc:
             rec.event("Warning", "AwsError", str(exc))
             return self._stalled(rec, status, "AwsError", str(exc))
-        return PassOutcome(self._with_conditions(status, rec), delay, rec)
+        return PassOutcome(rec.with_conditions(status), delay, rec)
 
     def _converge(
         self,
@@ -126,7 +108,7 @@ class ComputeEnvironmentReconciler:
             rec.condition(READY, False, "NameConflict", message)
             rec.condition(STALLED, True, "NameConflict", message)
             rec.condition(RECONCILING, False, "NameConflict")
-            if obj.status.get("conditions") is None or not _has_reason(obj, "NameConflict"):
+            if not obj.has_condition_reason("NameConflict"):
                 rec.event("Warning", "NameConflict", message)
             return self._timing.resync
 
@@ -136,7 +118,7 @@ class ComputeEnvironmentReconciler:
             rec.condition(READY, False, "Invalid", f"AWS reports INVALID: {reason}")
             rec.condition(STALLED, True, "Invalid", f"AWS reports INVALID: {reason}")
             rec.condition(RECONCILING, False, "Invalid")
-            if not _has_reason(obj, "Invalid"):
+            if not obj.has_condition_reason("Invalid"):
                 rec.event("Warning", "Invalid", f"{observed.name} is INVALID: {reason}")
             # A spec change may still fix it (e.g. a corrected role): fall through to classify.
         elif not observed.status.settled:
@@ -215,7 +197,7 @@ class ComputeEnvironmentReconciler:
         if decision.active_arn:
             status["arn"] = decision.active_arn
         # Record where we are before acting, so a crash resumes from the same step.
-        write_status(self._with_conditions(dict(status), rec))
+        write_status(rec.with_conditions(dict(status)))
         action = decision.action
         message = decision.progress.message
         rec.condition(
@@ -251,7 +233,7 @@ class ComputeEnvironmentReconciler:
             case plan.ReplacementStalled(reason=reason):
                 rec.condition(STALLED, True, "ReplacementStalled", reason)
                 rec.condition(RECONCILING, False, "ReplacementStalled", reason)
-                if not _has_reason(obj, "ReplacementStalled"):
+                if not obj.has_condition_reason("ReplacementStalled"):
                     rec.event("Warning", "ReplacementStalled", reason)
                 return self._timing.resync
             case _:
@@ -303,12 +285,8 @@ class ComputeEnvironmentReconciler:
                     rec.condition(RECONCILING, True, "Deleting", f"waiting for AWS on {name}")
         except (Retryable, Terminal) as exc:
             rec.condition(SYNCED, False, "AwsError", str(exc))
-            return FinalizeOutcome(
-                False, self._timing.retry, self._with_conditions(status, rec), rec
-            )
-        return FinalizeOutcome(
-            False, self._timing.transition, self._with_conditions(status, rec), rec
-        )
+            return FinalizeOutcome(False, self._timing.retry, rec.with_conditions(status), rec)
+        return FinalizeOutcome(False, self._timing.transition, rec.with_conditions(status), rec)
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -321,11 +299,7 @@ class ComputeEnvironmentReconciler:
         rec.condition(RECONCILING, False, reason)
         if reason == "InvalidSpec":
             rec.event("Warning", reason, message)
-        return PassOutcome(self._with_conditions(status, rec), self._timing.resync, rec)
-
-    @staticmethod
-    def _with_conditions(status: dict[str, Any], rec: PassRecorder) -> dict[str, Any]:
-        return {**status, "conditions": rec.merged_conditions()}
+        return PassOutcome(rec.with_conditions(status), self._timing.resync, rec)
 
 
 def _describe(api: BatchApi, name: str) -> ObservedComputeEnvironment | None:
@@ -351,11 +325,6 @@ def _replacement_progress(status: Mapping[str, Any]) -> ReplacementProgress | No
         return ReplacementProgress.from_status(raw)
     except ValueError:
         return None
-
-
-def _has_reason(obj: ObjectSnapshot, reason: str) -> bool:
-    """Whether a condition already carries `reason` (so a repeated pass posts no new event)."""
-    return any(c.get("reason") == reason for c in obj.status.get("conditions") or [])
 
 
 __all__ = ["AwsError", "ComputeEnvironmentReconciler", "FinalizeOutcome", "PassOutcome"]

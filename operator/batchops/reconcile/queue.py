@@ -15,12 +15,13 @@ from batchops.plans import compute as compute_plan
 from batchops.plans import queue as plan
 from batchops.reconcile.common import (
     OWNER_TAG,
+    FinalizeOutcome,
     ObjectSnapshot,
+    PassOutcome,
     PassRecorder,
     Timing,
     owner_tag_value,
 )
-from batchops.reconcile.compute import FinalizeOutcome, PassOutcome, _has_reason
 
 
 class JobQueueReconciler:
@@ -95,7 +96,7 @@ class JobQueueReconciler:
                 f"job queue {observed.name} already exists in AWS and is not managed by this "
                 f"object; set spec.adopt: true to take it over, or choose another spec.name"
             )
-            if not _has_reason(obj, "NameConflict"):
+            if not obj.has_condition_reason("NameConflict"):
                 rec.event("Warning", "NameConflict", message)
             for condition in (SYNCED, READY):
                 rec.condition(condition, False, "NameConflict", message)
@@ -112,7 +113,7 @@ class JobQueueReconciler:
             message = f"AWS reports INVALID: {observed.status_reason or 'no reason given'}"
             rec.condition(READY, False, "Invalid", message)
             rec.condition(STALLED, True, "Invalid", message)
-            if not _has_reason(obj, "Invalid"):
+            if not obj.has_condition_reason("Invalid"):
                 rec.event("Warning", "Invalid", f"{observed.name}: {message}")
         elif not observed.status.settled:
             rec.condition(READY, False, observed.status.value.title(), f"AWS: {observed.status}")
@@ -126,7 +127,7 @@ class JobQueueReconciler:
         if update.blocked:
             rec.condition(SYNCED, False, "UpdateBlocked", update.blocked)
             rec.condition(STALLED, True, "UpdateBlocked", update.blocked)
-            if not _has_reason(obj, "UpdateBlocked"):
+            if not obj.has_condition_reason("UpdateBlocked"):
                 rec.event("Warning", "UpdateBlocked", update.blocked)
             return self._timing.resync
         if update.request is not None:
@@ -181,16 +182,12 @@ class JobQueueReconciler:
                     rec.condition(RECONCILING, True, "Deleting", f"waiting for AWS on {name}")
         except (Retryable, Terminal) as exc:
             rec.condition(SYNCED, False, "AwsError", str(exc))
-            return FinalizeOutcome(False, self._timing.retry, _with_conditions(status, rec), rec)
-        return FinalizeOutcome(False, self._timing.transition, _with_conditions(status, rec), rec)
-
-
-def _with_conditions(status: dict[str, Any], rec: PassRecorder) -> dict[str, Any]:
-    return {**status, "conditions": rec.merged_conditions()}
+            return FinalizeOutcome(False, self._timing.retry, rec.with_conditions(status), rec)
+        return FinalizeOutcome(False, self._timing.transition, rec.with_conditions(status), rec)
 
 
 def _outcome(status: dict[str, Any], rec: PassRecorder, delay: float) -> PassOutcome:
-    return PassOutcome(_with_conditions(status, rec), delay, rec)
+    return PassOutcome(rec.with_conditions(status), delay, rec)
 
 
 def _stalled(
