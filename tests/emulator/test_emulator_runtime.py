@@ -907,7 +907,8 @@ def test_terminating_a_process_mode_job_kills_its_process(
     batch: Any, logs: Any, emulator: Emulator
 ) -> None:
     simple_setup(batch, emulator)
-    script = "import os, time; print(os.getpid(), flush=True); time.sleep(600)"
+    # The job's own workload: it blocks until the emulator kills it.
+    script = "import os, signal; print(os.getpid(), flush=True); signal.pause()"
     register(batch, "sleeper", container={"command": [sys.executable, "-c", script]})
     emulator.set_scenario(mode="process")
     job_id = submit(batch, "sleeper", definition="sleeper")
