@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -30,4 +30,3 @@ class OperatorConfig:
     peering_name: str = "batchops"
     verbose: bool = False
     """Log every handler run (kopf's verbose mode)."""
-    extra_tags: dict[str, str] = field(default_factory=dict)

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from batchops.aws.errors import Retryable, Terminal
 from batchops.kube import status as conditions
 from batchops.model.common import Condition
 
@@ -141,6 +140,19 @@ class PassRecorder:
         """`status` plus the full conditions list: what the pass writes."""
         return {**status, "conditions": self.merged_conditions()}
 
+    def stalled(
+        self, status: Mapping[str, Any], reason: str, message: str, delay: float
+    ) -> PassOutcome:
+        """A pass that ends because a human must act: Stalled, not Ready, not Synced (and a
+        Warning event for an invalid spec)."""
+        self.condition(conditions.STALLED, True, reason, message)
+        self.condition(conditions.READY, False, reason, message)
+        self.condition(conditions.SYNCED, False, reason, message)
+        self.condition(conditions.RECONCILING, False, reason)
+        if reason == "InvalidSpec":
+            self.event("Warning", reason, message)
+        return PassOutcome(self.with_conditions(status), delay, self)
+
 
 @dataclass(frozen=True)
 class PassOutcome:
@@ -159,8 +171,3 @@ class FinalizeOutcome:
     delay: float
     status: Mapping[str, Any]
     recorder: PassRecorder
-
-
-def describe_aws_error(exc: Retryable | Terminal) -> str:
-    """A one-line message for conditions and events."""
-    return str(exc)

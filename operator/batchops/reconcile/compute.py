@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from batchops.aws.batch import BatchApi
-from batchops.aws.errors import AwsError, Retryable, Terminal
+from batchops.aws.errors import Retryable, Terminal
 from batchops.kube.status import READY, RECONCILING, STALLED, SYNCED
 from batchops.model.common import SpecError
 from batchops.model.compute import (
@@ -53,7 +53,7 @@ class ComputeEnvironmentReconciler:
         try:
             spec = parse_compute_spec(obj.spec)
         except SpecError as exc:
-            return self._stalled(rec, status, "InvalidSpec", str(exc))
+            return rec.stalled(status, "InvalidSpec", str(exc), self._timing.resync)
         api = self._api_for_region(spec.region)
         base_name = str(status.get("awsName") or plan.aws_name(obj.namespace, obj.name, spec.name))
         tags = {OWNER_TAG: owner_tag_value(obj.namespace, obj.name)}
@@ -65,7 +65,7 @@ class ComputeEnvironmentReconciler:
             delay = self._timing.retry
         except Terminal as exc:
             rec.event("Warning", "AwsError", str(exc))
-            return self._stalled(rec, status, "AwsError", str(exc))
+            return rec.stalled(status, "AwsError", str(exc), self._timing.resync)
         return PassOutcome(rec.with_conditions(status), delay, rec)
 
     def _converge(
@@ -288,19 +288,6 @@ class ComputeEnvironmentReconciler:
             return FinalizeOutcome(False, self._timing.retry, rec.with_conditions(status), rec)
         return FinalizeOutcome(False, self._timing.transition, rec.with_conditions(status), rec)
 
-    # -- helpers --------------------------------------------------------------------------------
-
-    def _stalled(
-        self, rec: PassRecorder, status: dict[str, Any], reason: str, message: str
-    ) -> PassOutcome:
-        rec.condition(STALLED, True, reason, message)
-        rec.condition(READY, False, reason, message)
-        rec.condition(SYNCED, False, reason, message)
-        rec.condition(RECONCILING, False, reason)
-        if reason == "InvalidSpec":
-            rec.event("Warning", reason, message)
-        return PassOutcome(rec.with_conditions(status), self._timing.resync, rec)
-
 
 def _describe(api: BatchApi, name: str) -> ObservedComputeEnvironment | None:
     described = api.describe_compute_environment(name)
@@ -325,6 +312,3 @@ def _replacement_progress(status: Mapping[str, Any]) -> ReplacementProgress | No
         return ReplacementProgress.from_status(raw)
     except ValueError:
         return None
-
-
-__all__ = ["AwsError", "ComputeEnvironmentReconciler", "FinalizeOutcome", "PassOutcome"]

@@ -39,7 +39,7 @@ class JobQueueReconciler:
         try:
             spec = parse_queue_spec(obj.spec)
         except SpecError as exc:
-            return _stalled(rec, status, "InvalidSpec", str(exc), self._timing.resync)
+            return rec.stalled(status, "InvalidSpec", str(exc), self._timing.resync)
         resolved = plan.resolve_compute_refs(spec.compute_environments, known_ces)
         if isinstance(resolved, plan.Unresolved):
             rec.condition(READY, False, "WaitingForComputeEnvironments", resolved.message)
@@ -57,7 +57,7 @@ class JobQueueReconciler:
             delay = self._timing.retry
         except Terminal as exc:
             rec.event("Warning", "AwsError", str(exc))
-            return _stalled(rec, status, "AwsError", str(exc), self._timing.resync)
+            return rec.stalled(status, "AwsError", str(exc), self._timing.resync)
         return _outcome(status, rec, delay)
 
     def _converge(
@@ -188,15 +188,3 @@ class JobQueueReconciler:
 
 def _outcome(status: dict[str, Any], rec: PassRecorder, delay: float) -> PassOutcome:
     return PassOutcome(rec.with_conditions(status), delay, rec)
-
-
-def _stalled(
-    rec: PassRecorder, status: dict[str, Any], reason: str, message: str, delay: float
-) -> PassOutcome:
-    rec.condition(STALLED, True, reason, message)
-    rec.condition(READY, False, reason, message)
-    rec.condition(SYNCED, False, reason, message)
-    rec.condition(RECONCILING, False, reason)
-    if reason == "InvalidSpec":
-        rec.event("Warning", reason, message)
-    return _outcome(status, rec, delay)
