@@ -1,0 +1,65 @@
+"""`batchops run`: the operator itself (kopf's event loop with every handler registered)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from batchops.commands.types import Subparsers
+from batchops.config import OperatorConfig
+
+
+def register(subparsers: Subparsers) -> None:
+    """Add `run` and its flags."""
+    run = subparsers.add_parser("run", help="run the operator (kopf) against the current cluster")
+    run.add_argument(
+        "--namespace",
+        "-n",
+        action="append",
+        default=[],
+        help="watch only this namespace (repeatable); default: the whole cluster",
+    )
+    run.add_argument("--region", default=os.environ.get("AWS_REGION", "us-east-1"))
+    run.add_argument(
+        "--aws-endpoint-url",
+        default=os.environ.get("AWS_ENDPOINT_URL"),
+        help="AWS endpoint override (the local emulator); default: $AWS_ENDPOINT_URL or real AWS",
+    )
+    run.add_argument("--poll-interval", type=float, default=10.0, help="seconds between polls")
+    run.add_argument(
+        "--resync-interval", type=float, default=300.0, help="seconds between drift checks"
+    )
+    run.add_argument("--event-queue-url", default=None, help="SQS queue of Batch job events")
+    run.add_argument(
+        "--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port"
+    )
+    run.add_argument(
+        "--liveness-port", type=int, default=None, help="serve kopf's /healthz on this port"
+    )
+    run.add_argument("--verbose", "-v", action="store_true", help="log every handler run")
+    run.add_argument(
+        "--peering",
+        action="store_true",
+        help="use kopf peering so only one of several replicas acts (leader election)",
+    )
+    run.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from batchops.handlers.running import run_operator
+
+    run_operator(
+        OperatorConfig(
+            namespaces=tuple(args.namespace),
+            region=args.region,
+            endpoint_url=args.aws_endpoint_url,
+            poll_interval=args.poll_interval,
+            resync_interval=args.resync_interval,
+            event_queue_url=args.event_queue_url,
+            metrics_port=args.metrics_port,
+            liveness_port=args.liveness_port,
+            standalone=not args.peering,
+            verbose=args.verbose,
+        )
+    )
+    return 0

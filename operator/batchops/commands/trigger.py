@@ -1,0 +1,17 @@
+"""`batchops trigger` (being written)."""
+
+from __future__ import annotations
+
+import argparse
+
+from batchops.commands.types import Subparsers
+
+
+def register(subparsers: Subparsers) -> None:
+    """Add `trigger`."""
+    parser = subparsers.add_parser("trigger", help="(being written)")
+    parser.set_defaults(handler=_not_yet)
+
+
+def _not_yet(args: argparse.Namespace) -> int:
+    raise SystemExit("not implemented yet")
