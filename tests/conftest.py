@@ -198,14 +198,19 @@ def operator_process(
     operator_kubeconfig: Path, emulator_server: Emulator, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[OperatorProcess]:
     """`batchops run` as a child process for the whole session (tests may kill and restart it)."""
-    liveness_port = free_port()
+    liveness_port, metrics_port = free_port(), free_port()
     operator = OperatorProcess(
         operator_kubeconfig,
         emulator_server.url,
         tmp_path_factory.mktemp("operator-logs") / "operator.log",
-        extra_args=[*OPERATOR_TEST_ARGS, f"--liveness-port={liveness_port}"],
+        extra_args=[
+            *OPERATOR_TEST_ARGS,
+            f"--liveness-port={liveness_port}",
+            f"--metrics-port={metrics_port}",
+        ],
     )
     operator.liveness_url = f"http://127.0.0.1:{liveness_port}/healthz"
+    operator.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
     operator.start()
     try:
         wait_until_live(operator)

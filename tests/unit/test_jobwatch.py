@@ -62,3 +62,26 @@ def test_late_events_never_move_a_job_backwards_but_the_final_state_always_lands
     assert watch.record_events([job("a1", "RUNNABLE")]) == set()
     assert watch.record_events([job("a1", "SUCCEEDED")]) == {("ns", "a")}
     assert watch.record_events([running]) == set()
+
+
+def test_change_observer_hears_each_change_once_with_its_source() -> None:
+    heard: list[tuple[str, str, str]] = []
+    watch, batch = (
+        JobWatch(lambda j, source: heard.append((j.job_id, j.status, source))),
+        FakeBatch(),
+    )
+    batch.states = {"a1": "RUNNING"}
+    watch.track(("ns", "a"), ["a1"])
+    watch.poll_once(batch.describe)
+    watch.poll_once(batch.describe)
+    watch.record_events([job("a1", "SUCCEEDED")])
+    assert heard == [("a1", "RUNNING", "poll"), ("a1", "SUCCEEDED", "event")]
+
+
+def test_count_by_status_counts_tracked_jobs_and_unknown_ones() -> None:
+    watch, batch = JobWatch(), FakeBatch()
+    batch.states = {"a1": "RUNNING", "a2": "RUNNABLE"}
+    watch.track(("ns", "a"), ["a1", "a2"])
+    watch.track(("ns", "b"), ["b1"])
+    watch.record(batch.describe(["a1", "a2"]))
+    assert watch.count_by_status() == {"RUNNING": 1, "RUNNABLE": 1, "UNKNOWN": 1}

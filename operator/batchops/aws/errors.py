@@ -219,3 +219,8 @@ def translate(exc: ClientError | BotoCoreError, operation: str) -> AwsError:
     if rule is None:
         return Terminal(operation, failure.code, failure.message, failure.http_status)
     return rule.error(operation, failure.code, failure.message, failure.http_status, rule.reason)
+
+
+def is_throttling(code: str, http_status: int | None) -> bool:
+    """Whether one HTTP answer was AWS throttling us (counted per attempt, retried or not)."""
+    return code in _THROTTLING_CODES or http_status == 429

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Literal, overload
 import boto3
 from botocore.config import Config
 
+from batchops.aws.calls import THROTTLED_ATTEMPTS
+
 if TYPE_CHECKING:
     from mypy_boto3_batch.client import BatchClient
     from mypy_boto3_logs.client import CloudWatchLogsClient
@@ -97,6 +99,14 @@ def client_for(
 
 
 def _create(
+    service: ServiceName, settings: AwsSettings
+) -> BatchClient | CloudWatchLogsClient | SQSClient:
+    client = _build(service, settings)
+    client.meta.events.register("response-received", THROTTLED_ATTEMPTS.on_response)
+    return client
+
+
+def _build(
     service: ServiceName, settings: AwsSettings
 ) -> BatchClient | CloudWatchLogsClient | SQSClient:
     session = boto3.session.Session()

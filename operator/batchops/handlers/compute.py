@@ -10,14 +10,12 @@ import kopf
 
 from batchops.handlers.context import OperatorContext
 from batchops.handlers.loops import (
-    PassResult,
-    own_writes,
     post_events,
-    run_loop,
+    reconcile_until_deleted,
     write_status_if_changed,
 )
 from batchops.kube.client import COMPUTE_ENVIRONMENT, GROUP, JOB_QUEUE, VERSION, patch_status
-from batchops.reconcile.common import ObjectSnapshot
+from batchops.reconcile.common import ObjectSnapshot, PassOutcome
 from batchops.reconcile.compute import ComputeEnvironmentReconciler
 
 RESOURCE = (GROUP, VERSION, COMPUTE_ENVIRONMENT.plural)
@@ -48,19 +46,10 @@ async def compute_environment_loop(
     def write_progress(status: Mapping[str, Any]) -> None:
         patch_status(COMPUTE_ENVIRONMENT, namespace, name, status)
 
-    own = own_writes(COMPUTE_ENVIRONMENT, body)
+    async def reconcile(obj: ObjectSnapshot) -> PassOutcome:
+        return await asyncio.to_thread(reconciler.reconcile, obj, write_progress)
 
-    async def one_pass() -> PassResult:
-        obj = await asyncio.to_thread(own.current, ObjectSnapshot.of(body))
-        outcome = await asyncio.to_thread(reconciler.reconcile, obj, write_progress)
-        await write_status_if_changed(COMPUTE_ENVIRONMENT, obj, outcome.status, own)
-        post_events(obj.body, outcome.recorder.events)
-        return PassResult(outcome.delay)
-
-    try:
-        await run_loop(stopped, context.wakeups.event(_key(namespace, name)), one_pass)
-    finally:
-        context.wakeups.forget(_key(namespace, name))
+    await reconcile_until_deleted(COMPUTE_ENVIRONMENT, body, stopped, context.wakeups, reconcile)
 
 
 @kopf.on.update(*RESOURCE, field="spec")

@@ -12,6 +12,7 @@ from batchops.aws.events import JobEventQueue
 from batchops.aws.session import AwsSettings, client_for
 from batchops.config import OperatorConfig
 from batchops.handlers.loops import Wakeups
+from batchops.metrics import observe_job_change
 from batchops.model.pipeline import ObservedJob
 from batchops.reconcile.common import Timing
 from batchops.reconcile.jobwatch import JobWatch
@@ -23,7 +24,7 @@ class OperatorContext:
 
     config: OperatorConfig
     wakeups: Wakeups = field(default_factory=Wakeups)
-    jobs: JobWatch = field(default_factory=JobWatch)
+    jobs: JobWatch = field(default_factory=lambda: JobWatch(on_change=observe_job_change))
     poller_task: asyncio.Task[None] | None = None
     events_task: asyncio.Task[None] | None = None
     _apis: dict[str, BatchApi] = field(default_factory=dict)

@@ -9,16 +9,10 @@ from typing import Any
 import kopf
 
 from batchops.handlers.context import OperatorContext
-from batchops.handlers.loops import (
-    PassResult,
-    own_writes,
-    post_events,
-    run_loop,
-    write_status_if_changed,
-)
+from batchops.handlers.loops import reconcile_until_deleted
 from batchops.kube.client import CRON_PIPELINE, GROUP, PIPELINE, VERSION
 from batchops.reconcile.common import ObjectSnapshot
-from batchops.reconcile.cron import Children, CronReconciler
+from batchops.reconcile.cron import Children, CronOutcome, CronReconciler
 from batchops.reconcile.pipeline import CRON_LABEL
 
 RESOURCE = (GROUP, VERSION, CRON_PIPELINE.plural)
@@ -35,21 +29,11 @@ async def cron_pipeline_loop(
     """Sleep until the next due time (or a change), create the run, summarise the runs."""
     context: OperatorContext = memo.context
     reconciler = CronReconciler(context.timing, Children())
-    namespace, name = body.metadata.namespace or "", body.metadata.name or ""
 
-    own = own_writes(CRON_PIPELINE, body)
+    async def reconcile(obj: ObjectSnapshot) -> CronOutcome:
+        return await asyncio.to_thread(reconciler.reconcile, obj)
 
-    async def one_pass() -> PassResult:
-        obj = await asyncio.to_thread(own.current, ObjectSnapshot.of(body))
-        outcome = await asyncio.to_thread(reconciler.reconcile, obj)
-        await write_status_if_changed(CRON_PIPELINE, obj, outcome.status, own)
-        post_events(obj.body, outcome.recorder.events)
-        return PassResult(outcome.delay)
-
-    try:
-        await run_loop(stopped, context.wakeups.event(_key(namespace, name)), one_pass)
-    finally:
-        context.wakeups.forget(_key(namespace, name))
+    await reconcile_until_deleted(CRON_PIPELINE, body, stopped, context.wakeups, reconcile)
 
 
 @kopf.on.update(*RESOURCE)

@@ -12,12 +12,13 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol, TypeVar, cast
 
 import kopf
 
+from batchops import metrics
 from batchops.kube.client import Kind, KubeNotFound, get_object, patch_status
-from batchops.reconcile.common import Event, ObjectSnapshot, OwnWrites
+from batchops.reconcile.common import Event, ObjectSnapshot, OwnWrites, PassRecorder
 
 ObjectKey = tuple[str, str, str]
 """(kind, namespace, name)."""
@@ -58,6 +59,50 @@ class PassResult:
     """Seconds until the next pass unless something wakes the loop earlier."""
     done: bool = False
     """True when the object needs no further passes (e.g. a finished pipeline)."""
+
+
+class LoopOutcome(Protocol):
+    """What every kind's reconcile pass returns (PassOutcome, PipelineOutcome, CronOutcome)."""
+
+    @property
+    def status(self) -> Mapping[str, Any]: ...
+    @property
+    def delay(self) -> float: ...
+    @property
+    def recorder(self) -> PassRecorder: ...
+
+
+Outcome = TypeVar("Outcome", bound=LoopOutcome)
+
+
+async def reconcile_until_deleted(
+    kind: Kind,
+    body: kopf.Body,
+    stopped: kopf.DaemonStopped,
+    wakeups: Wakeups,
+    reconcile: Callable[[ObjectSnapshot], Awaitable[Outcome]],
+    after_write: Callable[[ObjectSnapshot, Outcome], Awaitable[None]] | None = None,
+) -> None:
+    """The loop every kind runs: read the object (our own last write included), reconcile,
+    write status if it changed, post the pass's events, wait for the next pass or a wakeup."""
+    namespace, name = body.metadata.namespace or "", body.metadata.name or ""
+    key = (kind.kind, namespace, name)
+    own = own_writes(kind, body)
+
+    async def one_pass() -> PassResult:
+        obj = await asyncio.to_thread(own.current, ObjectSnapshot.of(body))
+        with metrics.reconcile_pass(kind.kind):
+            outcome = await reconcile(obj)
+        await write_status_if_changed(kind, obj, outcome.status, own)
+        post_events(obj.body, outcome.recorder.events)
+        if after_write is not None:
+            await after_write(obj, outcome)
+        return PassResult(outcome.delay)
+
+    try:
+        await run_loop(stopped, wakeups.event(key), one_pass)
+    finally:
+        wakeups.forget(key)
 
 
 async def run_loop(

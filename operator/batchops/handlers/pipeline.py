@@ -10,20 +10,15 @@ from typing import Any
 
 import kopf
 
+from batchops import metrics
 from batchops.aws.errors import AwsError
 from batchops.aws.events import JobEventQueue
 from batchops.handlers.context import OperatorContext
-from batchops.handlers.loops import (
-    PassResult,
-    own_writes,
-    post_events,
-    run_loop,
-    write_status_if_changed,
-)
+from batchops.handlers.loops import reconcile_until_deleted
 from batchops.kube.client import GROUP, PIPELINE, VERSION, delete_object, patch_status
 from batchops.model.pipeline import ObservedJob
 from batchops.reconcile.common import ObjectSnapshot
-from batchops.reconcile.pipeline import PipelineReconciler
+from batchops.reconcile.pipeline import PipelineOutcome, PipelineReconciler
 
 RESOURCE = (GROUP, VERSION, PIPELINE.plural)
 _logger = logging.getLogger(__name__)
@@ -56,17 +51,19 @@ async def pipeline_loop(
 ) -> None:
     """Run the pipeline's current run to its end; then wait for a rerun or a spec change."""
     context: OperatorContext = memo.context
-    reconciler = PipelineReconciler(context.batch, context.timing, context.config.region)
+    reconciler = PipelineReconciler(
+        context.batch,
+        context.timing,
+        context.config.region,
+        observe_submit_latency=metrics.SUBMIT_LATENCY.observe,
+    )
     namespace, name = body.metadata.namespace or "", body.metadata.name or ""
     describe = _describer(context)
 
     def write_progress(status: Mapping[str, Any]) -> None:
         patch_status(PIPELINE, namespace, name, status)
 
-    own = own_writes(PIPELINE, body)
-
-    async def one_pass() -> PassResult:
-        obj = await asyncio.to_thread(own.current, ObjectSnapshot.of(body))
+    async def reconcile(obj: ObjectSnapshot) -> PipelineOutcome:
         arns: kopf.Index[tuple[str, str], str | None] = kwargs["job_queue_arns"]
         queues = {
             queue: next(iter(store), None)
@@ -77,16 +74,15 @@ async def pipeline_loop(
             reconciler.reconcile, obj, queues, describe, write_progress
         )
         context.jobs.track((namespace, name), outcome.active_job_ids)
-        await write_status_if_changed(PIPELINE, obj, outcome.status, own)
-        post_events(obj.body, outcome.recorder.events)
-        if outcome.delete_object:
-            await asyncio.to_thread(delete_object, PIPELINE, namespace, name)
-        return PassResult(outcome.delay)
+        return outcome
 
-    try:
-        await run_loop(stopped, context.wakeups.event(_key(namespace, name)), one_pass)
-    finally:
-        context.wakeups.forget(_key(namespace, name))
+    async def delete_if_expired(obj: ObjectSnapshot, outcome: PipelineOutcome) -> None:
+        if outcome.delete_object:  # ttlSecondsAfterFinished passed
+            await asyncio.to_thread(delete_object, PIPELINE, namespace, name)
+
+    await reconcile_until_deleted(
+        PIPELINE, body, stopped, context.wakeups, reconcile, delete_if_expired
+    )
 
 
 @kopf.on.update(*RESOURCE)

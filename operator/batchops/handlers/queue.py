@@ -10,14 +10,12 @@ import kopf
 
 from batchops.handlers.context import OperatorContext
 from batchops.handlers.loops import (
-    PassResult,
-    own_writes,
     post_events,
-    run_loop,
+    reconcile_until_deleted,
     write_status_if_changed,
 )
 from batchops.kube.client import GROUP, JOB_QUEUE, PIPELINE, VERSION
-from batchops.reconcile.common import ObjectSnapshot
+from batchops.reconcile.common import ObjectSnapshot, PassOutcome
 from batchops.reconcile.queue import JobQueueReconciler
 
 RESOURCE = (GROUP, VERSION, JOB_QUEUE.plural)
@@ -62,27 +60,18 @@ async def job_queue_loop(
     """Observe → plan → act until the object is deleted."""
     context: OperatorContext = memo.context
     reconciler = JobQueueReconciler(context.batch, context.timing)
-    namespace, name = body.metadata.namespace or "", body.metadata.name or ""
+    namespace = body.metadata.namespace or ""
 
-    own = own_writes(JOB_QUEUE, body)
-
-    async def one_pass() -> PassResult:
-        obj = await asyncio.to_thread(own.current, ObjectSnapshot.of(body))
+    async def reconcile(obj: ObjectSnapshot) -> PassOutcome:
         arns: kopf.Index[tuple[str, str], str | None] = kwargs["compute_environment_arns"]
         known = {
             ce: next(iter(store), None)
             for (ce_namespace, ce), store in arns.items()
             if ce_namespace == namespace
         }
-        outcome = await asyncio.to_thread(reconciler.reconcile, obj, known)
-        await write_status_if_changed(JOB_QUEUE, obj, outcome.status, own)
-        post_events(obj.body, outcome.recorder.events)
-        return PassResult(outcome.delay)
+        return await asyncio.to_thread(reconciler.reconcile, obj, known)
 
-    try:
-        await run_loop(stopped, context.wakeups.event(_key(namespace, name)), one_pass)
-    finally:
-        context.wakeups.forget(_key(namespace, name))
+    await reconcile_until_deleted(JOB_QUEUE, body, stopped, context.wakeups, reconcile)
 
 
 @kopf.on.update(*RESOURCE, field="spec")

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import kopf
 
 import batchops.handlers  # noqa: F401  (registers the handlers)
+from batchops import metrics
 from batchops.config import OperatorConfig
 from batchops.handlers.context import OperatorContext
 
@@ -27,6 +28,9 @@ async def _operate(config: OperatorConfig, liveness: str | None) -> None:
     asyncio.get_running_loop().set_default_executor(
         ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="reconcile")
     )
+    context = OperatorContext(config)
+    if config.metrics_port is not None:
+        metrics.serve(config.metrics_port, context.jobs)
     await kopf.operator(
         clusterwide=not config.namespaces,
         namespaces=config.namespaces,
@@ -34,5 +38,5 @@ async def _operate(config: OperatorConfig, liveness: str | None) -> None:
         # Naming a peering makes it mandatory in kopf: only when leader election is on.
         peering_name=None if config.standalone else config.peering_name,
         liveness_endpoint=liveness,
-        memo=kopf.Memo(context=OperatorContext(config)),
+        memo=kopf.Memo(context=context),
     )

@@ -75,6 +75,7 @@ class OperatorProcess:
         self._process = ManagedProcess("batchops-operator", args, log_path, env)
         self.starts = 0
         self.liveness_url: str | None = None
+        self.metrics_url: str | None = None
 
     def start(self) -> None:
         """Start (or start again after `kill`/`stop`)."""

@@ -8,12 +8,20 @@ read job states from here instead of calling DescribeJobs themselves.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from typing import Literal
 
 from batchops.model.pipeline import ObservedJob
 
 OwnerKey = tuple[str, str]
 """(namespace, name) of the BatchPipeline that waits on the jobs."""
+
+Source = Literal["poll", "event"]
+"""How a job state reached the operator: a DescribeJobs sweep or an SQS event."""
+
+ChangeObserver = Callable[[ObservedJob, Source], None]
+"""Told of every job whose observed state changed (the metrics module measures lag with it)."""
 
 
 def _fingerprint(job: ObservedJob) -> tuple[object, ...]:
@@ -51,10 +59,11 @@ def _older(job: ObservedJob, known: ObservedJob | None) -> bool:
 class JobWatch:
     """Thread-safe bookkeeping of tracked jobs and their latest observed state."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_change: ChangeObserver | None = None) -> None:
         self._lock = threading.Lock()
         self._owners: dict[OwnerKey, frozenset[str]] = {}
         self._latest: dict[str, ObservedJob] = {}
+        self._on_change = on_change
 
     def track(self, owner: OwnerKey, job_ids: Iterable[str]) -> None:
         """Make `owner` follow exactly these job ids (finished ones stay cached and are not
@@ -84,23 +93,34 @@ class JobWatch:
             missing = [i for i in job_ids if i not in self._latest]
         return known, missing
 
-    def record(self, jobs: Iterable[ObservedJob]) -> set[OwnerKey]:
+    def record(self, jobs: Iterable[ObservedJob], source: Source = "poll") -> set[OwnerKey]:
         """Store fresh observations; return the owners for which something changed."""
-        changed_ids: set[str] = set()
+        changed: list[ObservedJob] = []
         with self._lock:
             for job in jobs:
                 before = self._latest.get(job.job_id)
                 if before is None or _fingerprint(before) != _fingerprint(job):
-                    changed_ids.add(job.job_id)
+                    changed.append(job)
                 self._latest[job.job_id] = job
-            return {owner for owner, ids in self._owners.items() if ids & changed_ids}
+            changed_ids = {job.job_id for job in changed}
+            owners = {owner for owner, ids in self._owners.items() if ids & changed_ids}
+        if self._on_change is not None:
+            for job in changed:
+                self._on_change(job, source)
+        return owners
 
     def record_events(self, jobs: Iterable[ObservedJob]) -> set[OwnerKey]:
         """Like `record`, for events, which may arrive late or out of order: an event older
         than what is known (fewer attempts, an earlier state) is dropped."""
         with self._lock:
             fresh = [job for job in jobs if not _older(job, self._latest.get(job.job_id))]
-        return self.record(fresh)
+        return self.record(fresh, "event")
+
+    def count_by_status(self) -> Counter[str]:
+        """Tracked jobs per Batch status; jobs not described yet count as UNKNOWN."""
+        with self._lock:
+            ids: set[str] = set().union(*self._owners.values()) if self._owners else set()
+            return Counter(self._latest[i].status if i in self._latest else "UNKNOWN" for i in ids)
 
     def poll_once(self, describe: Callable[[Sequence[str]], list[ObservedJob]]) -> set[OwnerKey]:
         """Describe every tracked job (`describe` chunks by 100) and return changed owners."""

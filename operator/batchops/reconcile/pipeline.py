@@ -10,6 +10,7 @@ returns → fold the latest job states into status → stop jobs of a run that f
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -56,11 +57,15 @@ class PipelineReconciler:
     timing: Timing
     region: str | None = None
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    observe_submit_latency: Callable[[float], None] = lambda seconds: None
+    """Told the seconds from a run's start to each up-front SubmitJob (the metrics module)."""
     _recovered_runs: set[str] = field(default_factory=set)
     _written: Mapping[str, Any] | None = None
     """The status this process last wrote: kopf's view of the object can lag behind it."""
     _job_definitions: dict[str, dict[str, str]] = field(default_factory=dict)
     _retired_runs: set[str] = field(default_factory=set)
+    _run_started: dict[str, float] = field(default_factory=dict)
+    """Monotonic start of the runs this process started (status times have 1 s resolution)."""
 
     def reconcile(
         self,
@@ -158,6 +163,7 @@ class PipelineReconciler:
                 ],
             )
             write_status(status)  # before any submission: the run id names every job
+            self._run_started = {run_id: time.monotonic()}
             self._recovered_runs.add(run_id)  # a brand-new run id has no jobs to find
             rec.event("Normal", "RunStarted", f"run {run_id} started")
             record = RunRecord.from_status(status)
@@ -293,8 +299,12 @@ class PipelineReconciler:
             return False
         definitions = self._resolve_job_definitions(spec, obj, run, api)
         plan = runs.plan_submissions(spec, run, job_ids, states, definitions, queue_arns)
+        started = self._run_started.get(run.run_id)
+        gated = {step.name for step in spec.steps if dag.is_operator_gated(step)}
         for submit in plan.submit:
             response = api.submit_job(submit.request(job_ids))
+            if started is not None and submit.step not in gated:
+                self.observe_submit_latency(time.monotonic() - started)
             job_ids[submit.step] = response["jobId"]
             _record_job_id(status, submit.step, response["jobId"], submit.job_name)
             write_status(status)  # the id is durable before the next SubmitJob
