@@ -1,0 +1,31 @@
+-- Actions Argo CD offers on a batchops.io BatchPipeline. Both are always listed; `disabled`
+-- greys out the one that does not apply to the run's current phase.
+local actions = {}
+
+local phase = nil
+local stalled = false
+if obj.status ~= nil then
+  phase = obj.status.phase
+  if obj.status.conditions ~= nil then
+    for _, condition in ipairs(obj.status.conditions) do
+      if condition.type == "Stalled" and condition.status == "True" then
+        stalled = true
+      end
+    end
+  end
+end
+local finished = phase == "Succeeded" or phase == "Failed" or phase == "Cancelled"
+local active = phase == "Pending" or phase == "Running"
+
+-- The operator never replaces a run in progress, and never starts one from an invalid spec.
+actions["rerun"] = {
+  ["displayName"] = "Rerun",
+  ["iconClass"] = "fa fa-fw fa-redo",
+  ["disabled"] = not finished or stalled,
+}
+actions["terminate"] = {
+  ["displayName"] = "Terminate",
+  ["iconClass"] = "fa fa-fw fa-stop",
+  ["disabled"] = not active,
+}
+return actions
