@@ -28,5 +28,7 @@ class OperatorConfig:
     standalone: bool = True
     """Run without kopf peering (one replica); False enables peering-based leader election."""
     peering_name: str = "batchops"
+    peering_priority: int = 0
+    """kopf pauses a replica while a live peer has a higher priority (equal ones all pause)."""
     verbose: bool = False
     """Log every handler run (kopf's verbose mode)."""

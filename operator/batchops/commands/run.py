@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 
 from batchops.commands.types import Subparsers
 from batchops.config import OperatorConfig
@@ -42,7 +43,20 @@ def register(subparsers: Subparsers) -> None:
         action="store_true",
         help="use kopf peering so only one of several replicas acts (leader election)",
     )
+    run.add_argument(
+        "--peering-priority",
+        type=int,
+        default=None,
+        help="kopf peering priority; default: the older replica ranks higher, so it keeps acting",
+    )
     run.set_defaults(handler=_run)
+
+
+def _peering_priority(explicit: int | None) -> int:
+    """kopf pauses every peer that shares the top priority, so replicas need distinct ones.
+    By default a replica ranks by its start time, older higher: a rolling update does not move
+    leadership to each new pod, and any explicit priority >= 0 outranks deployed replicas."""
+    return explicit if explicit is not None else -(time.time_ns() // 1000)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -59,6 +73,7 @@ def _run(args: argparse.Namespace) -> int:
             metrics_port=args.metrics_port,
             liveness_port=args.liveness_port,
             standalone=not args.peering,
+            peering_priority=_peering_priority(args.peering_priority),
             verbose=args.verbose,
         )
     )

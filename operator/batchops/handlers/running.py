@@ -37,6 +37,7 @@ async def _operate(config: OperatorConfig, liveness: str | None) -> None:
         standalone=config.standalone,
         # Naming a peering makes it mandatory in kopf: only when leader election is on.
         peering_name=None if config.standalone else config.peering_name,
+        priority=config.peering_priority,
         liveness_endpoint=liveness,
         memo=kopf.Memo(context=context),
     )
