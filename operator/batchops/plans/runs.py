@@ -529,8 +529,10 @@ class RunAssessment:
 
     @property
     def settled(self) -> bool:
-        """No job of the run is still active in Batch; polling can stop."""
-        return not self.active_job_ids
+        """The run is finished and none of its jobs is still active in Batch: polling can stop.
+        (A running run with no active job is waiting on the operator itself: a fan-in step
+        held until its dependencies succeeded.)"""
+        return self.finished and not self.active_job_ids
 
     def status_fields(self) -> RunStatusFields:
         """Phase, progress, message, duration, finishedAt and steps for a status patch."""

@@ -172,6 +172,7 @@ class PipelineReconciler:
         run = runs.RunRef(obj.namespace, obj.name, record.run_id)
         arns = {name: arn for name, arn in queue_arns.items() if arn}
 
+        submitted = False
         try:
             job_ids = dict(record.job_ids)
             if not record.finished:
@@ -240,6 +241,10 @@ class PipelineReconciler:
             delay = self.timing.resync
             if expires is not None:
                 delay = max(0.0, min(delay, (expires - self.now()).total_seconds()))
+        elif not assessment.active_job_ids:
+            # Nothing in Batch will change and wake the loop: only this operator moves the run
+            # on (a fan-in step held until its parents succeeded, seen only after submitting).
+            delay = 0.0 if submitted else self.timing.transition
         else:
             delay = self.timing.job_poll_backstop
             if spec.active_deadline_seconds is not None and record.started_at is not None:
