@@ -1,17 +1,64 @@
-"""`batchops validate` (being written)."""
+"""`batchops validate FILE…`: check manifests offline, as CI does before a merge.
+
+The checks live in `batchops.validation`; this module reads the command line and prints.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
 
 from batchops.commands.types import Subparsers
+from batchops.validation.catalog import CatalogError, load_catalog
+from batchops.validation.check import validate_sources
+from batchops.validation.documents import read_sources
+
+EXIT_INVALID = 1
+EXIT_USAGE = 2
 
 
 def register(subparsers: Subparsers) -> None:
-    """Add `validate`."""
-    parser = subparsers.add_parser("validate", help="(being written)")
-    parser.set_defaults(handler=_not_yet)
+    """Add `validate` and its flags."""
+    parser = subparsers.add_parser(
+        "validate",
+        help="check batchops manifests offline (schema, CEL rules, the operator's own checks)",
+        description=(
+            "Check BatchComputeEnvironment, BatchJobQueue, BatchPipeline and CronPipeline "
+            "manifests without a cluster. Other kinds are skipped. Exit status 1 on any error."
+        ),
+    )
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="FILE",
+        help="a YAML file (multi-document), a directory (its *.yaml and *.yml), or - for stdin",
+    )
+    parser.add_argument(
+        "--output", "-o", choices=("text", "json"), default="text", help="output format"
+    )
+    parser.add_argument(
+        "--crds",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="check against the CRDs in DIR instead of the ones shipped with batchops",
+    )
+    parser.set_defaults(handler=_validate)
 
 
-def _not_yet(args: argparse.Namespace) -> int:
-    raise SystemExit("not implemented yet")
+def _validate(args: argparse.Namespace) -> int:
+    try:
+        catalog = load_catalog(args.crds)
+    except CatalogError as exc:
+        print(f"batchops validate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    report = validate_sources(read_sources(args.paths), catalog)
+    if args.output == "json":
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        for problem in report.problems:
+            print(problem.to_line())
+        print(report.summary())
+    return EXIT_INVALID if report.failed else 0
