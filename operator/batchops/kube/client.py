@@ -6,13 +6,16 @@ prune child objects; both need a client. Calls are synchronous: run them in a th
 
 from __future__ import annotations
 
+import math
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
+from kubernetes import watch as k8s_watch
 from kubernetes.client.exceptions import ApiException
 
 GROUP = "batchops.io"
@@ -142,3 +145,78 @@ def patch_object(kind: Kind, namespace: str, name: str, patch: Mapping[str, Any]
         )
     except ApiException as exc:
         raise _translate(exc) from exc
+
+
+# --- for the CLI: a chosen kubeconfig, kubectl-style names, watching one object ----------------
+
+KINDS_BY_RESOURCE_NAME: dict[str, Kind] = {
+    name: kind
+    for kind, short, singular in (
+        (COMPUTE_ENVIRONMENT, "bce", "batchcomputeenvironment"),
+        (JOB_QUEUE, "bjq", "batchjobqueue"),
+        (PIPELINE, "bpl", "batchpipeline"),
+        (CRON_PIPELINE, "cpl", "cronpipeline"),
+    )
+    for name in (short, singular, kind.plural, f"{singular}.{GROUP}", f"{kind.plural}.{GROUP}")
+}
+"""Every name kubectl accepts for our kinds (short, singular, plural, with or without group)."""
+
+
+class KubeConfigError(Exception):
+    """The kubeconfig is missing, unreadable, or has no such context."""
+
+
+def use_kubeconfig(path: str | None = None, context: str | None = None) -> str:
+    """Point this process's client at a kubeconfig (default $KUBECONFIG or ~/.kube/config) and
+    context (default its current one), as kubectl's flags do; returns the context's namespace
+    (`default` when it names none)."""
+    global _api
+    try:
+        with _lock:
+            k8s_config.load_kube_config(config_file=path, context=context)  # type: ignore[no-untyped-call]
+            _api = k8s.CustomObjectsApi()
+        contexts, current = k8s_config.list_kube_config_contexts(config_file=path)  # type: ignore[no-untyped-call]
+    except k8s_config.ConfigException as exc:
+        raise KubeConfigError(str(exc)) from exc
+    chosen = next((c for c in contexts if c["name"] == context), None) if context else current
+    namespace = (chosen or {}).get("context", {}).get("namespace")
+    return str(namespace) if namespace else "default"
+
+
+def watch_object(
+    kind: Kind, namespace: str, name: str, timeout_seconds: float
+) -> Iterator[dict[str, Any]]:
+    """The object now, then each new version as the API server announces it (a watch, not
+    polling), until `timeout_seconds` pass (may be infinite); KubeNotFound when it is missing
+    or gets deleted."""
+    deadline = time.monotonic() + timeout_seconds
+    current = get_object(kind, namespace, name)
+    yield current
+    version = str(current["metadata"]["resourceVersion"])
+    while (remaining := deadline - time.monotonic()) > 0:
+        stream = k8s_watch.Watch().stream(  # type: ignore[no-untyped-call]
+            _custom_objects().list_namespaced_custom_object,
+            GROUP,
+            VERSION,
+            namespace,
+            kind.plural,
+            field_selector=f"metadata.name={name}",
+            resource_version=version,
+            # Re-watched every few minutes at most, so an endless watch never meets a dead
+            # connection or the API server's own request timeout.
+            timeout_seconds=max(1, math.ceil(min(remaining, 300.0))),
+        )
+        try:
+            for event in stream:
+                body = cast(dict[str, Any], event["object"])
+                if event["type"] == "DELETED":
+                    raise KubeNotFound(f"{kind.kind} {namespace}/{name} was deleted")
+                version = str(body["metadata"]["resourceVersion"])
+                yield body
+        except ApiException as exc:
+            if exc.status != 410:
+                raise _translate(exc) from exc
+            # The version we watched from is too old (compacted): start again from a fresh read.
+            current = get_object(kind, namespace, name)
+            version = str(current["metadata"]["resourceVersion"])
+            yield current

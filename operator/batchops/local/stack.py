@@ -7,12 +7,10 @@ child process that can be killed and restarted like a real deployment.
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -160,11 +158,17 @@ def run_dev(kubeconfig: Path | None, emulator_port: int, speed: float, with_oper
 
 
 DEMO_NAMESPACE = "batchops-demo"
-DEMO_EXAMPLES = ("01-walkthrough-infra.yaml", "03-walkthrough-pipeline.yaml")
+DEMO_EXAMPLES = (
+    "01-walkthrough-infra.yaml",
+    "03-walkthrough-pipeline.yaml",
+    "04-walkthrough-cron.yaml",
+)
+DEMO_PIPELINE = "bpl/nightly-etl"
 
 
 def run_demo(speed: float = 1.0, timeout: float = 300.0) -> int:
-    """The walkthrough end to end on the local stack: apply, watch the chain run, clean up."""
+    """The walkthrough end to end on the local stack: apply the examples, watch the chain run
+    with `batchops watch`, list everything, clean up. 0 when the chain succeeded."""
     from batchops.local.emulator import start_emulator
 
     root = repo_root()
@@ -183,40 +187,29 @@ def run_demo(speed: float = 1.0, timeout: float = 300.0) -> int:
             subprocess.run([*kubectl[:2], "create", "namespace", DEMO_NAMESPACE], check=True,
                            capture_output=True)  # fmt: skip
             for name in DEMO_EXAMPLES:
-                print(f"$ kubectl apply -f manifests/examples/{name}", flush=True)
-                applied = subprocess.run(
-                    [*kubectl, "apply", "-f", str(root / "manifests" / "examples" / name)],
-                    check=True, capture_output=True, text=True,
-                )  # fmt: skip
-                print(applied.stdout, end="", flush=True)
-            return _watch_demo(kubectl, operator, timeout)
+                _show(["kubectl", "apply", "-f", f"manifests/examples/{name}"])
+                manifest = root / "manifests" / "examples" / name
+                subprocess.run([*kubectl, "apply", "-f", str(manifest)], check=True)
+            batchops = [sys.executable, "-m", "batchops"]
+            cluster_flags = [f"--kubeconfig={cluster.kubeconfig}", "-n", DEMO_NAMESPACE]
+            _show(["batchops", "watch", DEMO_PIPELINE])
+            # The user's own view of a run, on this terminal: redrawn in place on a TTY.
+            watched = subprocess.run(
+                [*batchops, "watch", DEMO_PIPELINE, f"--timeout={timeout:g}", *cluster_flags]
+            )
+            if watched.returncode != 0:
+                print(f"the operator's log:\n{operator.log_text()[-3000:]}", file=sys.stderr)
+                return 1
+            _show(["batchops", "graph", DEMO_PIPELINE])
+            subprocess.run([*batchops, "graph", DEMO_PIPELINE, *cluster_flags], check=True)
+            _show(["kubectl", "get", "batchops"])
+            subprocess.run([*kubectl, "get", "batchops"], check=True)
+            return 0
         finally:
             operator.stop()
             emulator.stop()
 
 
-def _watch_demo(kubectl: list[str], operator: OperatorProcess, timeout: float) -> int:
-    print("$ kubectl get batchpipelines -w", flush=True)
-    deadline = time.monotonic() + timeout
-    last = ""
-    phase = ""
-    while time.monotonic() < deadline:
-        if operator.exit_code() is not None:
-            print(f"the operator exited; its log:\n{operator.log_text()[-3000:]}", file=sys.stderr)
-            return 1
-        result = subprocess.run([*kubectl, "get", "batchpipelines", "--no-headers"],
-                                capture_output=True, text=True)  # fmt: skip
-        columns = re.split(r"\s{2,}", result.stdout.strip())
-        # NAME PHASE PROGRESS STARTED DURATION MESSAGE AGE: print when the run moved on.
-        key = " ".join(c for i, c in enumerate(columns) if i not in (3, 4) and c != columns[-1])
-        if key and key != last:
-            print(result.stdout.rstrip(), flush=True)
-            last = key
-        phase = columns[1] if len(columns) > 1 else ""
-        if phase in ("Succeeded", "Failed"):
-            break
-        time.sleep(0.5)  # the refresh rate of the live view
-    print("$ kubectl get batchops", flush=True)
-    listing = subprocess.run([*kubectl, "get", "batchops"], capture_output=True, text=True)
-    print(listing.stdout, flush=True)
-    return 0 if phase == "Succeeded" else 1
+def _show(command: list[str]) -> None:
+    """Echo a command the demo runs, as a shell transcript would."""
+    print(f"\n$ {' '.join(command)}", flush=True)
