@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         CreateComputeEnvironmentResponseTypeDef,
         CreateJobQueueRequestTypeDef,
         CreateJobQueueResponseTypeDef,
+        DescribeComputeEnvironmentsRequestTypeDef,
         DescribeJobDefinitionsRequestTypeDef,
         DescribeJobQueuesRequestTypeDef,
         JobDefinitionTypeDef,
@@ -86,6 +87,18 @@ class BatchApi:
         items = response["computeEnvironments"]
         return items[0] if items else None
 
+    def describe_all_compute_environments(self) -> list[ComputeEnvironmentDetailTypeDef]:
+        """Every compute environment of the region, all pages."""
+
+        def page(token: str | None) -> tuple[list[ComputeEnvironmentDetailTypeDef], str | None]:
+            request: DescribeComputeEnvironmentsRequestTypeDef = (
+                {"nextToken": token} if token else {}
+            )
+            response = self._client.describe_compute_environments(**request)
+            return response["computeEnvironments"], response.get("nextToken")
+
+        return self._all_pages("DescribeComputeEnvironments", page)
+
     def create_compute_environment(
         self, request: CreateComputeEnvironmentRequestTypeDef
     ) -> CreateComputeEnvironmentResponseTypeDef:
@@ -119,6 +132,16 @@ class BatchApi:
         )
         items = response["jobQueues"]
         return items[0] if items else None
+
+    def describe_all_job_queues(self) -> list[JobQueueDetailTypeDef]:
+        """Every job queue of the region, all pages."""
+
+        def page(token: str | None) -> tuple[list[JobQueueDetailTypeDef], str | None]:
+            request: DescribeJobQueuesRequestTypeDef = {"nextToken": token} if token else {}
+            response = self._client.describe_job_queues(**request)
+            return response["jobQueues"], response.get("nextToken")
+
+        return self._all_pages("DescribeJobQueues", page)
 
     def list_queues_using_compute_environment(
         self, compute_environment_arn: str
@@ -188,6 +211,20 @@ class BatchApi:
             request: DescribeJobDefinitionsRequestTypeDef = {"jobDefinitionName": name}
             if status is not None:
                 request["status"] = status
+            if token:
+                request["nextToken"] = token
+            response = self._client.describe_job_definitions(**request)
+            return response["jobDefinitions"], response.get("nextToken")
+
+        return self._all_pages("DescribeJobDefinitions", page)
+
+    def describe_all_job_definitions(
+        self, status: JobDefinitionStatus = "ACTIVE"
+    ) -> list[JobDefinitionTypeDef]:
+        """Every revision of every job definition of the region with that status, all pages."""
+
+        def page(token: str | None) -> tuple[list[JobDefinitionTypeDef], str | None]:
+            request: DescribeJobDefinitionsRequestTypeDef = {"status": status}
             if token:
                 request["nextToken"] = token
             response = self._client.describe_job_definitions(**request)

@@ -1,0 +1,234 @@
+"""Job definitions as BatchPipeline steps.
+
+A step with an inline container (image, command, vcpus, memory...) is preferred: the operator
+then registers and versions the definition itself, so the pipeline in Git is the whole truth and
+the old definition can be retired. A definition using something an inline step cannot express
+(volumes, Linux parameters, multi-node, EKS...) becomes a `jobDefinition: <name>:<revision>`
+step instead, which runs the existing definition unchanged.
+
+Input is a job definition in Batch's camelCase shape: a DescribeJobDefinitions item, or what a
+Terraform `aws_batch_job_definition` would register.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from batchops.importing.manifests import ImportedObject, pipeline_object
+from batchops.importing.names import step_names
+from batchops.importing.placeholders import placeholder_text
+
+Step = dict[str, Any]
+
+# Top-level keys a step reproduces (or that only describe the stored revision).
+_STEP_KEYS = frozenset(
+    {
+        "jobDefinitionName",
+        "jobDefinitionArn",
+        "revision",
+        "status",
+        "type",
+        "containerProperties",
+        "parameters",
+        "retryStrategy",
+        "timeout",
+        "platformCapabilities",
+        "tags",
+        "propagateTags",
+        "schedulingPriority",
+        "containerOrchestrationType",
+    }
+)
+_CONTAINER_KEYS = frozenset(
+    {
+        "image",
+        "command",
+        "vcpus",
+        "memory",
+        "resourceRequirements",
+        "environment",
+        "secrets",
+        "jobRoleArn",
+        "executionRoleArn",
+    }
+)
+_RESOURCE_TYPES = frozenset({"VCPU", "MEMORY", "GPU"})
+_RESERVED_TAG_PREFIXES = ("aws:", "batchops.io/")
+
+
+@dataclass(frozen=True)
+class ImportedStep:
+    """One step of the pipeline skeleton, and why it looks the way it does."""
+
+    step: Step
+    notes: tuple[str, ...] = ()
+
+
+def step_from_job_definition(
+    name: str, definition: Mapping[str, Any], reference: str
+) -> ImportedStep:
+    """The step `name` equivalent to `definition`: inline when possible, else a `jobDefinition`
+    step naming `reference` (`name:revision`, or the bare name for Terraform's latest)."""
+    container = definition.get("containerProperties")
+    blockers = _blockers(definition, container)
+    if blockers:
+        return ImportedStep(
+            {"name": name, "jobDefinition": reference},
+            (
+                f"step {name} runs the existing job definition {reference}: it uses "
+                f"{', '.join(blockers)}, which an inline step cannot express",
+            ),
+        )
+    assert isinstance(container, Mapping)
+    step: Step = {"name": name, "image": container["image"]}
+    if container.get("command"):
+        step["command"] = list(container["command"])
+    step.update(_resources(container))
+    if container.get("environment"):
+        step["environment"] = [
+            {"name": e["name"], "value": e.get("value", "")} for e in container["environment"]
+        ]
+    if container.get("secrets"):
+        step["secrets"] = [
+            {"name": s["name"], "valueFrom": s["valueFrom"]} for s in container["secrets"]
+        ]
+    for key in ("jobRoleArn", "executionRoleArn"):
+        if container.get(key):
+            step[key] = container[key]
+    if "FARGATE" in (definition.get("platformCapabilities") or ()):
+        step["platform"] = "FARGATE"
+    step.update(_run_settings(definition))
+    return ImportedStep(step)
+
+
+PIPELINE_NAME = "imported-job-definitions"
+
+
+@dataclass(frozen=True)
+class JobDefinitionSource:
+    """A job definition to turn into a step: its Batch shape and how to reference it."""
+
+    name: str
+    definition: Mapping[str, Any]
+    reference: str
+    """`name:revision` for a described revision, the bare name for Terraform (its latest)."""
+    source: str
+    """Where it came from, for messages."""
+
+
+def pipeline_from_job_definitions(
+    definitions: Sequence[JobDefinitionSource],
+    queue: str | None,
+    source: str,
+    namespace: str | None,
+) -> ImportedObject | None:
+    """A BatchPipeline skeleton with one step per definition, on `queue` (None: a placeholder).
+
+    Batch definitions carry no order: the walkthrough's submitter wired `dependsOn` at run time.
+    So the steps have no `dependsOn` and the notes say to add it.
+    """
+    if not definitions:
+        return None
+    names = step_names(d.name for d in definitions)
+    steps = [
+        step_from_job_definition(names[d.name], d.definition, d.reference) for d in definitions
+    ]
+    notes = [
+        "a BatchPipeline is one run: applying it submits every step, so it is written "
+        "commented out. Add dependsOn between the steps (the order your submitter used), set "
+        "each step's queue, then apply it or put its spec in a CronPipeline's pipelineTemplate",
+        *(note for step in steps for note in step.notes),
+    ]
+    return pipeline_object(
+        PIPELINE_NAME,
+        queue or placeholder_text("job queue"),
+        [step.step for step in steps],
+        source,
+        namespace,
+        notes,
+        [d.source for d in definitions],
+    )
+
+
+def _blockers(definition: Mapping[str, Any], container: object) -> list[str]:
+    """What in the definition an inline step cannot say; empty values (AWS reports `[]`s)
+    don't count."""
+    if definition.get("type", "container") != "container":
+        return [f"type {definition['type']}"]
+    if not isinstance(container, Mapping):
+        return ["no containerProperties"]
+    blockers = [k for k, v in definition.items() if k not in _STEP_KEYS and _is_set(v)]
+    blockers += [
+        f"containerProperties.{k}"
+        for k, v in container.items()
+        if k not in _CONTAINER_KEYS and _is_set(v)
+    ]
+    types = {r.get("type") for r in container.get("resourceRequirements") or ()}
+    blockers += [f"resourceRequirements {t}" for t in sorted(map(str, types - _RESOURCE_TYPES))]
+    if not container.get("image"):
+        blockers.append("no image")
+    resources = _resources(container)
+    if "vcpus" not in resources or "memory" not in resources:
+        blockers.append("no vcpus or memory (set at submit time)")
+    return blockers
+
+
+def _resources(container: Mapping[str, Any]) -> Step:
+    # resourceRequirements supersedes the legacy vcpus/memory fields when both are present.
+    out: Step = {}
+    if container.get("vcpus"):
+        out["vcpus"] = container["vcpus"]
+    if container.get("memory"):
+        out["memory"] = container["memory"]
+    for requirement in container.get("resourceRequirements") or ():
+        kind, value = requirement.get("type"), str(requirement.get("value"))
+        if kind == "VCPU":
+            number = float(value)
+            out["vcpus"] = int(number) if number.is_integer() else number
+        elif kind == "MEMORY":
+            out["memory"] = int(value)
+        elif kind == "GPU":
+            out["gpus"] = int(value)
+    return out
+
+
+def _run_settings(definition: Mapping[str, Any]) -> Step:
+    out: Step = {}
+    retry = definition.get("retryStrategy")
+    if retry:
+        spec: Step = {}
+        if retry.get("attempts"):
+            spec["attempts"] = retry["attempts"]
+        if retry.get("evaluateOnExit"):
+            spec["evaluateOnExit"] = [
+                {
+                    **{k: v for k, v in entry.items() if k != "action" and v},
+                    "action": str(entry["action"]).upper(),
+                }
+                for entry in retry["evaluateOnExit"]
+            ]
+        if spec:
+            out["retry"] = spec
+    timeout = (definition.get("timeout") or {}).get("attemptDurationSeconds")
+    if timeout:
+        out["timeoutSeconds"] = timeout
+    if definition.get("parameters"):
+        out["parameters"] = dict(definition["parameters"])
+    tags = {
+        k: v
+        for k, v in (definition.get("tags") or {}).items()
+        if not k.lower().startswith(_RESERVED_TAG_PREFIXES)
+    }
+    if tags:
+        out["tags"] = tags
+    if definition.get("propagateTags"):
+        out["propagateTags"] = True
+    if definition.get("schedulingPriority") is not None:
+        out["schedulingPriority"] = definition["schedulingPriority"]
+    return out
+
+
+def _is_set(value: object) -> bool:
+    return value not in (None, "", [], {}, ())
