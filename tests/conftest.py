@@ -16,6 +16,7 @@ import boto3
 import pytest
 import yaml
 
+import tests.unit.strategies  # noqa: F401  (registers the hypothesis profiles)
 from batchops.local.cluster import LocalCluster
 from batchops.local.emulator import (
     DEFAULT_SECURITY_GROUP_ID,

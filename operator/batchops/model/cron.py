@@ -140,7 +140,8 @@ def _time_zone(spec: FieldReader) -> ZoneInfo:
         raise spec.fail("timeZone", f"{name!r} is not allowed: name the zone, e.g. Asia/Seoul")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    # A directory of the zone database ("America") or an overlong name is an OSError.
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise spec.fail(
             "timeZone", f"unknown time zone {name!r}: use an IANA name such as Asia/Seoul or UTC"
         ) from exc
@@ -162,8 +163,13 @@ def _parse_template(raw: object) -> PipelineTemplate:
         labels = metadata.opt_str_map("labels") or labels
         annotations = metadata.opt_str_map("annotations") or annotations
         _check_labels(metadata, labels)
+    try:
+        frozen_spec = copy.deepcopy(dict(spec))
+    except RecursionError:
+        # Only reachable by direct parsing: the API server prunes such structures.
+        raise template.fail("spec", "is nested too deeply") from None
     return PipelineTemplate(
-        spec=MappingProxyType(copy.deepcopy(dict(spec))),
+        spec=MappingProxyType(frozen_spec),
         labels=labels,
         annotations=annotations,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -258,8 +259,12 @@ def _positive_number(raw: Mapping[str, object], reader: FieldReader, key: str) -
     value = raw.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise reader.fail(key, "must be a number")
+    if isinstance(value, float) and math.isnan(value):
+        raise reader.fail(key, "must be a number")
+    if value > sys.float_info.max:  # infinity, or an integer no float can hold
+        raise reader.fail(key, "must be a finite number")
     if value <= 0:
         raise reader.fail(key, f"must be positive, got {value}")
     return float(value)
@@ -464,7 +469,7 @@ def _check_step(step: StepSpec, reader: FieldReader) -> None:
             f"at most {MAX_USER_TAGS} tags including spec.defaults.tags "
             "(Batch allows 50 and the operator adds its own)",
         )
-    if step.job_definition is not None and not _JOB_DEFINITION_REF.match(step.job_definition):
+    if step.job_definition is not None and not _JOB_DEFINITION_REF.fullmatch(step.job_definition):
         raise reader.fail("jobDefinition", "must be a name, name:revision or an ARN")
     if step.array_dependency is not None and step.array_size is None:
         raise reader.fail("arrayDependency", "needs arraySize (only array jobs have it)")
@@ -515,7 +520,7 @@ def parse_pipeline_spec(raw: Mapping[str, object]) -> PipelineSpec:
     steps: list[StepSpec] = []
     for reader, step_raw in zip(step_readers, step_list, strict=True):
         name = reader.opt_str("name")
-        if name is None or not _STEP_NAME.match(name):
+        if name is None or not _STEP_NAME.fullmatch(name):
             raise reader.fail(
                 "name",
                 "is required: up to 63 letters, digits, '-' or '_', "

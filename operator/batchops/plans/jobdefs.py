@@ -36,10 +36,10 @@ def batch_name(head: str, tail: str = "") -> str:
     """`<head>-<tail>` as a valid Batch name. A head that is too long or has other characters
     is cleaned, cut and followed by a hash of the exact input, so distinct inputs stay distinct;
     `tail` (already valid, short) is always kept whole at the end."""
-    if tail and not (_BATCH_NAME.match(tail) and len(tail) <= 32):
+    if tail and not (_BATCH_NAME.fullmatch(tail) and len(tail) <= 32):
         raise ValueError(f"name tail {tail!r} must be a short valid Batch name")
     joined = f"{head}-{tail}" if tail else head
-    if len(joined) <= BATCH_NAME_MAX and _BATCH_NAME.match(joined):
+    if len(joined) <= BATCH_NAME_MAX and _BATCH_NAME.fullmatch(joined):
         return joined
     digest = hashlib.sha256(f"{head}\0{tail}".encode()).hexdigest()[:10]
     suffix = f"-{digest}-{tail}" if tail else f"-{digest}"

@@ -195,13 +195,13 @@ def _parse_every(duration: str) -> timedelta:
             "(Kubernetes timestamps have one-second resolution)",
             value=duration,
         )
-    interval = timedelta(seconds=int(seconds))
-    if interval > MAX_INTERVAL:
+    # Compared before building the timedelta, which overflows on absurd durations.
+    if seconds > MAX_INTERVAL.total_seconds():
         raise ScheduleError(
             f"@every {duration}: the interval must be at most {MAX_INTERVAL.days} days",
             value=duration,
         )
-    return interval
+    return timedelta(seconds=int(seconds))
 
 
 def _parse_go_duration(text: str) -> Fraction:
