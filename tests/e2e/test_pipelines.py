@@ -163,6 +163,48 @@ def test_deleting_a_running_pipeline_terminates_its_jobs(
     assert job["status"] in ("RUNNING", "FAILED")
 
 
+def test_terminate_annotation_cancels_the_run_and_stops_its_jobs_and_a_rerun_starts_fresh(
+    kubectl: Kubectl, namespace: str, queue: str, emulator: Emulator, batch: Any
+) -> None:
+    emulator.set_scenario(
+        rules=[{"jobName": "halt-*", "attempt": None, "durationSeconds": 600, "exitCode": 0}]
+    )
+    kubectl.apply(pipeline("halt", [step("long"), step("next", "long")]), namespace)
+
+    def running_job() -> str | None:
+        entry = steps_by_name(pipeline_status(kubectl, namespace, "halt")).get("long", {})
+        return entry.get("jobId") if entry.get("status") == "RUNNING" else None
+
+    job_id = wait_for(running_job, timeout=60, message="the first step to run")
+    kubectl.run("annotate", "bpl/halt", "-n", namespace, "batchops.io/terminate=stop-1")
+    status = wait_phase(kubectl, namespace, "halt", "Cancelled")
+    assert status["message"] == "terminated on request (batchops.io/terminate)"
+    assert status["terminateToken"] == "stop-1"
+    wait_for(
+        lambda: batch.describe_jobs(jobs=[job_id])["jobs"][0]["status"] == "FAILED",
+        timeout=30,
+        message="the running job to be terminated",
+    )
+    # Batch reports the terminated job FAILED: the run stays Cancelled, not Failed.
+    wait_for(
+        lambda: pipeline_status(kubectl, namespace, "halt")["steps"][0]["status"] == "FAILED",
+        timeout=30,
+        message="the job's end in status",
+    )
+    cancelled = pipeline_status(kubectl, namespace, "halt")
+    assert cancelled["phase"] == "Cancelled"
+    conditions = {c["type"]: c for c in cancelled["conditions"]}
+    assert conditions["Failed"]["status"] == "False"
+    assert conditions["Reconciling"]["status"] == "False"
+    assert any(e["reason"] == "RunTerminated" for e in events_of(kubectl, namespace, "halt"))
+
+    # A rerun is a new run: the old terminate request does not stop it.
+    emulator.set_scenario()
+    kubectl.run("annotate", "bpl/halt", "-n", namespace, "batchops.io/rerun=1")
+    rerun = wait_phase(kubectl, namespace, "halt", "Succeeded")
+    assert rerun["runId"] != cancelled["runId"]
+
+
 def test_rerun_annotation_starts_a_new_run_with_new_jobs(
     kubectl: Kubectl, namespace: str, queue: str
 ) -> None:

@@ -724,3 +724,35 @@ def test_ttl_counts_from_the_finish_time() -> None:
 )
 def test_durations_read_like_kubectl(seconds: int, text: str) -> None:
     assert human_duration(seconds) == text
+
+
+def test_terminated_run_is_cancelled_and_stops_its_active_jobs_even_once_batch_says_failed() -> (
+    None
+):
+    spec = walkthrough()
+    terminated = T0 + timedelta(seconds=50)
+    running = {"job1": job("job1", "RUNNING", started=40)}
+    first = aggregate_status(spec, running, terminated, T0, generation=1, terminated_at=terminated)
+    assert (first.phase, first.reason) == ("Cancelled", "Terminated")
+    assert [action.job_id for action in first.stop] == [running["job1"].job_id]
+    assert {s.name: s.status for s in first.steps}["job3"] == "CANCELLED"
+    # Batch reports the terminated job FAILED afterwards: still the termination, not a failure.
+    stopped = {"job1": job("job1", "FAILED", started=40, stopped=55)}
+    later = aggregate_status(
+        spec, stopped, T0 + timedelta(seconds=60), T0, generation=1, terminated_at=terminated
+    )
+    assert later.phase == "Cancelled" and later.settled
+    assert later.message == "terminated on request (batchops.io/terminate)"
+    assert {c.type: c.status for c in later.conditions}["Failed"] == "False"
+
+
+def test_run_that_had_succeeded_before_the_terminate_request_keeps_succeeded() -> None:
+    spec = walkthrough()
+    observed = {
+        name: job(name, "SUCCEEDED", started=10 * i, stopped=10 * i + 5)
+        for i, name in enumerate(("job1", "job2", "job3"), start=1)
+    }
+    late = T0 + timedelta(seconds=100)
+    assert aggregate_status(spec, observed, late, T0, generation=1, terminated_at=late).phase == (
+        "Succeeded"
+    )

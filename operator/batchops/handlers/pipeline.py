@@ -17,6 +17,7 @@ from batchops.handlers.context import OperatorContext
 from batchops.handlers.loops import reconcile_until_deleted
 from batchops.kube.client import GROUP, PIPELINE, VERSION, delete_object, patch_status
 from batchops.model.pipeline import ObservedJob
+from batchops.plans.runs import RERUN_ANNOTATION, TERMINATE_ANNOTATION
 from batchops.reconcile.common import ObjectSnapshot
 from batchops.reconcile.pipeline import PipelineOutcome, PipelineReconciler
 
@@ -85,11 +86,31 @@ async def pipeline_loop(
     )
 
 
-@kopf.on.update(*RESOURCE)
+@kopf.on.update(*RESOURCE, field="spec")
 def pipeline_changed(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
-    """A spec change or a new `batchops.io/rerun` value: look now."""
+    """A spec change: look now."""
     context: OperatorContext = memo.context
     context.wakeups.wake(_key(namespace, name))
+
+
+@kopf.on.event(*RESOURCE)
+def pipeline_request_annotated(
+    namespace: str | None,
+    name: str,
+    annotations: Mapping[str, str],
+    status: Mapping[str, Any],
+    memo: Any,
+    **_: Any,
+) -> None:
+    """A `batchops.io/rerun` or `batchops.io/terminate` value the pipeline has not acted on
+    yet: look now. (kopf's diff leaves out annotations under our own prefix, so on.update never
+    sees these changes.)"""
+    rerun, terminate = annotations.get(RERUN_ANNOTATION), annotations.get(TERMINATE_ANNOTATION)
+    if (rerun and rerun != status.get("rerunToken")) or (
+        terminate and terminate != status.get("terminateToken")
+    ):
+        context: OperatorContext = memo.context
+        context.wakeups.wake(_key(namespace, name))
 
 
 @kopf.on.delete(*RESOURCE)

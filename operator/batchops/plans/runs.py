@@ -60,11 +60,19 @@ if TYPE_CHECKING:
     )
 
 RERUN_ANNOTATION: Final = "batchops.io/rerun"
+TERMINATE_ANNOTATION: Final = "batchops.io/terminate"
+"""A new value stops the current run: phase Cancelled, active jobs terminated."""
 STEP_TAG: Final = "batchops.io/step"
 RUN_TAG: Final = "batchops.io/run-id"
 
 RunReason = Literal[
-    "Pending", "Running", "Succeeded", "StepFailed", "DeadlineExceeded", "InvalidSpec"
+    "Pending",
+    "Running",
+    "Succeeded",
+    "StepFailed",
+    "DeadlineExceeded",
+    "Terminated",
+    "InvalidSpec",
 ]
 
 
@@ -716,20 +724,29 @@ def aggregate_status(
     *,
     generation: int,
     run: RunRef | None = None,
+    terminated_at: datetime | None = None,
 ) -> RunAssessment:
     """The run's phase, progress, message, per-step status and conditions from the latest
     observed jobs (step -> job; steps not submitted are absent), and the jobs to stop when the
-    run failed (failFast, or activeDeadlineSeconds exceeded). `run` adds job names to steps
+    run failed (failFast, or activeDeadlineSeconds exceeded) or was terminated on request at
+    `terminated_at` (Cancelled, unless it had already ended). `run` adds job names to steps
     not submitted yet; `generation` goes into the conditions."""
     order = topological_order(spec)
     states, reasons = _step_states(spec, order, steps_observed)
     outcome = _outcome(spec, order, steps_observed, states, now, started_at)
-    if outcome.phase == "Failed":
-        cause = (
-            f"step {outcome.first_failure} failed"
-            if outcome.reason == "StepFailed"
-            else "activeDeadlineSeconds exceeded"
-        )
+    if terminated_at is not None and not (
+        outcome.phase == "Succeeded"
+        and outcome.finished_at is not None
+        and outcome.finished_at <= terminated_at
+    ):
+        # Jobs stopped on request end FAILED in Batch: that is the termination, not a failure.
+        # Only a run that had already succeeded when the request came keeps its phase.
+        outcome = _Outcome("Cancelled", "Terminated", terminated_at, outcome.first_failure)
+    if outcome.phase in ("Failed", "Cancelled"):
+        cause = {
+            "StepFailed": f"step {outcome.first_failure} failed",
+            "DeadlineExceeded": "activeDeadlineSeconds exceeded",
+        }.get(outcome.reason, "the run was terminated")
         for name in order:
             if states[name] == "WAITING":
                 states[name] = "CANCELLED"
@@ -737,7 +754,7 @@ def aggregate_status(
     message = _message(spec, order, steps_observed, states, reasons, outcome)
 
     stop: list[StopJob] = []
-    if outcome.phase == "Failed":
+    if outcome.phase in ("Failed", "Cancelled"):
         why = f"batchops: {message}"[:1024]
         for name in order:
             job = steps_observed.get(name)
@@ -782,6 +799,8 @@ def _message(
 ) -> str:
     if outcome.phase == "Succeeded":
         return f"all {len(order)} steps succeeded"
+    if outcome.reason == "Terminated":
+        return "terminated on request (batchops.io/terminate)"
     if outcome.reason == "DeadlineExceeded":
         return f"activeDeadlineSeconds ({spec.active_deadline_seconds}s) exceeded"
     if outcome.phase == "Failed" and outcome.first_failure is not None:

@@ -19,7 +19,7 @@ from typing import Any
 from batchops.aws.batch import BatchApi
 from batchops.aws.errors import Retryable, Terminal
 from batchops.kube import status as conditions
-from batchops.model.common import SpecError, parse_time
+from batchops.model.common import SpecError, format_time, parse_time
 from batchops.model.pipeline import (
     ListedJob,
     ObservedJob,
@@ -162,6 +162,8 @@ class PipelineReconciler:
                     )
                 ],
             )
+            # A terminate request made before this run started is not meant for it.
+            status["terminateToken"] = obj.annotations.get(runs.TERMINATE_ANNOTATION)
             write_status(status)  # before any submission: the run id names every job
             self._run_started = {run_id: time.monotonic()}
             self._recovered_runs.add(run_id)  # a brand-new run id has no jobs to find
@@ -170,6 +172,7 @@ class PipelineReconciler:
             status.pop("conditions")
         assert record.run_id is not None
         run = runs.RunRef(obj.namespace, obj.name, record.run_id)
+        terminated_at = self._terminate_if_requested(obj, record, status, rec)
         arns = {name: arn for name, arn in queue_arns.items() if arn}
 
         submitted = False
@@ -186,6 +189,7 @@ class PipelineReconciler:
                 record.started_at,
                 generation=obj.generation,
                 run=run,
+                terminated_at=terminated_at,
             )
             if not assessment.finished and not record.finished:
                 submitted = self._submit(
@@ -201,6 +205,7 @@ class PipelineReconciler:
                         record.started_at,
                         generation=obj.generation,
                         run=run,
+                        terminated_at=terminated_at,
                     )
             for action in assessment.stop:
                 _stop(api, action)
@@ -254,6 +259,21 @@ class PipelineReconciler:
         return PipelineOutcome(self._with(status, rec, obj), delay, rec, assessment.active_job_ids)
 
     # -- steps of a pass ----------------------------------------------------------------------
+
+    def _terminate_if_requested(
+        self, obj: ObjectSnapshot, record: RunRecord, status: dict[str, Any], rec: PassRecorder
+    ) -> datetime | None:
+        """A new `batchops.io/terminate` value ends the current run as Cancelled (its active
+        jobs are stopped by the pass); on a finished run it is only recorded. Returns when the
+        run was terminated, or None."""
+        request = obj.annotations.get(runs.TERMINATE_ANNOTATION)
+        if request and request != status.get("terminateToken"):
+            status["terminateToken"] = request
+            if not record.finished:
+                status["terminatedAt"] = format_time(self.now())
+                rec.event("Normal", "RunTerminated", f"run {record.run_id} terminated on request")
+        terminated = status.get("terminatedAt")
+        return parse_time(terminated) if isinstance(terminated, str) else None
 
     def _recover(
         self,
