@@ -11,6 +11,7 @@ import kopf
 from batchops.handlers.context import OperatorContext
 from batchops.handlers.loops import reconcile_until_deleted
 from batchops.kube.client import CRON_PIPELINE, GROUP, PIPELINE, VERSION
+from batchops.model.cron import TRIGGER_ANNOTATION
 from batchops.reconcile.common import ObjectSnapshot
 from batchops.reconcile.cron import Children, CronOutcome, CronReconciler
 from batchops.reconcile.pipeline import CRON_LABEL
@@ -36,11 +37,28 @@ async def cron_pipeline_loop(
     await reconcile_until_deleted(CRON_PIPELINE, body, stopped, context.wakeups, reconcile)
 
 
-@kopf.on.update(*RESOURCE)
+@kopf.on.update(*RESOURCE, field="spec")
 def cron_pipeline_changed(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
-    """A spec change or a `batchops.io/trigger` annotation: look now."""
+    """A spec change: look now."""
     context: OperatorContext = memo.context
     context.wakeups.wake(_key(namespace, name))
+
+
+@kopf.on.event(*RESOURCE)
+def cron_pipeline_triggered(
+    namespace: str | None,
+    name: str,
+    annotations: Mapping[str, str],
+    status: Mapping[str, Any],
+    memo: Any,
+    **_: Any,
+) -> None:
+    """A `batchops.io/trigger` value not acted on yet: run now. (kopf's diff leaves out
+    annotations under our own prefix, so on.update never sees this one change.)"""
+    trigger = annotations.get(TRIGGER_ANNOTATION)
+    if trigger and trigger != status.get("lastTrigger"):
+        context: OperatorContext = memo.context
+        context.wakeups.wake(_key(namespace, name))
 
 
 @kopf.on.event(GROUP, VERSION, PIPELINE.plural, labels={CRON_LABEL: kopf.PRESENT})

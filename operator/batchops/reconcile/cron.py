@@ -21,6 +21,7 @@ from batchops.model.cron import (
     parse_cron_spec,
 )
 from batchops.model.pipeline import parse_pipeline_spec
+from batchops.plans import dag
 from batchops.plans import schedule as plan
 from batchops.reconcile.common import ObjectSnapshot, PassRecorder, Timing
 from batchops.reconcile.pipeline import CRON_LABEL
@@ -71,7 +72,7 @@ class CronReconciler:
         try:
             spec = parse_cron_spec(obj.spec)
             schedule = plan.parse_schedule(spec.schedule)
-            parse_pipeline_spec(spec.template.child_spec())
+            _check_template(spec)
         except SpecError as exc:
             schedule_fields = ("spec.schedule", "spec.timeZone")
             reason = "InvalidSchedule" if exc.field_path in schedule_fields else "InvalidSpec"
@@ -217,3 +218,11 @@ def _stalled(obj: ObjectSnapshot) -> bool:
         c.get("type") == conditions.STALLED and c.get("status") == "True"
         for c in obj.status.get("conditions") or []
     )
+
+
+def _check_template(spec: CronSpec) -> None:
+    """The runs' spec must pass every check a BatchPipeline does before AWS is touched, or
+    every scheduled run would fail the same way: SpecError otherwise."""
+    problems = dag.validate_dag(parse_pipeline_spec(spec.template.child_spec()))
+    if problems:
+        raise SpecError("spec.pipelineTemplate.spec.steps", "; ".join(p.message for p in problems))
