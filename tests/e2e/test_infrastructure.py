@@ -365,6 +365,26 @@ def test_existing_aws_compute_environment_is_not_taken_over(
     assert describe_ce(batch, aws_name)["type"] == "UNMANAGED"  # type: ignore[index]
 
 
+def test_existing_aws_job_queue_is_not_taken_over_and_stalls_without_reconciling(
+    kubectl: Kubectl, namespace: str, operator: OperatorProcess, batch: Any
+) -> None:
+    kubectl.apply(compute_environment("ce"), namespace)
+    wait_condition(kubectl, "bce/ce", namespace, "Ready")
+    ce_arn = status_of(kubectl, "bce/ce", namespace)["arn"]
+    batch.create_job_queue(
+        jobQueueName=f"{namespace}-q",
+        priority=1,
+        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": ce_arn}],
+    )
+    kubectl.apply(job_queue("q", "ce"), namespace)
+    wait_condition(kubectl, "bjq/q", namespace, "Stalled")
+    conditions = {c["type"]: c for c in status_of(kubectl, "bjq/q", namespace)["conditions"]}
+    assert conditions["Synced"]["reason"] == "NameConflict"
+    # kstatus: a stalled object is not also in progress, or `kubectl wait` and Argo CD would
+    # show it as still converging.
+    assert conditions["Reconciling"]["status"] == "False"
+
+
 def test_invalid_compute_environment_reports_aws_reason(
     kubectl: Kubectl, namespace: str, operator: OperatorProcess
 ) -> None:

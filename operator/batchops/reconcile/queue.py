@@ -101,6 +101,7 @@ class JobQueueReconciler:
             for condition in (SYNCED, READY):
                 rec.condition(condition, False, "NameConflict", message)
             rec.condition(STALLED, True, "NameConflict", message)
+            rec.condition(RECONCILING, False, "NameConflict", message)
             return self._timing.resync
         status.update(
             awsName=observed.name,
@@ -113,6 +114,7 @@ class JobQueueReconciler:
             message = f"AWS reports INVALID: {observed.status_reason or 'no reason given'}"
             rec.condition(READY, False, "Invalid", message)
             rec.condition(STALLED, True, "Invalid", message)
+            rec.condition(RECONCILING, False, "Invalid", message)
             if not obj.has_condition_reason("Invalid"):
                 rec.event("Warning", "Invalid", f"{observed.name}: {message}")
         elif not observed.status.settled:
