@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: all venv controlplane lint test test-unit demo dev bench clean
+.PHONY: all venv controlplane lint test test-unit demo dev bench chaos clean
 
 all: test
 
@@ -43,6 +43,10 @@ dev: venv controlplane
 
 bench: venv controlplane
 	BATCHOPS_K8S_BIN=$$(hack/controlplane/build.sh) $(BIN)/python -m bench
+
+# The full chaos suite (a small version runs inside `make test`); BATCHOPS_CHAOS_SEED replays one.
+chaos: venv controlplane
+	BATCHOPS_CHAOS=full BATCHOPS_K8S_BIN=$$(hack/controlplane/build.sh) $(BIN)/pytest tests/chaos -x -q -s
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
