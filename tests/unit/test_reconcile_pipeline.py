@@ -3,9 +3,12 @@ the moment it is submitted (the fastest Batch there could be)."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+import pytest
 
 from batchops.model.pipeline import ObservedJob
 from batchops.reconcile.common import ObjectSnapshot, Timing
@@ -50,10 +53,25 @@ class InstantBatch:
         return {"jobId": job_id, "jobName": request["jobName"]}
 
     def list_jobs_by_name(self, queue: str, name: str) -> list[Any]:
-        return []
+        return [job for job in self.jobs.values() if job["jobName"] == name]
 
     def describe(self, ids: Sequence[str]) -> list[ObservedJob]:
         return [ObservedJob.from_describe(self.jobs[i]) for i in ids if i in self.jobs]
+
+
+def chain(length: int) -> ObjectSnapshot:
+    steps: list[dict[str, Any]] = [
+        {"name": f"s{i}", "command": ["true"], "vcpus": 1, "memory": 128}
+        | ({"dependsOn": [f"s{i - 1}"]} if i else {})
+        for i in range(length)
+    ]
+    body = {
+        "apiVersion": "batchops.io/v1alpha1",
+        "kind": "BatchPipeline",
+        "metadata": {"name": "chain", "namespace": "ns", "uid": "u-2", "generation": 1},
+        "spec": {"queue": "q", "image": "busybox", "steps": steps},
+    }
+    return ObjectSnapshot.of(body)
 
 
 def fan_in(width: int) -> ObjectSnapshot:
@@ -102,3 +120,29 @@ def test_held_fan_in_step_is_submitted_at_once_when_its_parents_finished_within_
     )
     assert len(batch.jobs) == 27
     assert second.status["phase"] == "Succeeded"
+
+
+class ApiServerGone(Exception):
+    pass
+
+
+def test_pass_cut_short_after_a_submit_finds_that_job_before_submitting_again() -> None:
+    batch = InstantBatch()
+    reconciler = PipelineReconciler(lambda region: batch, Timing(), None)  # type: ignore[arg-type,return-value]
+    obj = chain(3)
+    queues = {"q": "arn:aws:batch:us-east-1:123456789012:job-queue/q"}
+    written: list[Mapping[str, Any]] = []
+
+    def write_until_the_api_server_goes(status: Mapping[str, Any]) -> None:
+        if len(written) == 2:  # the run's start and the first job id got through
+            raise ApiServerGone
+        written.append(copy.deepcopy(dict(status)))
+
+    with pytest.raises(ApiServerGone):
+        reconciler.reconcile(obj, queues, batch.describe, write_until_the_api_server_goes)
+    assert len(batch.jobs) == 2  # s1 was submitted, its id never reached status
+    seen = ObjectSnapshot.of({**obj.body, "status": written[-1]})
+    reconciler.reconcile(seen, queues, batch.describe, lambda status: None)
+    assert sorted(job["jobName"] for job in batch.jobs.values()) == [
+        f"chain-s{i}-{written[0]['runId']}" for i in range(3)
+    ]

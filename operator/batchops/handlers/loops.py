@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast
@@ -17,11 +18,17 @@ from typing import Any, Protocol, TypeVar, cast
 import kopf
 
 from batchops import metrics
-from batchops.kube.client import Kind, KubeNotFound, get_object, patch_status
+from batchops.kube.client import Kind, KubeNotFound, KubeUnavailable, get_object, patch_status
 from batchops.reconcile.common import Event, ObjectSnapshot, OwnWrites, PassRecorder
 
 ObjectKey = tuple[str, str, str]
 """(kind, namespace, name)."""
+
+KUBE_RETRY_SECONDS = 1.0
+KUBE_RETRY_MAX_SECONDS = 60.0
+"""A pass that could not reach the API server runs again after 1, 2, 4 … up to 60 seconds."""
+
+logger = logging.getLogger(__name__)
 
 
 class Wakeups:
@@ -89,11 +96,23 @@ async def reconcile_until_deleted(
     key = (kind.kind, namespace, name)
     own = own_writes(kind, body)
 
+    failures = 0
+
     async def one_pass() -> PassResult:
-        obj = await asyncio.to_thread(own.current, ObjectSnapshot.of(body))
-        with metrics.reconcile_pass(kind.kind):
-            outcome = await reconcile(obj)
-        await write_status_if_changed(kind, obj, outcome.status, own)
+        nonlocal failures
+        try:
+            with metrics.reconcile_pass(kind.kind):
+                obj = await asyncio.to_thread(own.current, ObjectSnapshot.of(body))
+                outcome = await reconcile(obj)
+                await write_status_if_changed(kind, obj, outcome.status, own)
+        except KubeUnavailable as exc:
+            # The API server is restarting or overloaded: retry this object soon, backing off.
+            # Raising would make kopf restart the daemon only after a minute.
+            delay = min(KUBE_RETRY_MAX_SECONDS, KUBE_RETRY_SECONDS * 2**failures)
+            failures += 1
+            logger.warning(f"{key[0]} {key[1]}/{key[2]}: retrying in {delay:g}s: {exc}")
+            return PassResult(delay)
+        failures = 0
         post_events(obj.body, outcome.recorder.events)
         if after_write is not None:
             await after_write(obj, outcome)

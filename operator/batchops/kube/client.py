@@ -6,13 +6,16 @@ prune child objects; both need a client. Calls are synchronous: run them in a th
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
+import urllib3
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes import watch as k8s_watch
@@ -49,6 +52,17 @@ class KubeNotFound(Exception):
     """The object does not exist (any more)."""
 
 
+class KubeUnavailable(Exception):
+    """The API server could not be reached (restarting, network) or answered 429/5xx: the same
+    call will work later."""
+
+
+class KubeRefused(KubeUnavailable):
+    """401/403. A restarting API server refuses requests until its authenticator and RBAC
+    caches are warm, so this is retried too; a lasting refusal is a missing RBAC rule, and the
+    retries keep saying so in the log."""
+
+
 _lock = threading.Lock()
 _api: k8s.CustomObjectsApi | None = None
 
@@ -71,80 +85,83 @@ def _translate(exc: ApiException) -> Exception:
         return KubeNotFound(str(exc.reason))
     if exc.status == 409:
         return KubeConflict(str(exc.reason))
+    if exc.status in (401, 403):
+        return KubeRefused(f"{exc.status} {exc.reason}: {exc.body}")
+    if exc.status == 429 or (exc.status or 0) >= 500:
+        return KubeUnavailable(f"{exc.status} {exc.reason}")
     return exc
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Kubernetes client failures as our exceptions: urllib3's connection errors (refused,
+    reset, the server closing mid-request) are KubeUnavailable like a 503."""
+    try:
+        yield
+    except ApiException as exc:
+        raise _translate(exc) from exc
+    except urllib3.exceptions.HTTPError as exc:
+        raise KubeUnavailable(str(exc)) from exc
 
 
 def patch_status(kind: Kind, namespace: str, name: str, status: Mapping[str, Any]) -> str:
     """Merge-patch `.status` through the status subresource (lists are replaced wholesale);
     returns the object's new resourceVersion."""
-    try:
+    with _translated():
         patched = _custom_objects().patch_namespaced_custom_object_status(
             GROUP, VERSION, namespace, kind.plural, name, {"status": dict(status)}
         )
-    except ApiException as exc:
-        raise _translate(exc) from exc
     return str(cast(dict[str, Any], patched).get("metadata", {}).get("resourceVersion", ""))
 
 
 def get_object(kind: Kind, namespace: str, name: str) -> dict[str, Any]:
     """Read one object; KubeNotFound if it is gone."""
-    try:
+    with _translated():
         return cast(
             dict[str, Any],
             _custom_objects().get_namespaced_custom_object(
                 GROUP, VERSION, namespace, kind.plural, name
             ),
         )
-    except ApiException as exc:
-        raise _translate(exc) from exc
 
 
 def list_objects(kind: Kind, namespace: str, label_selector: str = "") -> list[dict[str, Any]]:
     """All objects of a kind in a namespace, optionally filtered by labels."""
-    try:
+    with _translated():
         result = cast(
             dict[str, Any],
             _custom_objects().list_namespaced_custom_object(
                 GROUP, VERSION, namespace, kind.plural, label_selector=label_selector
             ),
         )
-    except ApiException as exc:
-        raise _translate(exc) from exc
     return cast(list[dict[str, Any]], result.get("items", []))
 
 
 def create_object(kind: Kind, namespace: str, body: Mapping[str, Any]) -> dict[str, Any]:
     """Create an object; KubeConflict if the name is taken."""
-    try:
+    with _translated():
         return cast(
             dict[str, Any],
             _custom_objects().create_namespaced_custom_object(
                 GROUP, VERSION, namespace, kind.plural, dict(body)
             ),
         )
-    except ApiException as exc:
-        raise _translate(exc) from exc
 
 
 def delete_object(kind: Kind, namespace: str, name: str) -> None:
     """Delete an object (background propagation); a missing object is not an error."""
-    try:
+    with contextlib.suppress(KubeNotFound), _translated():
         _custom_objects().delete_namespaced_custom_object(
             GROUP, VERSION, namespace, kind.plural, name, propagation_policy="Background"
         )
-    except ApiException as exc:
-        if exc.status != 404:
-            raise _translate(exc) from exc
 
 
 def patch_object(kind: Kind, namespace: str, name: str, patch: Mapping[str, Any]) -> None:
     """Merge-patch the main resource (metadata or spec)."""
-    try:
+    with _translated():
         _custom_objects().patch_namespaced_custom_object(
             GROUP, VERSION, namespace, kind.plural, name, dict(patch)
         )
-    except ApiException as exc:
-        raise _translate(exc) from exc
 
 
 # --- for the CLI: a chosen kubeconfig, kubectl-style names, watching one object ----------------

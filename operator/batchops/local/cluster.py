@@ -77,6 +77,7 @@ class LocalCluster:
         self.work_dir = work_dir or Path(tempfile.mkdtemp(prefix="batchops-cluster-"))
         self._processes: list[ManagedProcess] = []
         self._endpoints: ClusterEndpoints | None = None
+        self._pki: ControlPlanePki | None = None
 
     @property
     def endpoints(self) -> ClusterEndpoints:
@@ -111,7 +112,7 @@ class LocalCluster:
             raise
 
     def _start(self, timeout: float) -> ClusterEndpoints:
-        pki = generate_pki(self.work_dir / "pki")
+        pki = self._pki = generate_pki(self.work_dir / "pki")
         logs = self.work_dir / "logs"
         etcd_port, etcd_peer_port, api_port, kcm_port = (free_port() for _ in range(4))
         etcd_url = f"http://127.0.0.1:{etcd_port}"
@@ -188,6 +189,21 @@ class LocalCluster:
         process = ManagedProcess(name, [str(self._bin_dir / name), *args], logs / f"{name}.log")
         process.start()
         self._processes.append(process)
+
+    def restart_apiserver(self, grace_seconds: float = 5.0, timeout: float = 60.0) -> None:
+        """Stop kube-apiserver and start it again with the same flags, port and certificates,
+        as an upgrade or a crash would; etcd keeps every object. Returns once /readyz answers.
+
+        SIGTERM first; SIGKILL after `grace_seconds`: the API server stops listening at once,
+        but its graceful shutdown then holds the process for about a minute over the
+        connections its clients keep open.
+        """
+        apiserver = next((p for p in self._processes if p.name == "kube-apiserver"), None)
+        if apiserver is None or self._pki is None:
+            raise ControlPlaneError("the control plane is not started")
+        apiserver.stop(timeout=grace_seconds)
+        apiserver.start()
+        _wait_ready(f"{self.endpoints.server}/readyz", self._pki, timeout, self._processes)
 
     def check_alive(self) -> None:
         """Raise if any component has exited (e.g. crashed mid-test)."""

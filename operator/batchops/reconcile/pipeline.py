@@ -81,7 +81,14 @@ class PipelineReconciler:
             write_status(status)
             self._written = dict(status)
 
-        outcome = self._reconcile(obj, queue_arns, describe_jobs, write)
+        try:
+            outcome = self._reconcile(obj, queue_arns, describe_jobs, write)
+        except BaseException:
+            # A pass cut short (the API server went away between a SubmitJob and the status
+            # write of its id) may have submitted jobs status does not show: the next pass
+            # looks for them with ListJobs before it submits anything.
+            self._recovered_runs.clear()
+            raise
         self._written = outcome.status
         return outcome
 

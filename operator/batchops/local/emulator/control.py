@@ -6,6 +6,7 @@
     POST /_batchops/scenario   {"mode": "simulate", "rules": [...]}   rules: see scenario.py
     POST /_batchops/faults     the fault configuration below
     GET  /_batchops/counters   -> {"SubmitJob": 12, "logs:GetLogEvents": 3, ...}
+    GET  /_batchops/injected-faults -> {"SubmitJob": {"throttled": 3, "serverError": 1}, ...}
     GET  /_batchops/info       -> region, account, default network IDs, speed, mode
 
 Faults. Each POST replaces the whole configuration; {} turns every fault off (as after reset):
@@ -69,6 +70,10 @@ class ControlApi:
         """API calls per operation since the last reset."""
         return self._service.faults.counters()
 
+    def injected_faults(self) -> dict[str, dict[str, int]]:
+        """Faults answered per operation and kind since the last reset."""
+        return self._service.faults.injected()
+
     def info(self) -> dict[str, Any]:
         """What a client needs to know about this emulator."""
         return {
@@ -97,6 +102,8 @@ class ControlApi:
         name = path.rstrip("/").rsplit("/", 1)[-1]
         if method == "GET" and name == "counters":
             return dict(self.counters())
+        if method == "GET" and name == "injected-faults":
+            return dict(self.injected_faults())
         if method == "GET" and name == "info":
             return self.info()
         if method != "POST":

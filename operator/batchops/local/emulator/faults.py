@@ -85,6 +85,7 @@ class FaultInjector:
         self._config = FaultConfig()
         self._random = random.Random()
         self._counters: Counter[str] = Counter()
+        self._injected: Counter[tuple[str, str]] = Counter()
         self._bucket = _TokenBucket(None)
 
     @property
@@ -104,6 +105,7 @@ class FaultInjector:
         self.configure(FaultConfig())
         with self._lock:
             self._counters.clear()
+            self._injected.clear()
 
     def count(self, operation: str) -> None:
         """Count one call of `operation`."""
@@ -114,6 +116,15 @@ class FaultInjector:
         """Calls per operation since the last reset."""
         with self._lock:
             return dict(self._counters)
+
+    def injected(self) -> dict[str, dict[str, int]]:
+        """Faults answered since the last reset, per operation and kind ("throttled",
+        "serverError"); the SubmitJob rate limit counts as "throttled"."""
+        with self._lock:
+            result: dict[str, dict[str, int]] = {}
+            for (operation, kind), count in self._injected.items():
+                result.setdefault(operation, {})[kind] = count
+            return result
 
     def delay_reply(self, operation: str) -> None:
         """Sleep the configured reply delay of a call that already took effect."""
@@ -129,10 +140,13 @@ class FaultInjector:
         with self._lock:
             if faults is not None:
                 if self._random.random() < faults.throttle_rate:
+                    self._injected[operation, "throttled"] += 1
                     return throttled()
                 if self._random.random() < faults.error_rate:
+                    self._injected[operation, "serverError"] += 1
                     return server_error()
             if operation == "SubmitJob" and not self._bucket.take():
+                self._injected[operation, "throttled"] += 1
                 return throttled()
         return None
 

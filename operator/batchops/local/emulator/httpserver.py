@@ -9,10 +9,12 @@ keep-alive safe. Requests go to the same WSGI app; moto's app gets a standard WS
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import socket
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
@@ -34,11 +36,34 @@ class KeepAliveWsgiServer(ThreadingHTTPServer):
     def __init__(self, host: str, port: int, app: WsgiApp) -> None:
         super().__init__((host, port), _RequestHandler)
         self.app = app
+        # Open client connections, so an emulated outage can cut the keep-alive ones too.
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
 
     @property
     def port(self) -> int:
         """The port actually bound (useful with port 0)."""
         return int(self.server_address[1])
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Remember the connection, then serve it in its own thread."""
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        """Forget the connection and close it."""
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def drop_connections(self) -> None:
+        """Cut every open client connection, as a crashed host would: clients see a reset."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):  # already closed by its own thread
+                connection.shutdown(socket.SHUT_RDWR)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):

@@ -32,14 +32,19 @@ class Emulator:
     def __init__(self, host: str, port: int, speed: float) -> None:
         self._service = BatchService(speed)
         self._control = ControlApi(self._service)
-        app = EmulatorApp(
+        self._app = EmulatorApp(
             self._service, self._control, DomainDispatcherApplication(create_backend_app)
         )
-        self._server = KeepAliveWsgiServer(host, port, app)
-        self._thread = threading.Thread(
+        self._server = KeepAliveWsgiServer(host, port, self._app)
+        self._thread = self._serving_thread()
+        self._host = host
+        self._down = False
+        self.url = f"http://{host}:{self._server.port}"
+
+    def _serving_thread(self) -> threading.Thread:
+        return threading.Thread(
             target=self._server.serve_forever, name="batchops-emulator-http", daemon=True
         )
-        self.url = f"http://{host}:{self._server.port}"
 
     def start(self) -> None:
         """Reset to a clean account and start serving."""
@@ -49,10 +54,37 @@ class Emulator:
 
     def stop(self) -> None:
         """Stop serving, stop every job process and the timer thread."""
+        if not self._down:
+            self._stop_serving()
+        self._service.stop()
+
+    def _stop_serving(self) -> None:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)
-        self._service.stop()
+
+    @property
+    def is_down(self) -> bool:
+        """Whether the endpoint is taken down (`take_down`) right now."""
+        return self._down
+
+    def take_down(self) -> None:
+        """An outage: close the port (new connections are refused) and cut open connections.
+
+        Everything behind the endpoint carries on: jobs progress, compute environments settle,
+        and this object's Python control methods keep working."""
+        if not self._down:
+            self._down = True
+            self._stop_serving()
+            self._server.drop_connections()
+
+    def bring_back(self) -> None:
+        """End an outage: serve again on the same port, with all state kept."""
+        if self._down:
+            self._server = KeepAliveWsgiServer(self._host, self._server.port, self._app)
+            self._thread = self._serving_thread()
+            self._thread.start()
+            self._down = False
 
     def reset(self) -> None:
         """Clean account (default VPC, subnet, security group, roles); scenario, faults and
@@ -91,6 +123,11 @@ class Emulator:
     def counters(self) -> dict[str, int]:
         """API calls per operation since the last reset ("SubmitJob": 12, ...)."""
         return self._control.counters()
+
+    def injected_faults(self) -> dict[str, dict[str, int]]:
+        """Faults answered since the last reset: {"SubmitJob": {"throttled": 3,
+        "serverError": 1}, ...}."""
+        return self._control.injected_faults()
 
 
 def start_emulator(port: int = 0, speed: float = 1.0, host: str = "127.0.0.1") -> Emulator:

@@ -1,0 +1,2 @@
+"""The chaos suite (issue #9): the operator under SIGKILLs, API server restarts, Batch
+faults and an emulator outage."""
