@@ -184,12 +184,22 @@ def operator_kubeconfig(
     so a missing RBAC rule fails a test."""
     for manifest in RBAC_MANIFESTS:
         kubectl.run("apply", "-f", str(manifest))
-    token = kubectl.run(
-        "create", "token", "batchops", "-n", "batchops-system", "--duration=24h"
-    ).stdout.strip()
+    return service_account_kubeconfig(
+        cluster,
+        kubectl,
+        "batchops-system",
+        "batchops",
+        tmp_path_factory.mktemp("operator") / "kubeconfig",
+    )
+
+
+def service_account_kubeconfig(
+    cluster: LocalCluster, kubectl: Kubectl, namespace: str, name: str, path: Path
+) -> Path:
+    """Write a kubeconfig for `cluster` holding a fresh token of one ServiceAccount."""
+    token = kubectl.run("create", "token", name, "-n", namespace, "--duration=24h").stdout.strip()
     config = yaml.safe_load(cluster.kubeconfig.read_text())
     config["users"] = [{"name": "batchops-admin", "user": {"token": token}}]
-    path = tmp_path_factory.mktemp("operator") / "kubeconfig"
     path.write_text(yaml.safe_dump(config))
     return path
 

@@ -12,13 +12,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from batchops.local.cluster import LocalCluster
 from batchops.local.emulator import Emulator
 from batchops.local.processes import free_port
 from batchops.local.stack import OperatorProcess, install_crds
-from tests.conftest import CRD_DIR, OPERATOR_TEST_ARGS, RBAC_MANIFESTS, Kubectl, wait_until_live
+from tests.conftest import (
+    CRD_DIR,
+    OPERATOR_TEST_ARGS,
+    RBAC_MANIFESTS,
+    Kubectl,
+    service_account_kubeconfig,
+    wait_until_live,
+)
 
 
 @pytest.fixture
@@ -50,13 +56,13 @@ def chaos_operator(
     stopped (and reaped) at the end whatever state the test left it in."""
     for manifest in RBAC_MANIFESTS:
         chaos_kubectl.run("apply", "-f", str(manifest))
-    token = chaos_kubectl.run(
-        "create", "token", "batchops", "-n", "batchops-system", "--duration=24h"
-    ).stdout.strip()
-    config = yaml.safe_load(chaos_cluster.kubeconfig.read_text())
-    config["users"] = [{"name": "batchops-admin", "user": {"token": token}}]
-    kubeconfig = tmp_path / "operator-kubeconfig"
-    kubeconfig.write_text(yaml.safe_dump(config))
+    kubeconfig = service_account_kubeconfig(
+        chaos_cluster,
+        chaos_kubectl,
+        "batchops-system",
+        "batchops",
+        tmp_path / "operator-kubeconfig",
+    )
     liveness_port = free_port()
     operator = OperatorProcess(
         kubeconfig,

@@ -21,6 +21,7 @@ from tests.conftest import (
     OPERATOR_TEST_ARGS,
     REPO_ROOT,
     Kubectl,
+    service_account_kubeconfig,
     wait_condition,
     wait_until_live,
 )
@@ -67,17 +68,6 @@ def assert_no_rbac_refusal_or_crash(process: OperatorProcess) -> None:
     refused = [line for line in log.splitlines() if any(r in line for r in RBAC_REFUSALS)]
     assert not refused, "the operator lacked permissions:\n" + "\n".join(refused[:5])
     assert "Traceback" not in log, f"the operator logged an exception:\n{log[-5000:]}"
-
-
-def service_account_kubeconfig(
-    cluster: LocalCluster, kubectl: Kubectl, namespace: str, name: str, path: Path
-) -> Path:
-    """A kubeconfig holding a fresh token of one ServiceAccount (as `operator_kubeconfig`)."""
-    token = kubectl.run("create", "token", name, "-n", namespace, "--duration=1h").stdout.strip()
-    config = yaml.safe_load(cluster.kubeconfig.read_text())
-    config["users"] = [{"name": "batchops-admin", "user": {"token": token}}]
-    path.write_text(yaml.safe_dump(config))
-    return path
 
 
 def render(kubectl: Kubectl, directory: Path, renames: Mapping[str, str]) -> list[dict[str, Any]]:
