@@ -132,14 +132,17 @@ def run_dev(kubeconfig: Path | None, emulator_port: int, speed: float, with_oper
         for name, value in EMULATOR_CREDENTIALS.items():
             print(f"export {name}={value}")
         print("ready", flush=True)
-        print(
-            f"# batchops local stack: API server in {kubeconfig}, AWS Batch emulator at "
-            f"{emulator.url}"
-            + (f", operator log {operator.log_path}" if operator else "")
-            + ". Ctrl-C stops everything.",
-            file=sys.stderr,
-            flush=True,
-        )
+        summary = [
+            "# batchops local stack is up (Ctrl-C stops everything):",
+            f"#   Kubernetes API   kubeconfig {kubeconfig}",
+            f"#   AWS Batch        {emulator.url} (emulator, speed {speed:g})",
+            f"#   operator         {operator.log_path if operator else 'not started'}",
+            "# try:",
+            "#   kubectl apply -f manifests/examples/01-walkthrough-infra.yaml",
+            "#   kubectl apply -f manifests/examples/03-walkthrough-pipeline.yaml",
+            "#   batchops watch bpl/nightly-etl",
+        ]
+        print("\n".join(summary), file=sys.stderr, flush=True)
         while not stop.wait(1.0):
             if operator is not None and operator.exit_code() is not None:
                 print(

@@ -127,6 +127,12 @@ class ComputeEnvironmentReconciler:
             return self._timing.transition
 
         update = plan.classify_compute_update(spec, observed, operator_tags=tags)
+        # Tags first, also before a replacement: an adopted CE gets the owner tag, which the
+        # shipped IAM policy requires before the operator may disable and delete it.
+        if update.tags.to_add:
+            api.tag_resource(observed.arn, dict(update.tags.to_add))
+        if update.tags.to_remove:
+            api.untag_resource(observed.arn, list(update.tags.to_remove))
         if update.kind is plan.UpdateKind.REPLACE:
             if observed.status is BatchStatus.INVALID and not update.changes:
                 return self._timing.resync
@@ -136,11 +142,6 @@ class ComputeEnvironmentReconciler:
                 f"replacing {observed.name}: " + "; ".join(update.replace_reasons),
             )
             return self._replace(obj, spec, api, base_name, None, tags, status, rec, write_status)
-        if update.tags:
-            if update.tags.to_add:
-                api.tag_resource(observed.arn, dict(update.tags.to_add))
-            if update.tags.to_remove:
-                api.untag_resource(observed.arn, list(update.tags.to_remove))
         if update.request is not None:
             drift = plan.describe_drift(update)
             api.update_compute_environment(update.request)
