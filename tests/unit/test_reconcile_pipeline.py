@@ -22,8 +22,8 @@ class InstantBatch:
         self.jobs: dict[str, dict[str, Any]] = {}
         self.definitions: dict[str, dict[str, Any]] = {}
 
-    def describe_job_definitions(self, name: str, status: str | None = "ACTIVE") -> list[Any]:
-        return [self.definitions[name]] if name in self.definitions else []
+    def describe_all_job_definitions(self, status: str = "ACTIVE") -> list[Any]:
+        return list(self.definitions.values())
 
     def register_job_definition(self, request: Mapping[str, Any]) -> dict[str, Any]:
         name = request["jobDefinitionName"]

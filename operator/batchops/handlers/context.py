@@ -14,6 +14,7 @@ from batchops.config import OperatorConfig
 from batchops.handlers.loops import Wakeups
 from batchops.metrics import observe_job_change
 from batchops.model.pipeline import ObservedJob
+from batchops.reconcile.catalog import JobDefinitionCatalog
 from batchops.reconcile.common import Timing
 from batchops.reconcile.jobwatch import JobWatch
 
@@ -28,6 +29,7 @@ class OperatorContext:
     poller_task: asyncio.Task[None] | None = None
     events_task: asyncio.Task[None] | None = None
     _apis: dict[str, BatchApi] = field(default_factory=dict)
+    _catalogs: dict[str, JobDefinitionCatalog] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -49,6 +51,18 @@ class OperatorContext:
                 settings = AwsSettings(region=region, endpoint_url=self.config.endpoint_url)
                 api = self._apis[region] = BatchApi(client_for("batch", settings))
             return api
+
+    def job_definitions(self, region: str | None) -> JobDefinitionCatalog:
+        """The job definition catalog of one region (the operator's default when None)."""
+        region = region or self.config.region
+        api = self.batch(region)
+        with self._lock:
+            catalog = self._catalogs.get(region)
+            if catalog is None:
+                catalog = self._catalogs[region] = JobDefinitionCatalog(
+                    api.describe_all_job_definitions
+                )
+            return catalog
 
     def job_events(self) -> JobEventQueue | None:
         """The SQS queue of job state changes, in event mode."""

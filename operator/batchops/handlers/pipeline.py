@@ -57,6 +57,7 @@ async def pipeline_loop(
         context.timing,
         context.config.region,
         observe_submit_latency=metrics.SUBMIT_LATENCY.observe,
+        catalog_for_region=context.job_definitions,
     )
     namespace, name = body.metadata.namespace or "", body.metadata.name or ""
     describe = _describer(context)
@@ -118,7 +119,12 @@ async def delete_pipeline(body: kopf.Body, memo: Any, logger: kopf.Logger, **_: 
     """Terminate the run's jobs (unless terminateOnDelete is false), then let the object go."""
     context: OperatorContext = memo.context
     obj = ObjectSnapshot.of(body)
-    reconciler = PipelineReconciler(context.batch, context.timing, context.config.region)
+    reconciler = PipelineReconciler(
+        context.batch,
+        context.timing,
+        context.config.region,
+        catalog_for_region=context.job_definitions,
+    )
     stopped = await asyncio.to_thread(reconciler.finalize, obj, _describer(context))
     context.jobs.untrack((obj.namespace, obj.name))
     if stopped:

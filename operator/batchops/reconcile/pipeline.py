@@ -19,7 +19,7 @@ from typing import Any
 from batchops.aws.batch import BatchApi
 from batchops.aws.errors import Retryable, Terminal
 from batchops.kube import status as conditions
-from batchops.model.common import SpecError, format_time, parse_time
+from batchops.model.common import SpecError, format_time, frozen_map, parse_time
 from batchops.model.pipeline import (
     ListedJob,
     ObservedJob,
@@ -29,6 +29,7 @@ from batchops.model.pipeline import (
     parse_pipeline_spec,
 )
 from batchops.plans import dag, jobdefs, runs
+from batchops.reconcile.catalog import JobDefinitionCatalog
 from batchops.reconcile.common import ObjectSnapshot, PassRecorder, Timing
 
 CRON_LABEL = "batchops.io/cron"
@@ -59,6 +60,8 @@ class PipelineReconciler:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     observe_submit_latency: Callable[[float], None] = lambda seconds: None
     """Told the seconds from a run's start to each up-front SubmitJob (the metrics module)."""
+    catalog_for_region: Callable[[str | None], JobDefinitionCatalog] | None = None
+    """The operator's shared job definition catalogs; by default this reconciler's own."""
     _recovered_runs: set[str] = field(default_factory=set)
     _written: Mapping[str, Any] | None = None
     """The status this process last wrote: kopf's view of the object can lag behind it."""
@@ -66,6 +69,18 @@ class PipelineReconciler:
     _retired_runs: set[str] = field(default_factory=set)
     _run_started: dict[str, float] = field(default_factory=dict)
     """Monotonic start of the runs this process started (status times have 1 s resolution)."""
+
+    def __post_init__(self) -> None:
+        if self.catalog_for_region is None:
+            own: dict[str | None, JobDefinitionCatalog] = {}
+
+            def catalog(region: str | None) -> JobDefinitionCatalog:
+                if region not in own:
+                    api = self.api_for_region(region)
+                    own[region] = JobDefinitionCatalog(api.describe_all_job_definitions)
+                return own[region]
+
+            self.catalog_for_region = catalog
 
     def reconcile(
         self,
@@ -349,22 +364,35 @@ class PipelineReconciler:
         if cached is not None:
             return cached
         base = obj.body.get("metadata", {}).get("labels", {}).get(CRON_LABEL) or obj.name
-        observed: dict[str, list[ObservedJobDefinition]] = {}
-        for step in spec.steps:
-            if step.job_definition is None:
-                name = jobdefs.job_definition_name(obj.namespace, base, step.name)
-                if name not in observed:
-                    observed[name] = [
-                        ObservedJobDefinition.from_describe(item)
-                        for item in api.describe_job_definitions(name)
-                    ]
+        catalog = self._catalog()
+        observed = {
+            name: catalog.revisions(name)
+            for name in (
+                jobdefs.job_definition_name(obj.namespace, base, step.name)
+                for step in spec.steps
+                if step.job_definition is None
+            )
+        }
         plan = jobdefs.plan_job_definitions(spec, obj.namespace, base, observed)
         resolved = dict(plan.job_definitions)
         for register in plan.register:
             response = api.register_job_definition(register.request)
             resolved[register.step] = response["jobDefinitionArn"]
+            catalog.registered(
+                ObservedJobDefinition(
+                    register.name,
+                    response["jobDefinitionArn"],
+                    response["revision"],
+                    "ACTIVE",
+                    frozen_map(register.request.get("tags")),
+                )
+            )
         self._job_definitions = {run.run_id: resolved}
         return resolved
+
+    def _catalog(self) -> JobDefinitionCatalog:
+        assert self.catalog_for_region is not None  # set by __post_init__
+        return self.catalog_for_region(self.region)
 
     def _retire_old_definitions(
         self,
@@ -384,12 +412,10 @@ class PipelineReconciler:
             if step.job_definition is not None:
                 continue
             name = jobdefs.job_definition_name(obj.namespace, obj.name, step.name)
-            revisions = [
-                ObservedJobDefinition.from_describe(item)
-                for item in api.describe_job_definitions(name)
-            ]
+            revisions = self._catalog().revisions(name)
             for arn in jobdefs.revisions_to_deregister(revisions, in_use):
                 api.deregister_job_definition(arn)
+                self._catalog().deregistered(arn)
                 rec.event("Normal", "JobDefinitionRetired", f"deregistered {arn}")
 
     # -- deletion -----------------------------------------------------------------------------
