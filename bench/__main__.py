@@ -1,9 +1,23 @@
-"""`make bench`: the emulator's own throughput, then batchops against the raw boto3 loop."""
+"""`make bench`: the emulator's throughput, batchops against the boto3 baseline (several DAG
+shapes), status lag in polling and event mode, memory and CPU up to 20k tracked jobs, one plot.
+
+    .venv/bin/python -m bench [--quick]
+
+--quick runs every harness at a tenth of the size (a few minutes) to check they work.
+"""
 
 import subprocess
 import sys
 
-sys.exit(
-    subprocess.call([sys.executable, "bench/emulator_throughput.py"])
-    or subprocess.call([sys.executable, "-m", "bench.pipelines", *sys.argv[1:]])
-)
+QUICK = "--quick" in sys.argv[1:]
+STEPS = [
+    [sys.executable, "bench/emulator_throughput.py"],
+    [sys.executable, "-m", "bench.pipelines", *(["--scale", "0.1"] if QUICK else [])],
+    [sys.executable, "-m", "bench.lag", *(["--loads", "10,30"] if QUICK else [])],
+    [sys.executable, "-m", "bench.scale", *(["--levels", "200,1000"] if QUICK else [])],
+    [sys.executable, "-m", "bench.plot"],
+]
+for command in STEPS:
+    print("+", " ".join(command[1:]), flush=True)
+    if subprocess.call(command) != 0:
+        sys.exit(1)

@@ -1,0 +1,65 @@
+"""One PNG of the results: status lag versus load, memory and CPU versus tracked jobs.
+
+.venv/bin/python -m bench.plot     (reads bench/results/lag.json and scale.json)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: write files only
+import matplotlib.pyplot as plt
+
+from bench.stack import RESULTS
+
+
+def plot(results: Path = RESULTS) -> Path:
+    """Draw bench/results/bench.png from the lag and scale results that exist."""
+    figure, (lag_axes, memory_axes) = plt.subplots(1, 2, figsize=(12, 4.5))
+    lag_file, scale_file = results / "lag.json", results / "scale.json"
+    if lag_file.exists():
+        lag = json.loads(lag_file.read_text())
+        for mode, style in (("poll", "o-"), ("event", "s-")):
+            entries = lag["modes"].get(mode, [])
+            loads = [e["jobs"] for e in entries]
+            lag_axes.plot(loads, [e["p50_seconds"] for e in entries], style, label=f"{mode} p50")
+            lag_axes.plot(
+                loads, [e["p99_seconds"] for e in entries], style, alpha=0.5, label=f"{mode} p99"
+            )
+        lag_axes.axhline(lag["poll_interval"] + 1, color="grey", linestyle=":", linewidth=1)
+        lag_axes.set_title(f"Status lag (poll interval {lag['poll_interval']:g} s)")
+        lag_axes.set_xlabel("jobs in the run")
+        lag_axes.set_ylabel("seconds from Batch to the watch")
+        lag_axes.legend()
+    if scale_file.exists():
+        scale = json.loads(scale_file.read_text())
+        jobs = [s["tracked_jobs"] for s in scale["samples"]]
+        memory_axes.plot(jobs, [s["rss_mib"] for s in scale["samples"]], "o-", label="RSS (MiB)")
+        memory_axes.axhline(200, color="grey", linestyle=":", linewidth=1)
+        memory_axes.set_xlabel("tracked jobs")
+        memory_axes.set_ylabel("operator RSS (MiB)")
+        cpu_axes = memory_axes.twinx()
+        cpu_axes.plot(
+            jobs,
+            [s["cpu_seconds_per_minute"] for s in scale["samples"]],
+            "s--",
+            color="tab:red",
+            label="CPU (s/min)",
+        )
+        cpu_axes.set_ylabel("operator CPU seconds per minute")
+        memory_axes.set_title("Operator memory and CPU vs tracked jobs")
+        memory_axes.legend(loc="upper left")
+        cpu_axes.legend(loc="lower right")
+    figure.tight_layout()
+    out = results / "bench.png"
+    figure.savefig(out, dpi=100)
+    return out
+
+
+if __name__ == "__main__":
+    print(f"written to {plot()}")
+    sys.exit(0)
