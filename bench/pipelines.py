@@ -46,21 +46,17 @@ def measure_batchops(stack: BenchStack, workload: Workload) -> dict[str, Any]:
     start = time.monotonic()
     stack.apply(workload.manifests(f"{workload.name}-"))
 
-    def submitted_all() -> bool:
-        items = stack.pipelines(selector)
-        return len(items) == workload.pipelines and all(
-            sum(1 for s in (i.get("status") or {}).get("steps", []) if s.get("jobId"))
-            == workload.steps
-            for i in items
-        )
-
     def succeeded_all() -> bool:
         return all(
             (i.get("status") or {}).get("phase") == "Succeeded" for i in stack.pipelines(selector)
         )
 
     timeout = 600 + workload.jobs / 10
-    wait_until(submitted_all, timeout, f"{workload.name}: all submitted")
+    wait_until(
+        lambda: stack.all_submitted(workload.pipelines, workload.steps, selector),
+        timeout,
+        f"{workload.name}: all submitted",
+    )
     submit_seconds = time.monotonic() - start
     wait_until(succeeded_all, timeout, f"{workload.name}: all succeeded")
     done_seconds = time.monotonic() - start

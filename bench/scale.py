@@ -26,14 +26,6 @@ POLL_INTERVAL = 10.0
 WINDOW_POLLS = 3
 
 
-def _submitted(stack: BenchStack, pipelines: int, steps: int) -> bool:
-    items = stack.pipelines()
-    return len(items) == pipelines and all(
-        sum(1 for s in (i.get("status") or {}).get("steps", []) if s.get("jobId")) == steps
-        for i in items
-    )
-
-
 def _baseline_submit(stack: BenchStack, pipelines: int, steps: int) -> float:
     """The boto3 loop's time to submit the same jobs (no waiting: they never finish)."""
     batch = stack.batch()
@@ -63,7 +55,7 @@ def run(levels: Sequence[int], steps: int, with_baseline: bool) -> dict[str, Any
             start = time.monotonic()
             stack.apply(batch)
             wait_until(
-                lambda t=target: _submitted(stack, t, steps), 3600, f"{level} submitted", 5.0
+                lambda t=target: stack.all_submitted(t, steps), 3600, f"{level} submitted", 5.0
             )
             submit_seconds += time.monotonic() - start
             applied = target

@@ -64,8 +64,6 @@ class PassResult:
 
     delay: float
     """Seconds until the next pass unless something wakes the loop earlier."""
-    done: bool = False
-    """True when the object needs no further passes (e.g. a finished pipeline)."""
 
 
 class LoopOutcome(Protocol):
@@ -129,12 +127,10 @@ async def run_loop(
     wake: asyncio.Event,
     reconcile_pass: Callable[[], Awaitable[PassResult]],
 ) -> None:
-    """Repeat `reconcile_pass` until the daemon is stopped or a pass says it is done."""
+    """Repeat `reconcile_pass` until the daemon is stopped (the object was deleted)."""
     while not stopped:
         wake.clear()
         result = await reconcile_pass()
-        if result.done:
-            return
         await _wait(stopped, wake, result.delay)
 
 
