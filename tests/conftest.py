@@ -8,6 +8,7 @@ import re
 import subprocess
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,9 +142,8 @@ def crds(kubectl: Kubectl) -> list[str]:
 _namespace_counter = itertools.count()
 
 
-@pytest.fixture
-def namespace(kubectl: Kubectl, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh namespace per test, deleted afterwards (without waiting for it to go)."""
+@contextmanager
+def _fresh_namespace(kubectl: Kubectl, request: pytest.FixtureRequest) -> Iterator[str]:
     slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40].strip("-")
     name = f"t{next(_namespace_counter)}-{slug}"
     kubectl.run("create", "namespace", name)
@@ -152,6 +152,20 @@ def namespace(kubectl: Kubectl, request: pytest.FixtureRequest) -> Iterator[str]
     # loops still acting on the (shared, reset) emulator.
     kubectl.run("delete", "bpl,cpl,bjq,bce", "--all", "-n", name, "--timeout=60s", check=False)
     kubectl.run("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture
+def namespace(kubectl: Kubectl, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh namespace per test, deleted afterwards (without waiting for it to go)."""
+    with _fresh_namespace(kubectl, request) as name:
+        yield name
+
+
+@pytest.fixture
+def other_namespace(kubectl: Kubectl, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A second fresh namespace, for a second team (tenancy tests)."""
+    with _fresh_namespace(kubectl, request) as name:
+        yield name
 
 
 # --- The operator, with the shipped ServiceAccount's rights ------------------------------------
@@ -163,6 +177,7 @@ RBAC_MANIFESTS = [
         "serviceaccount.yaml",
         "clusterrole.yaml",
         "clusterrolebinding.yaml",
+        "tenancy.yaml",
     )
 ]
 

@@ -30,5 +30,8 @@ class OperatorConfig:
     peering_name: str = "batchops"
     peering_priority: int = 0
     """kopf pauses a replica while a live peer has a higher priority (equal ones all pause)."""
+    tenancy_config: str = "batchops-system/batchops-tenancy"
+    """`<namespace>/<name>` of the ConfigMap whose trustedNamespaces may reference other
+    namespaces' resources by ARN (manifests/base/tenancy.yaml)."""
     verbose: bool = False
     """Log every handler run (kopf's verbose mode)."""

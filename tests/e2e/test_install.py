@@ -222,11 +222,20 @@ def overlay_namespaces(kubectl: Kubectl, namespace: str) -> Iterator[dict[str, s
         kubectl.run("create", "namespace", name)
     # Cluster-scoped objects get a name of their own too.
     names["batchops-operator-discovery"] = f"{namespace}-discovery"
+    # The admission policy's binding reads the ConfigMap of this copy's operator namespace, which
+    # goes with the test: a binding left behind would refuse every adoption in the cluster.
+    names["batchops-adoption"] = f"{namespace}-adoption"
     yield names
     kubectl.run(
         "delete",
         "clusterrole,clusterrolebinding",
         names["batchops-operator-discovery"],
+        check=False,
+    )
+    kubectl.run(
+        "delete",
+        "validatingadmissionpolicy,validatingadmissionpolicybinding",
+        names["batchops-adoption"],
         check=False,
     )
     for name in created:

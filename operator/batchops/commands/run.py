@@ -37,6 +37,12 @@ def register(subparsers: Subparsers) -> None:
     run.add_argument(
         "--liveness-port", type=int, default=None, help="serve kopf's /healthz on this port"
     )
+    run.add_argument(
+        "--tenancy-config",
+        default="batchops-system/batchops-tenancy",
+        help="namespace/name of the ConfigMap that says which namespaces are trusted to reach "
+        "other namespaces' resources (default: %(default)s)",
+    )
     run.add_argument("--verbose", "-v", action="store_true", help="log every handler run")
     run.add_argument(
         "--peering",
@@ -74,6 +80,7 @@ def _run(args: argparse.Namespace) -> int:
             liveness_port=args.liveness_port,
             standalone=not args.peering,
             peering_priority=_peering_priority(args.peering_priority),
+            tenancy_config=args.tenancy_config,
             verbose=args.verbose,
         )
     )

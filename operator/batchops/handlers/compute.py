@@ -40,7 +40,7 @@ async def compute_environment_loop(
 ) -> None:
     """Observe → plan → act until the object is deleted."""
     context: OperatorContext = memo.context
-    reconciler = ComputeEnvironmentReconciler(context.batch, context.timing)
+    reconciler = ComputeEnvironmentReconciler(context.batch, context.timing, context.tenancy)
     namespace, name = body.metadata.namespace or "", body.metadata.name or ""
 
     def write_progress(status: Mapping[str, Any]) -> None:
@@ -74,7 +74,7 @@ def wake_queues_of_compute_environment(
 async def delete_compute_environment(body: kopf.Body, memo: Any, **_: Any) -> None:
     """Disable, wait for queues to let go, delete; raise TemporaryError until it is gone."""
     context: OperatorContext = memo.context
-    reconciler = ComputeEnvironmentReconciler(context.batch, context.timing)
+    reconciler = ComputeEnvironmentReconciler(context.batch, context.timing, context.tenancy)
     obj = ObjectSnapshot.of(body)
     outcome = await asyncio.to_thread(reconciler.finalize, obj)
     post_events(obj.body, outcome.recorder.events)

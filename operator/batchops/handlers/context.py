@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -12,10 +13,12 @@ from batchops.aws.events import JobEventQueue
 from batchops.aws.session import AwsSettings, client_for
 from batchops.config import OperatorConfig
 from batchops.handlers.loops import Wakeups
+from batchops.kube.client import KINDS_BY_NAME, object_exists, read_config_map
 from batchops.metrics import observe_job_change
 from batchops.model.pipeline import ObservedJob
+from batchops.plans.ownership import Owner
 from batchops.reconcile.catalog import JobDefinitionCatalog
-from batchops.reconcile.common import Timing
+from batchops.reconcile.common import Tenancy, Timing
 from batchops.reconcile.jobwatch import JobWatch
 
 
@@ -31,6 +34,29 @@ class OperatorContext:
     _apis: dict[str, BatchApi] = field(default_factory=dict)
     _catalogs: dict[str, JobDefinitionCatalog] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _trusted: tuple[float, frozenset[str]] | None = None
+
+    TENANCY_TTL_SECONDS = 30.0
+    """How long the tenancy ConfigMap is cached: an admin's change applies within this."""
+
+    @property
+    def tenancy(self) -> Tenancy:
+        """What reconcilers ask the cluster about other tenants."""
+        return Tenancy(owner_exists=_owner_exists, trusted_namespaces=self._trusted_namespaces)
+
+    def _trusted_namespaces(self) -> frozenset[str]:
+        with self._lock:
+            cached = self._trusted
+        if cached is not None and time.monotonic() - cached[0] < self.TENANCY_TTL_SECONDS:
+            return cached[1]
+        namespace, _, name = self.config.tenancy_config.partition("/")
+        data = read_config_map(namespace, name) or {}
+        trusted = frozenset(
+            n.strip() for n in data.get("trustedNamespaces", "").split(",") if n.strip()
+        )
+        with self._lock:
+            self._trusted = (time.monotonic(), trusted)
+        return trusted
 
     @property
     def timing(self) -> Timing:
@@ -74,3 +100,7 @@ class OperatorContext:
     def describe_jobs(self, job_ids: Sequence[str]) -> list[ObservedJob]:
         """DescribeJobs (chunked by the AWS layer) in the operator's region, parsed."""
         return [ObservedJob.from_describe(item) for item in self.batch(None).describe_jobs(job_ids)]
+
+
+def _owner_exists(kind: str, owner: Owner) -> bool:
+    return object_exists(KINDS_BY_NAME[kind], owner.namespace, owner.name, owner.uid)

@@ -58,6 +58,7 @@ async def pipeline_loop(
         context.config.region,
         observe_submit_latency=metrics.SUBMIT_LATENCY.observe,
         catalog_for_region=context.job_definitions,
+        tenancy=context.tenancy,
     )
     namespace, name = body.metadata.namespace or "", body.metadata.name or ""
     describe = _describer(context)

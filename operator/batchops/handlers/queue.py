@@ -59,7 +59,7 @@ async def job_queue_loop(
 ) -> None:
     """Observe → plan → act until the object is deleted."""
     context: OperatorContext = memo.context
-    reconciler = JobQueueReconciler(context.batch, context.timing)
+    reconciler = JobQueueReconciler(context.batch, context.timing, context.tenancy)
     namespace = body.metadata.namespace or ""
 
     async def reconcile(obj: ObjectSnapshot) -> PassOutcome:
@@ -85,7 +85,7 @@ def job_queue_changed(namespace: str | None, name: str, memo: Any, **_: Any) -> 
 async def delete_job_queue(body: kopf.Body, memo: Any, **_: Any) -> None:
     """Disable, wait, delete; raise TemporaryError until it is gone."""
     context: OperatorContext = memo.context
-    reconciler = JobQueueReconciler(context.batch, context.timing)
+    reconciler = JobQueueReconciler(context.batch, context.timing, context.tenancy)
     obj = ObjectSnapshot.of(body)
     outcome = await asyncio.to_thread(reconciler.finalize, obj)
     post_events(obj.body, outcome.recorder.events)

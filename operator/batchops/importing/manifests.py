@@ -18,7 +18,7 @@ from batchops.model.common import RESERVED_TAG_PREFIX, frozen_map
 from batchops.model.compute import ComputeResources, ComputeResourceType, ComputeSpec
 from batchops.model.queue import QueueSpec
 from batchops.plans.compute import desired_create_request, is_service_linked_role
-from batchops.reconcile.common import OWNER_TAG
+from batchops.plans.ownership import OWNER_TAG
 
 API_VERSION = "batchops.io/v1alpha1"
 OPERATOR_TAG_PREFIX = "batchops.io/"

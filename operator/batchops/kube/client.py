@@ -164,6 +164,34 @@ def patch_object(kind: Kind, namespace: str, name: str, patch: Mapping[str, Any]
         )
 
 
+KINDS_BY_NAME: dict[str, Kind] = {
+    kind.kind: kind for kind in (COMPUTE_ENVIRONMENT, JOB_QUEUE, PIPELINE, CRON_PIPELINE)
+}
+
+
+def object_exists(kind: Kind, namespace: str, name: str, uid: str | None) -> bool:
+    """Whether this object (with this uid, when given) exists. A refused read answers True:
+    the caller uses it to decide whether something is still owned, and must not guess no."""
+    try:
+        body = get_object(kind, namespace, name)
+    except KubeNotFound:
+        return False
+    except KubeRefused:
+        return True
+    return uid is None or body.get("metadata", {}).get("uid") == uid
+
+
+def read_config_map(namespace: str, name: str) -> dict[str, str] | None:
+    """A ConfigMap's data, or None when it does not exist."""
+    _custom_objects()  # loads the configuration once
+    try:
+        with _translated():
+            config_map = k8s.CoreV1Api().read_namespaced_config_map(name, namespace)
+    except KubeNotFound:
+        return None
+    return dict(config_map.data or {})
+
+
 # --- for the CLI: a chosen kubeconfig, kubectl-style names, watching one object ----------------
 
 KINDS_BY_RESOURCE_NAME: dict[str, Kind] = {

@@ -7,21 +7,15 @@ they never import kopf. The handler posts the events and waits `delay` before th
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from batchops.kube import status as conditions
 from batchops.model.common import Condition
-
-OWNER_TAG = "batchops.io/owner"
-"""Tag on every AWS resource the operator creates: `<namespace>/<name>` of its object."""
-
-
-def owner_tag_value(namespace: str, name: str) -> str:
-    """The value of OWNER_TAG for an object."""
-    return f"{namespace}/{name}"
+from batchops.plans import ownership
+from batchops.plans.ownership import Owner
 
 
 @dataclass(frozen=True)
@@ -38,6 +32,11 @@ class ObjectSnapshot:
     deleting: bool
     body: Mapping[str, Any] = field(repr=False)
     resource_version: str = ""
+
+    @property
+    def owner(self) -> Owner:
+        """This object as the owner of AWS resources (what its owner tags say)."""
+        return Owner(self.namespace, self.name, self.uid or None)
 
     def has_condition_reason(self, reason: str) -> bool:
         """Whether a condition already carries `reason` (so a repeated pass posts no new event)."""
@@ -85,6 +84,56 @@ class OwnWrites:
     def wrote(self, resource_version: str) -> None:
         """Remember the version a status write produced."""
         self._pending = resource_version or None
+
+
+@dataclass(frozen=True)
+class Tenancy:
+    """What a reconciler asks the cluster about other tenants before it touches a resource."""
+
+    owner_exists: Callable[[str, Owner], bool]
+    """Whether the object (of this kind) that an owner tag names still exists; a lookup that
+    is refused must answer True: never take over what might still be owned."""
+    trusted_namespaces: Callable[[], frozenset[str]] = frozenset
+    """Namespaces an admin allows to reference other namespaces' resources by ARN."""
+
+    def claim(
+        self, kind: str, obj: ObjectSnapshot, tags: Mapping[str, str], *, adopt: bool, held: bool
+    ) -> ownership.Ours | ownership.Adopt | ownership.Refuse:
+        """May `obj` act on an existing resource with these tags (asking the API server
+        whether a previous owner still exists when `adopt` needs to know)."""
+        claim = ownership.claim_resource(obj.owner, tags, adopt=adopt, held=held)
+        if isinstance(claim, ownership.CheckOwnerAlive):
+            return ownership.settle_adoption(
+                claim, owner_exists=self.owner_exists(kind, claim.owner)
+            )
+        return claim
+
+    def foreign_references(
+        self, namespace: str, arns: Iterable[str], tags_of: Callable[[str], Mapping[str, str]]
+    ) -> list[tuple[str, Owner]]:
+        """The ARNs (referenced from `namespace`) whose resources another namespace's object
+        owns, with that owner, unless an admin trusts `namespace`."""
+        found = []
+        for arn in dict.fromkeys(arns):
+            owner = ownership.foreign_owner(namespace, tags_of(arn), ())
+            if owner is not None:
+                found.append((arn, owner))
+        # The admin's setting is read only when it matters (a reference into another namespace).
+        return found if found and namespace not in self.trusted_namespaces() else []
+
+
+def cross_namespace_message(what: str, foreign: Iterable[tuple[str, Owner]]) -> str:
+    """Why references by ARN into other namespaces are refused, and the ways out."""
+    return (
+        f"{what} referenced by ARN belong to objects in other namespaces: "
+        + ", ".join(f"{arn} (owned by {owner})" for arn, owner in foreign)
+        + "; reference an object of this namespace by name, or ask a cluster admin to list this "
+        "namespace in trustedNamespaces of the batchops-tenancy ConfigMap"
+    )
+
+
+NO_OTHER_TENANTS = Tenancy(owner_exists=lambda kind, owner: True)
+"""For tests and tools with one tenant: every owner is alive, nobody is trusted."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +201,20 @@ class PassRecorder:
         if reason == "InvalidSpec":
             self.event("Warning", reason, message)
         return PassOutcome(self.with_conditions(status), delay, self)
+
+    def stall(self, reason: str, message: str) -> None:
+        """A human must act (a resource this object may not touch or reference): Stalled, not
+        Ready, not Synced, and a Warning event the first time."""
+        self.condition(conditions.SYNCED, False, reason, message)
+        self.condition(conditions.READY, False, reason, message)
+        self.condition(conditions.STALLED, True, reason, message)
+        self.condition(conditions.RECONCILING, False, reason)
+        if not self.obj.has_condition_reason(reason):
+            self.event("Warning", reason, message)
+
+    def refused(self, refusal: ownership.Refuse, what: str) -> None:
+        """`what` (a resource) may not be acted on by this object."""
+        self.stall(refusal.reason, refusal.message(what))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Any
 
 from batchops.aws.batch import BatchApi
 from batchops.aws.errors import Retryable, Terminal
+from batchops.kube.client import COMPUTE_ENVIRONMENT
 from batchops.kube.status import READY, RECONCILING, STALLED, SYNCED
 from batchops.model.common import SpecError
 from batchops.model.compute import (
@@ -23,14 +24,14 @@ from batchops.model.compute import (
 )
 from batchops.model.queue import ObservedJobQueue
 from batchops.plans import compute as plan
+from batchops.plans import ownership
 from batchops.reconcile.common import (
-    OWNER_TAG,
     FinalizeOutcome,
     ObjectSnapshot,
     PassOutcome,
     PassRecorder,
+    Tenancy,
     Timing,
-    owner_tag_value,
 )
 
 StatusWriter = Callable[[Mapping[str, Any]], None]
@@ -39,9 +40,12 @@ StatusWriter = Callable[[Mapping[str, Any]], None]
 class ComputeEnvironmentReconciler:
     """Level-based reconcile of one BatchComputeEnvironment per call."""
 
-    def __init__(self, api_for_region: Callable[[str | None], BatchApi], timing: Timing) -> None:
+    def __init__(
+        self, api_for_region: Callable[[str | None], BatchApi], timing: Timing, tenancy: Tenancy
+    ) -> None:
         self._api_for_region = api_for_region
         self._timing = timing
+        self._tenancy = tenancy
 
     # -- the main pass --------------------------------------------------------------------------
 
@@ -56,7 +60,7 @@ class ComputeEnvironmentReconciler:
             return rec.stalled(status, "InvalidSpec", str(exc), self._timing.resync)
         api = self._api_for_region(spec.region)
         base_name = str(status.get("awsName") or plan.aws_name(obj.namespace, obj.name, spec.name))
-        tags = {OWNER_TAG: owner_tag_value(obj.namespace, obj.name)}
+        tags = obj.owner.tags()
         try:
             delay = self._converge(obj, spec, api, base_name, tags, status, rec, write_status)
         except Retryable as exc:
@@ -89,28 +93,32 @@ class ComputeEnvironmentReconciler:
         observed = ObservedComputeEnvironment.from_describe(described) if described else None
         if observed is None or observed.status is BatchStatus.DELETED:
             api.create_compute_environment(plan.desired_create_request(spec, base_name, tags))
-            rec.event("Normal", "Creating", f"creating compute environment {base_name}")
+            if obj.status.get("arn"):
+                why = f"compute environment {base_name} was deleted outside batchops; recreating it"
+                rec.event("Warning", "ResourceMissing", why)
+                rec.condition(READY, False, "ResourceMissing", why)
+            else:
+                rec.event("Normal", "Creating", f"creating compute environment {base_name}")
+                rec.condition(READY, False, "Creating", f"AWS is creating {base_name}")
             status.update(awsName=base_name, status=BatchStatus.CREATING.value, statusReason=None)
-            rec.condition(READY, False, "Creating", f"AWS is creating {base_name}")
             rec.condition(SYNCED, True, "Synced")
             rec.condition(RECONCILING, True, "Creating", f"creating {base_name}")
             rec.condition(STALLED, False, "Progressing")
             return self._timing.transition
 
-        owner = owner_tag_value(obj.namespace, obj.name)
-        if observed.tags.get(OWNER_TAG) != owner and not spec.adopt:
-            message = (
-                f"compute environment {observed.name} already exists in AWS and is not managed by "
-                f"this object (tag {OWNER_TAG}={observed.tags.get(OWNER_TAG, '<none>')}); "
-                "set spec.adopt: true to take it over, or choose another spec.name"
-            )
-            rec.condition(SYNCED, False, "NameConflict", message)
-            rec.condition(READY, False, "NameConflict", message)
-            rec.condition(STALLED, True, "NameConflict", message)
-            rec.condition(RECONCILING, False, "NameConflict")
-            if not obj.has_condition_reason("NameConflict"):
-                rec.event("Warning", "NameConflict", message)
+        what = f"compute environment {observed.name}"
+        claim = self._tenancy.claim(
+            COMPUTE_ENVIRONMENT.kind,
+            obj,
+            observed.tags,
+            adopt=spec.adopt,
+            held=obj.status.get("arn") == observed.arn,
+        )
+        if isinstance(claim, ownership.Refuse):
+            rec.refused(claim, what)
             return self._timing.resync
+        if isinstance(claim, ownership.Adopt):
+            rec.event("Normal", "Adopted", claim.message(what))
 
         _observe_into(status, observed)
         if observed.status is BatchStatus.INVALID:
@@ -259,12 +267,10 @@ class ComputeEnvironmentReconciler:
         api = self._api_for_region(spec.region)
         try:
             observed = _describe(api, name)
-            if (
-                observed is not None
-                and observed.tags.get(OWNER_TAG) != owner_tag_value(obj.namespace, obj.name)
-                and not spec.adopt
-            ):
-                return FinalizeOutcome(True, 0, status, rec)  # never delete what is not ours
+            if observed is not None and not ownership.may_delete(obj.owner, observed.tags):
+                # Never delete what is not ours (never adopted, or taken over since).
+                rec.event("Normal", "Released", f"left {name} in AWS: this object does not own it")
+                return FinalizeOutcome(True, 0, status, rec)
             using = api.list_queues_using_compute_environment(observed.arn) if observed else []
             queue_names = sorted(q["jobQueueName"] for q in using)
             action = plan.plan_compute_deletion(observed, queue_names, spec.deletion_policy)

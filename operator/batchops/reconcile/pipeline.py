@@ -29,8 +29,16 @@ from batchops.model.pipeline import (
     parse_pipeline_spec,
 )
 from batchops.plans import dag, jobdefs, runs
+from batchops.plans.ownership import Owner
 from batchops.reconcile.catalog import JobDefinitionCatalog
-from batchops.reconcile.common import ObjectSnapshot, PassRecorder, Timing
+from batchops.reconcile.common import (
+    NO_OTHER_TENANTS,
+    ObjectSnapshot,
+    PassRecorder,
+    Tenancy,
+    Timing,
+    cross_namespace_message,
+)
 
 CRON_LABEL = "batchops.io/cron"
 """Label on runs a CronPipeline created; its value names the job definitions of every run."""
@@ -62,6 +70,8 @@ class PipelineReconciler:
     """Told the seconds from a run's start to each up-front SubmitJob (the metrics module)."""
     catalog_for_region: Callable[[str | None], JobDefinitionCatalog] | None = None
     """The operator's shared job definition catalogs; by default this reconciler's own."""
+    tenancy: Tenancy = NO_OTHER_TENANTS
+    """Which namespaces may use other namespaces' queues by ARN (by default: none)."""
     _recovered_runs: set[str] = field(default_factory=set)
     _written: Mapping[str, Any] | None = None
     """The status this process last wrote: kopf's view of the object can lag behind it."""
@@ -154,6 +164,10 @@ class PipelineReconciler:
                     + f" in namespace {obj.namespace}",
                 )
             return self._waiting(obj, rec, "waiting for job queue " + ", ".join(unresolved))
+        if not record.job_ids:
+            foreign = self._foreign_queues(obj, spec)
+            if foreign:
+                return self._invalid(obj, rec, cross_namespace_message("job queues", foreign))
 
         api = self.api_for_region(self.region)
         status: dict[str, Any] = {k: v for k, v in obj.status.items() if k != "conditions"}
@@ -453,6 +467,18 @@ class PipelineReconciler:
         if obj.status.get("message") != message:
             rec.event("Warning", "InvalidSpec", message[:1024])
         return PipelineOutcome(self._with(status, rec, obj), self.timing.resync, rec)
+
+    def _foreign_queues(self, obj: ObjectSnapshot, spec: PipelineSpec) -> list[tuple[str, Owner]]:
+        """Queues named by ARN that another namespace's BatchJobQueue owns (checked before a
+        run submits anything, so no job of this namespace lands on another tenant's queue)."""
+        api = self.api_for_region(self.region)
+
+        def tags_of(arn: str) -> Mapping[str, str]:
+            described = api.describe_job_queue(arn)
+            return described.get("tags", {}) if described else {}
+
+        arns = (step.queue for step in spec.steps if step.queue.startswith("arn:"))
+        return self.tenancy.foreign_references(obj.namespace, arns, tags_of)
 
     def _waiting(self, obj: ObjectSnapshot, rec: PassRecorder, message: str) -> PipelineOutcome:
         status = {k: v for k, v in obj.status.items() if k != "conditions"}

@@ -3,33 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from batchops.aws.batch import BatchApi
 from batchops.aws.errors import Retryable, Terminal
+from batchops.kube.client import JOB_QUEUE
 from batchops.kube.status import READY, RECONCILING, STALLED, SYNCED
 from batchops.model.common import SpecError
 from batchops.model.compute import BatchStatus
 from batchops.model.queue import ObservedJobQueue, QueueSpec, parse_queue_spec
 from batchops.plans import compute as compute_plan
+from batchops.plans import ownership
 from batchops.plans import queue as plan
 from batchops.reconcile.common import (
-    OWNER_TAG,
     FinalizeOutcome,
     ObjectSnapshot,
     PassOutcome,
     PassRecorder,
+    Tenancy,
     Timing,
-    owner_tag_value,
+    cross_namespace_message,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_batch.type_defs import ComputeEnvironmentDetailTypeDef
 
 
 class JobQueueReconciler:
     """Level-based reconcile of one BatchJobQueue per call."""
 
-    def __init__(self, api_for_region: Callable[[str | None], BatchApi], timing: Timing) -> None:
+    def __init__(
+        self, api_for_region: Callable[[str | None], BatchApi], timing: Timing, tenancy: Tenancy
+    ) -> None:
         self._api_for_region = api_for_region
         self._timing = timing
+        self._tenancy = tenancy
 
     def reconcile(self, obj: ObjectSnapshot, known_ces: Mapping[str, str | None]) -> PassOutcome:
         """`known_ces`: BatchComputeEnvironment name in this namespace → its VALID ARN or None."""
@@ -70,7 +78,16 @@ class JobQueueReconciler:
         status: dict[str, Any],
         rec: PassRecorder,
     ) -> float:
-        tags = {OWNER_TAG: owner_tag_value(obj.namespace, obj.name)}
+        tags = obj.owner.tags()
+        foreign = self._tenancy.foreign_references(
+            obj.namespace,
+            (entry.arn for entry in spec.compute_environments if entry.arn),
+            lambda arn: _tags(api.describe_compute_environment(arn)),
+        )
+        if foreign:
+            message = cross_namespace_message("compute environments", foreign)
+            rec.stall("CrossNamespaceReference", message)
+            return self._timing.resync
         described = api.describe_job_queue(name)
         observed = ObservedJobQueue.from_describe(described) if described else None
         refs = {entry.order: entry.ref for entry in spec.compute_environments}
@@ -84,25 +101,31 @@ class JobQueueReconciler:
         ]
         if observed is None or observed.status is BatchStatus.DELETED:
             api.create_job_queue(plan.desired_queue_request(spec, name, resolved, tags))
-            rec.event("Normal", "Creating", f"creating job queue {name}")
+            if obj.status.get("arn"):
+                why = f"job queue {name} was deleted outside batchops; recreating it"
+                rec.event("Warning", "ResourceMissing", why)
+                rec.condition(READY, False, "ResourceMissing", why)
+            else:
+                rec.event("Normal", "Creating", f"creating job queue {name}")
+                rec.condition(READY, False, "Creating", f"AWS is creating {name}")
             status.update(awsName=name, status=BatchStatus.CREATING.value, statusReason=None)
-            rec.condition(READY, False, "Creating", f"AWS is creating {name}")
             rec.condition(SYNCED, True, "Synced")
             rec.condition(RECONCILING, True, "Creating", f"creating {name}")
             rec.condition(STALLED, False, "Progressing")
             return self._timing.transition
-        if observed.tags.get(OWNER_TAG) != tags[OWNER_TAG] and not spec.adopt:
-            message = (
-                f"job queue {observed.name} already exists in AWS and is not managed by this "
-                f"object; set spec.adopt: true to take it over, or choose another spec.name"
-            )
-            if not obj.has_condition_reason("NameConflict"):
-                rec.event("Warning", "NameConflict", message)
-            for condition in (SYNCED, READY):
-                rec.condition(condition, False, "NameConflict", message)
-            rec.condition(STALLED, True, "NameConflict", message)
-            rec.condition(RECONCILING, False, "NameConflict", message)
+        what = f"job queue {observed.name}"
+        claim = self._tenancy.claim(
+            JOB_QUEUE.kind,
+            obj,
+            observed.tags,
+            adopt=spec.adopt,
+            held=obj.status.get("arn") == observed.arn,
+        )
+        if isinstance(claim, ownership.Refuse):
+            rec.refused(claim, what)
             return self._timing.resync
+        if isinstance(claim, ownership.Adopt):
+            rec.event("Normal", "Adopted", claim.message(what))
         status.update(
             awsName=observed.name,
             arn=observed.arn,
@@ -167,8 +190,9 @@ class JobQueueReconciler:
         try:
             described = api.describe_job_queue(name)
             observed = ObservedJobQueue.from_describe(described) if described else None
-            owner = owner_tag_value(obj.namespace, obj.name)
-            if observed is not None and observed.tags.get(OWNER_TAG) != owner and not spec.adopt:
+            if observed is not None and not ownership.may_delete(obj.owner, observed.tags):
+                # Never delete what is not ours (never adopted, or taken over since).
+                rec.event("Normal", "Released", f"left {name} in AWS: this object does not own it")
                 return FinalizeOutcome(True, 0, status, rec)
             match plan.plan_queue_deletion(observed, spec.deletion_policy):
                 case compute_plan.Retain() | compute_plan.Done():
@@ -186,6 +210,10 @@ class JobQueueReconciler:
             rec.condition(SYNCED, False, "AwsError", str(exc))
             return FinalizeOutcome(False, self._timing.retry, rec.with_conditions(status), rec)
         return FinalizeOutcome(False, self._timing.transition, rec.with_conditions(status), rec)
+
+
+def _tags(described: ComputeEnvironmentDetailTypeDef | None) -> Mapping[str, str]:
+    return described.get("tags", {}) if described else {}
 
 
 def _outcome(status: dict[str, Any], rec: PassRecorder, delay: float) -> PassOutcome:
