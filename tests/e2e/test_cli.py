@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from batchops.local.cluster import LocalCluster
 from batchops.local.emulator import Emulator
 from batchops.local.stack import EMULATOR_CREDENTIALS
 from tests.conftest import EXAMPLES, REPO_ROOT, Kubectl
-from tests.e2e.builders import pipeline, pipeline_status, step, wait_phase
+from tests.e2e.builders import pipeline, pipeline_status, step, steps_by_name, wait_phase
 from tests.waits import wait_for
 
 WALKTHROUGH = EXAMPLES / "03-walkthrough-pipeline.yaml"
@@ -164,6 +165,80 @@ def test_logs_print_and_follow_a_steps_output(
     ambiguous = batchops("logs", "bpl/talk", "-n", namespace, env=cli_env)
     assert ambiguous.returncode == 1
     assert "name one of: hello, bye" in ambiguous.stderr
+
+
+# Each attempt says which it is; the first attempt of `retried` fails, every other attempt keeps
+# running (the test namespace's teardown terminates the jobs).
+ATTEMPT_SCRIPT = (
+    'echo "attempt $AWS_BATCH_JOB_ATTEMPT"; '
+    '[ "$AWS_BATCH_JOB_ATTEMPT" = 1 ] && [ "$FAIL_FIRST" = yes ] && exit 3; sleep 120'
+)
+
+
+def test_running_attempts_count_once_and_logs_attempt_n_reads_the_nth_attempt(
+    kubectl: Kubectl,
+    namespace: str,
+    queue: str,
+    emulator: Emulator,
+    batch: Any,
+    cli_env: dict[str, str],
+) -> None:
+    # Batch lists ended attempts only; the attempt running now is the job's container. A first
+    # attempt RUNNING is attempt 1, not 2, and --attempt N picks the N-th attempt's stream.
+    emulator.set_scenario(mode="process")
+    kubectl.apply(
+        pipeline(
+            "tries",
+            [
+                step("steady", command=["sh", "-c", ATTEMPT_SCRIPT]),
+                step(
+                    "retried",
+                    command=["sh", "-c", ATTEMPT_SCRIPT],
+                    environment=[{"name": "FAIL_FIRST", "value": "yes"}],
+                    retry={"attempts": 2},
+                ),
+            ],
+        ),
+        namespace,
+    )
+
+    def batch_job(step_name: str) -> dict[str, Any] | None:
+        job_id = steps_by_name(pipeline_status(kubectl, namespace, "tries")).get(step_name, {})
+        if "jobId" not in job_id:
+            return None
+        found = batch.describe_jobs(jobs=[job_id["jobId"]])["jobs"]
+        return found[0] if found else None
+
+    def in_attempt(step_name: str, ended: int) -> dict[str, Any] | None:
+        # Batch runs attempt ended+1 and the pipeline's status has caught up with it.
+        job = batch_job(step_name)
+        if job is None or job["status"] != "RUNNING" or len(job["attempts"]) != ended:
+            return None
+        entry = steps_by_name(pipeline_status(kubectl, namespace, "tries"))[step_name]
+        caught_up = entry.get("logStream") == job["container"]["logStreamName"]
+        return entry if caught_up and entry.get("status") == "RUNNING" else None
+
+    steady = wait_for(lambda: in_attempt("steady", 0), timeout=60, message="steady attempt 1")
+    retried = wait_for(lambda: in_attempt("retried", 1), timeout=60, message="retried attempt 2")
+    assert steady["attempts"] == 1
+    assert retried["attempts"] == 2
+
+    def logs_of(step_name: str, attempt: int) -> str | None:
+        printed = batchops(
+            "logs", "bpl/tries", step_name, f"--attempt={attempt}", "-n", namespace, env=cli_env
+        )
+        return printed.stdout if printed.returncode == 0 and printed.stdout else None
+
+    for step_name, attempt in (("steady", 1), ("retried", 1), ("retried", 2)):
+        printed = wait_for(
+            lambda: logs_of(step_name, attempt),  # noqa: B023 (called before the loop moves on)
+            timeout=30,
+            message=f"the log of {step_name} attempt {attempt}",
+        )
+        assert printed.splitlines() == [f"attempt {attempt}"]
+    beyond = batchops("logs", "bpl/tries", "retried", "--attempt=3", "-n", namespace, env=cli_env)
+    assert beyond.returncode == 1
+    assert "has no attempt 3 (2 so far)" in beyond.stderr
 
 
 def test_trigger_creates_the_run_it_names(

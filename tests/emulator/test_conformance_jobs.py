@@ -25,6 +25,17 @@ Sources (rule → where it is written down):
 - logs: group /aws/batch/job, one stream per attempt, named jobDefinitionName/default/<task>:
   API reference ContainerDetail.logStreamName; user guide "Job states" (quoted in
   SumoLogic/sumologic-aws-lambda#98);
+- attempts[] lists ended attempts only (AttemptDetail.startedAt/stoppedAt are the RUNNING ->
+  terminal window; the example event of an unfinished job has "attempts": []): API reference
+  AttemptDetail, https://docs.aws.amazon.com/batch/latest/APIReference/API_AttemptDetail.html,
+  and https://docs.aws.amazon.com/batch/latest/userguide/batch_job_events.html;
+- task and container instance ARNs name the ECS cluster (ECS's long ARN format,
+  https://docs.aws.amazon.com/AmazonECS/latest/userguide/ecs-resource-ids.html), the compute
+  environment's ecsClusterArn; Fargate tasks run on no container instance and have their own
+  network interface (botocore's NetworkInterface shape);
+- ListJobs returns arrayProperties.size and statusSummary for array parents: API reference
+  ArrayPropertiesSummary,
+  https://docs.aws.amazon.com/batch/latest/APIReference/API_ArrayPropertiesSummary.html;
 - the walkthrough: /work/shared/walkthrough/README.md.
 """
 
@@ -39,13 +50,17 @@ from mypy_boto3_batch.type_defs import JobDetailTypeDef, JobSummaryTypeDef, KeyV
 from mypy_boto3_logs import CloudWatchLogsClient
 
 from batchops.local.emulator import Emulator
+from tests.conftest import aws_client
 from tests.emulator.waits import (
+    IMAGE,
     client_error,
     create_ce,
     create_queue,
     default_account,
     describe_jobs,
     ec2_resources,
+    fargate_resources,
+    find_ce,
     job_status,
     register,
     wait_finished,
@@ -500,6 +515,123 @@ def test_job_output_goes_to_the_attempt_log_stream_in_aws_batch_job(
         return found if "hello from batch" in found else None
 
     wait_until(messages, "the job's output in CloudWatch Logs")
+
+
+# --- attempts, tasks and where they run -------------------------------------------------------
+
+
+def test_a_running_first_attempt_is_not_listed_in_attempts_but_in_the_container(
+    batch: BatchClient, emulator: Emulator
+) -> None:
+    one_queue(batch, emulator)
+    emulator.set_scenario(rules=[{"jobName": "long", "durationSeconds": 3600}])
+    job_id = submit(batch, "long")
+
+    running = wait_job_status(batch, job_id, "RUNNING")
+
+    assert running["attempts"] == []
+    assert running["container"]["logStreamName"].startswith("jd/default/")
+    assert running["container"]["taskArn"].endswith(
+        "/" + running["container"]["logStreamName"].rsplit("/", 1)[-1]
+    )
+    batch.terminate_job(jobId=job_id, reason="done looking")
+    stopped = wait_job_status(batch, job_id, "FAILED")
+    assert [attempt["container"]["taskArn"] for attempt in stopped["attempts"]] == [
+        running["container"]["taskArn"]
+    ]
+
+
+def test_a_retried_job_lists_only_its_ended_attempt_while_the_next_one_runs(
+    batch: BatchClient, emulator: Emulator
+) -> None:
+    one_queue(batch, emulator)
+    emulator.set_scenario(
+        rules=[
+            {"jobName": "flaky", "attempt": 1, "durationSeconds": 1, "exitCode": 1},
+            {"jobName": "flaky", "durationSeconds": 3600},
+        ]
+    )
+    job_id = submit(batch, "flaky", retryStrategy={"attempts": 2})
+
+    def second_attempt_running() -> JobDetailTypeDef | None:
+        job = describe_jobs(batch, job_id)[0]
+        return job if job["status"] == "RUNNING" and job["attempts"] else None
+
+    job = wait_until(second_attempt_running, "the second attempt RUNNING")
+    (first,) = job["attempts"]
+    assert first["container"]["exitCode"] == 1
+    assert first["startedAt"] <= first["stoppedAt"] <= job["startedAt"]
+    assert first["container"]["logStreamName"] != job["container"]["logStreamName"]
+    batch.terminate_job(jobId=job_id, reason="done looking")
+
+
+def test_task_arns_name_the_ecs_cluster_of_the_compute_environment(
+    batch: BatchClient, emulator: Emulator
+) -> None:
+    one_queue(batch, emulator)
+    cluster_arn = find_ce(batch, "ce")["ecsClusterArn"]  # type: ignore[index]
+    cluster_name = cluster_arn.split(":cluster/", 1)[1]
+
+    job = wait_finished(batch, submit(batch, "plain"))[0]
+
+    (attempt,) = job["attempts"]
+    for container in (job["container"], attempt["container"]):
+        assert container["taskArn"].startswith(cluster_arn.replace(":cluster/", ":task/") + "/"), (
+            container["taskArn"]
+        )
+        assert f":container-instance/{cluster_name}/" in container["containerInstanceArn"]
+        assert container["networkInterfaces"] == []
+
+
+def test_fargate_jobs_run_on_no_container_instance_and_have_a_network_interface(
+    batch: BatchClient, emulator: Emulator
+) -> None:
+    create_ce(batch, "fargate", fargate_resources(default_account(emulator)))
+    create_queue(batch, "q", "fargate")
+    execution_role = aws_client("iam", emulator).get_role(RoleName="ecsTaskExecutionRole")
+    batch.register_job_definition(
+        jobDefinitionName="jd",
+        type="container",
+        platformCapabilities=["FARGATE"],
+        containerProperties={
+            "image": IMAGE,
+            "command": ["echo", "hi"],
+            "executionRoleArn": execution_role["Role"]["Arn"],
+            "resourceRequirements": [
+                {"type": "VCPU", "value": "0.25"},
+                {"type": "MEMORY", "value": "512"},
+            ],
+        },
+    )
+    cluster_arn = find_ce(batch, "fargate")["ecsClusterArn"]  # type: ignore[index]
+
+    job = wait_finished(batch, submit(batch, "serverless"))[0]
+
+    (attempt,) = job["attempts"]
+    for container in (job["container"], attempt["container"]):
+        assert "containerInstanceArn" not in container
+        assert container["taskArn"].startswith(cluster_arn.replace(":cluster/", ":task/") + "/")
+        (interface,) = container["networkInterfaces"]
+        assert interface["attachmentId"] and interface["privateIpv4Address"].count(".") == 3
+    assert attempt["container"]["networkInterfaces"] == job["container"]["networkInterfaces"]
+
+
+def test_list_jobs_returns_the_size_and_status_summary_of_array_parents(
+    batch: BatchClient, emulator: Emulator
+) -> None:
+    one_queue(batch, emulator)
+    emulator.set_scenario(rules=[{"jobName": "fan-out", "durationSeconds": 3600}])
+    parent_id = submit(batch, "fan-out", arrayProperties={"size": 3})
+    for index in range(3):
+        wait_job_status(batch, f"{parent_id}:{index}", "RUNNING")
+
+    (summary,) = batch.list_jobs(jobQueue="q", jobStatus="PENDING")["jobSummaryList"]
+
+    assert summary["jobId"] == parent_id
+    assert summary["arrayProperties"]["size"] == 3
+    assert summary["arrayProperties"]["statusSummary"]["RUNNING"] == 3
+    assert "statusSummaryLastUpdatedAt" in summary["arrayProperties"]
+    batch.terminate_job(jobId=parent_id, reason="done looking")
 
 
 # --- the walkthrough --------------------------------------------------------------------------

@@ -85,3 +85,18 @@ def test_count_by_status_counts_tracked_jobs_and_unknown_ones() -> None:
     watch.track(("ns", "b"), ["b1"])
     watch.record(batch.describe(["a1", "a2"]))
     assert watch.count_by_status() == {"RUNNING": 1, "RUNNABLE": 1, "UNKNOWN": 1}
+
+
+def test_a_retry_back_to_runnable_after_the_first_attempt_is_newer_than_that_attempt() -> None:
+    # Batch lists ended attempts only: attempt 1 RUNNING counts 1 (none ended); once it failed
+    # and the job waits RUNNABLE for attempt 2, one attempt has ended.
+    watch = JobWatch()
+    watch.track(("ns", "a"), ["a1"])
+    first_running = ObservedJob(job_id="a1", job_name="a1", status="RUNNING", attempts=1)
+    retry_waiting = ObservedJob(job_id="a1", job_name="a1", status="RUNNABLE", attempts=1)
+    second_running = ObservedJob(job_id="a1", job_name="a1", status="RUNNING", attempts=2)
+    assert watch.record_events([first_running]) == {("ns", "a")}
+    assert watch.record_events([retry_waiting]) == {("ns", "a")}
+    assert watch.record_events([first_running]) == set()
+    assert watch.record_events([second_running]) == {("ns", "a")}
+    assert watch.record_events([retry_waiting]) == set()

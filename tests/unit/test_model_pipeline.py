@@ -244,6 +244,21 @@ def test_the_attempt_running_now_is_counted() -> None:
     assert job.attempts == 2
 
 
+def test_a_running_first_attempt_counts_as_one_and_none_ended() -> None:
+    # DescribeJobs lists ended attempts only, so a first attempt RUNNING shows `attempts: []`.
+    job = ObservedJob.from_describe(
+        describe_item(status="RUNNING", attempts=[], container={"logStreamName": "jd/default/t1"})
+    )
+    assert (job.attempts, job.ended_attempts, job.log_stream) == (1, 0, "jd/default/t1")
+
+
+def test_a_job_waiting_to_retry_counts_only_its_ended_attempt() -> None:
+    job = ObservedJob.from_describe(
+        describe_item(status="RUNNABLE", attempts=[{"container": {"exitCode": 1}}])
+    )
+    assert (job.attempts, job.ended_attempts, job.exit_code) == (1, 1, 1)
+
+
 def test_a_job_being_terminated_is_marked() -> None:
     assert ObservedJob.from_describe(describe_item(isTerminated=True)).stop_requested
 

@@ -125,14 +125,24 @@ def _attempt_stream(batch: BatchApi, step: _Step, attempt: int) -> str:
     if not jobs:
         raise UsageError(f"Batch no longer knows job {step.job_id} (kept about 7 days)")
     job = jobs[0]
-    finished = job.get("attempts", [])
-    stream: str | None = None
-    if 1 <= attempt <= len(finished):
-        stream = finished[attempt - 1].get("container", {}).get("logStreamName")
-    elif attempt == len(finished) + 1 and job["status"] in ("STARTING", "RUNNING"):
+    ended = job.get("attempts", [])
+    streams = [entry.get("container", {}).get("logStreamName") for entry in ended]
+    if 1 <= attempt <= len(ended):
+        stream = streams[attempt - 1]
+    elif attempt == len(ended) + 1 and job["status"] in ("STARTING", "RUNNING"):
+        # The attempt in progress is not in `attempts[]` (AttemptDetail covers RUNNING ->
+        # terminal); its stream is the job's container's, once it reached RUNNING. Until then
+        # the container may still name the previous attempt's stream.
         stream = job.get("container", {}).get("logStreamName")
+        if stream is None or stream in streams:
+            raise UsageError(
+                f"step {step.name}: attempt {attempt} is {job['status']} and has no log stream yet"
+            )
+    else:
+        so_far = len(ended) + (1 if job["status"] in ("STARTING", "RUNNING") else 0)
+        raise UsageError(f"step {step.name} has no attempt {attempt} ({so_far} so far)")
     if stream is None:
-        raise UsageError(f"step {step.name} has no attempt {attempt} ({len(finished)} so far)")
+        raise UsageError(f"step {step.name}: attempt {attempt} has no log stream")
     return stream
 
 

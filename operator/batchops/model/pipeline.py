@@ -603,6 +603,11 @@ class ObservedJob:
         """SUCCEEDED or FAILED: Batch will not change this job any more."""
         return self.status in FINISHED_STATUSES
 
+    @property
+    def ended_attempts(self) -> int:
+        """Attempts that have stopped: `attempts` less the one STARTING or RUNNING now."""
+        return max(0, self.attempts - (1 if self.status in STARTED_STATUSES else 0))
+
     @classmethod
     def from_describe(cls, item: Mapping[str, object]) -> ObservedJob:
         """Parse one `jobs[]` item of a DescribeJobs response (ValueError if it is not one)."""
@@ -636,7 +641,8 @@ class ObservedJob:
             status_reason=_opt_str(item.get("statusReason")),
             container_reason=_opt_str(container.get("reason"))
             or _opt_str(last_container.get("reason")),
-            # Batch lists finished attempts; the one running now counts too.
+            # Batch lists ended attempts only (AttemptDetail.startedAt/stoppedAt are the
+            # RUNNING -> terminal window); the one STARTING or RUNNING now counts too.
             attempts=len(attempts) + (1 if status in STARTED_STATUSES else 0),
             exit_code=exit_code,
             created_at=_opt_int(item.get("createdAt")),

@@ -53,7 +53,12 @@ def _older(job: ObservedJob, known: ObservedJob | None) -> bool:
         return True
     if job.finished:
         return False
-    return (job.attempts, _PROGRESS[job.status]) < (known.attempts, _PROGRESS[known.status])
+    # A retry goes back to RUNNABLE once an attempt ended: order by ended attempts first, so
+    # that RUNNABLE after attempt 1 is newer than attempt 1 RUNNING.
+    return (job.ended_attempts, _PROGRESS[job.status]) < (
+        known.ended_attempts,
+        _PROGRESS[known.status],
+    )
 
 
 class JobWatch:

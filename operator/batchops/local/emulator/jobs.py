@@ -51,7 +51,8 @@ class Attempt:
 
     number: int
     task_arn: str
-    container_instance_arn: str
+    container_instance_arn: str | None  # None on Fargate: its tasks run on no container instance
+    network_interfaces: list[JsonObject] = field(default_factory=list)  # Fargate's task ENI
     log_stream_name: str | None = None
     started_at: int | None = None
     stopped_at: int | None = None
@@ -59,13 +60,15 @@ class Attempt:
     reason: str | None = None  # the container's reason, e.g. why it could not start
     status_reason: str | None = None
 
+    @property
+    def ended(self) -> bool:
+        """Whether the attempt has stopped (only ended attempts are listed in `attempts[]`)."""
+        return self.stopped_at is not None
+
     def describe(self) -> JsonObject:
         """The AttemptDetail shape."""
-        container: JsonObject = {
-            "taskArn": self.task_arn,
-            "containerInstanceArn": self.container_instance_arn,
-            "networkInterfaces": [],
-        }
+        container: JsonObject = {"taskArn": self.task_arn}
+        container.update(self.placement())
         if self.exit_code is not None:
             container["exitCode"] = self.exit_code
         if self.reason is not None:
@@ -81,14 +84,46 @@ class Attempt:
             shown["statusReason"] = self.status_reason
         return shown
 
+    def placement(self) -> JsonObject:
+        """Where the attempt's task runs: its container instance (EC2) or its network interface
+        (Fargate), as both AttemptContainerDetail and ContainerDetail show it."""
+        shown: JsonObject = {"networkInterfaces": copy.deepcopy(self.network_interfaces)}
+        if self.container_instance_arn is not None:
+            shown["containerInstanceArn"] = self.container_instance_arn
+        return shown
 
-def new_attempt(number: int) -> Attempt:
-    """A fresh attempt with ECS-like task and container instance ARNs."""
-    prefix = f"arn:{account.PARTITION}:ecs:{account.REGION}:{account.ACCOUNT_ID}"
+
+def new_attempt(number: int, ecs_cluster_arn: str, fargate: bool) -> Attempt:
+    """A fresh attempt, its ECS task in the compute environment's ECS cluster.
+
+    ECS's long ARN format names the cluster in task and container instance ARNs
+    (task/<cluster-name>/<task-id>, container-instance/<cluster-name>/<id>):
+    https://docs.aws.amazon.com/AmazonECS/latest/userguide/ecs-resource-ids.html.
+    A Fargate task runs on no container instance and gets its own elastic network interface
+    (awsvpc mode); botocore's NetworkInterface shape is attachmentId, privateIpv4Address and an
+    optional ipv6Address. EC2 jobs use bridge networking, so their list stays empty, as in the
+    job state change example of
+    https://docs.aws.amazon.com/batch/latest/userguide/batch_job_events.html.
+    """
+    prefix, cluster = ecs_cluster_arn.split(":cluster/", 1)
+    task_id = uuid.uuid4().hex
+    if fargate:
+        host = uuid.uuid4().bytes
+        return Attempt(
+            number=number,
+            task_arn=f"{prefix}:task/{cluster}/{task_id}",
+            container_instance_arn=None,
+            network_interfaces=[
+                {
+                    "attachmentId": str(uuid.uuid4()),
+                    "privateIpv4Address": f"172.31.{host[0]}.{host[1] % 250 + 4}",
+                }
+            ],
+        )
     return Attempt(
         number=number,
-        task_arn=f"{prefix}:task/batchops-emulator/{uuid.uuid4().hex}",
-        container_instance_arn=f"{prefix}:container-instance/batchops-emulator/{uuid.uuid4().hex}",
+        task_arn=f"{prefix}:task/{cluster}/{task_id}",
+        container_instance_arn=f"{prefix}:container-instance/{cluster}/{uuid.uuid4().hex}",
     )
 
 
@@ -152,6 +187,18 @@ class Job:
         return self.attempts[-1] if self.attempts else None
 
     @property
+    def ended_attempts(self) -> list[Attempt]:
+        """The attempts DescribeJobs lists: those that ended.
+
+        AttemptDetail's startedAt/stoppedAt are the attempt's RUNNING -> terminal window
+        (https://docs.aws.amazon.com/batch/latest/APIReference/API_AttemptDetail.html), and
+        AWS's example state change event of an unfinished job shows `"attempts": []`
+        (https://docs.aws.amazon.com/batch/latest/userguide/batch_job_events.html): the attempt
+        in progress shows only in the job's `container`.
+        """
+        return [attempt for attempt in self.attempts if attempt.ended]
+
+    @property
     def max_attempts(self) -> int:
         """retryStrategy.attempts (1 without a retry strategy)."""
         return int((self.retry_strategy or {}).get("attempts") or 1)
@@ -164,7 +211,7 @@ class Job:
             "jobId": self.id,
             "jobQueue": self.queue_arn,
             "status": self.status,
-            "attempts": [attempt.describe() for attempt in self.attempts],
+            "attempts": [attempt.describe() for attempt in self.ended_attempts],
             "createdAt": self.created_at,
             "dependsOn": [dependency.describe() for dependency in self.depends_on],
             "jobDefinition": self.definition.arn,
@@ -200,22 +247,20 @@ class Job:
             "jobDefinition": self.definition.arn,
         }
         attempt = self.current_attempt
+        container: JsonObject = {}
+        if attempt is not None and attempt.exit_code is not None:
+            container["exitCode"] = attempt.exit_code
+        if attempt is not None and attempt.reason is not None:
+            container["reason"] = attempt.reason
         optional: JsonObject = {
             "statusReason": self.status_reason,
             "startedAt": self.started_at,
             "stoppedAt": self.stopped_at,
-            "container": (
-                {"exitCode": attempt.exit_code}
-                if attempt is not None and attempt.exit_code is not None
-                else None
-            ),
-            "arrayProperties": (
-                {"size": self.array_size}
-                if self.array_size is not None
-                else {"index": self.array_index}
-                if self.array_index is not None
-                else None
-            ),
+            "container": container or None,
+            # ArrayPropertiesSummary: size and statusSummary "returned for parent array jobs",
+            # index for children:
+            # https://docs.aws.amazon.com/batch/latest/APIReference/API_ArrayPropertiesSummary.html
+            "arrayProperties": self._array_detail(),
         }
         summary.update({key: value for key, value in optional.items() if value is not None})
         return summary
@@ -223,16 +268,16 @@ class Job:
     def _container_detail(self) -> JsonObject:
         detail = copy.deepcopy(self.container)
         attempt = self.current_attempt
+        detail.setdefault("networkInterfaces", [])
         if attempt is not None:
             detail["taskArn"] = attempt.task_arn
-            detail["containerInstanceArn"] = attempt.container_instance_arn
+            detail.update(attempt.placement())
             if attempt.log_stream_name is not None:
                 detail["logStreamName"] = attempt.log_stream_name
             if attempt.exit_code is not None:
                 detail["exitCode"] = attempt.exit_code
             if attempt.reason is not None:
                 detail["reason"] = attempt.reason
-        detail.setdefault("networkInterfaces", [])
         return detail
 
     def _array_detail(self) -> JsonObject | None:

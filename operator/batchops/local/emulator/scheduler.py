@@ -344,7 +344,7 @@ class JobScheduler:
     def _start(self, job: Job, ce: ComputeEnvironment) -> None:
         ce.used_vcpus += job.vcpus
         job.placed_on = ce.arn
-        attempt = new_attempt(len(job.attempts) + 1)
+        attempt = new_attempt(len(job.attempts) + 1, ce.ecs_cluster_arn, ce.is_fargate)
         job.attempts.append(attempt)
         job.status_reason = None
         self._set_status(job, "STARTING")
