@@ -441,9 +441,8 @@ def test_job_definition_revisions_by_status(moto: Moto) -> None:
     assert [d["jobDefinitionArn"] for d in inactive] == [second["jobDefinitionArn"]]
 
 
-def test_cancel_and_terminate_are_accepted(moto: Moto) -> None:
+def test_terminate_is_accepted(moto: Moto) -> None:
     job_id = submit(moto, "to-stop")
-    moto.api.cancel_job(job_id, "pipeline deleted")
     moto.api.terminate_job(job_id, "pipeline deleted")
     assert moto.counter.snapshot()[("TerminateJob", "success")] == 1
 

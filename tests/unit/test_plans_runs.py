@@ -21,7 +21,7 @@ from batchops.model.pipeline import (
     parse_pipeline_spec,
 )
 from batchops.plans.runs import (
-    CancelJob,
+    DeletionPlan,
     JobLookup,
     RunRef,
     SubmitJob,
@@ -425,7 +425,7 @@ def test_recovery_with_two_copies_keeps_the_oldest_and_stops_the_other() -> None
     assert adoption.job_ids == {"job1": "old", "job2": "j2-old", "job3": "j3-old"}
     assert [d.job_id for d in adoption.duplicates] == ["young", "j2-young", "j3-done"]
     assert [(type(a), a.job_id) for a in adoption.stop] == [
-        (CancelJob, "young"),
+        (TerminateJob, "young"),
         (TerminateJob, "j2-young"),
     ]
 
@@ -563,7 +563,7 @@ def test_fail_fast_fails_the_run_and_stops_every_unfinished_job() -> None:
     assert (result.phase, result.reason) == ("Failed", "StepFailed")
     assert result.message == "a failed: boom"
     assert result.finished_at == T0 + timedelta(seconds=20)
-    assert [(type(a), a.step) for a in result.stop] == [(TerminateJob, "b"), (CancelJob, "c")]
+    assert [(type(a), a.step) for a in result.stop] == [(TerminateJob, "b"), (TerminateJob, "c")]
     assert {s.name: s.status for s in result.steps}["d"] == "CANCELLED"
     assert not result.settled
     assert {c.type: (c.status, c.reason) for c in result.conditions}["Reconciling"] == (
@@ -572,16 +572,19 @@ def test_fail_fast_fails_the_run_and_stops_every_unfinished_job() -> None:
     )
 
 
-def test_jobs_already_being_stopped_are_not_stopped_again() -> None:
+def test_jobs_still_active_after_a_stop_request_are_stopped_again() -> None:
+    # Level-based: Batch still reports the job active, so the pass asks again (a CancelJob
+    # someone sent to a job that had started, or a TerminateJob not yet carried out).
     observed = {
         "a": job("a", "FAILED", stopped=20),
         "b": job("b", "RUNNING", isTerminated=True),
+        "c": job("c", "RUNNING", isCancelled=True),
     }
     result = aggregate_status(
         diamond_spec(), observed, T0 + timedelta(seconds=30), T0, generation=1
     )
-    assert result.stop == ()
-    assert result.active_job_ids == ("id-b",)
+    assert [(a.step, a.repeated) for a in result.stop] == [("b", True), ("c", True)]
+    assert result.active_job_ids == ("id-b", "id-c")
 
 
 def test_without_fail_fast_other_branches_finish_before_the_run_fails() -> None:
@@ -641,7 +644,7 @@ def test_deadline_exceeded_fails_the_run_and_stays_that_way() -> None:
     assert (after.phase, after.reason) == ("Failed", "DeadlineExceeded")
     assert after.message == "activeDeadlineSeconds (600s) exceeded"
     assert after.finished_at == T0 + timedelta(seconds=600)
-    assert [(type(a), a.step) for a in after.stop] == [(TerminateJob, "a"), (CancelJob, "b")]
+    assert [(type(a), a.step) for a in after.stop] == [(TerminateJob, "a"), (TerminateJob, "b")]
 
     stopped = {
         "a": job("a", "FAILED", started=10, stopped=610, statusReason="Terminated"),
@@ -695,9 +698,30 @@ def test_deleting_a_running_pipeline_stops_its_jobs_unless_told_not_to() -> None
         "b": job("b", "RUNNING"),
         "c": job("c", "RUNNABLE"),
     }
-    actions = plan_deletion(diamond_spec(), observed)
-    assert [(type(a), a.step) for a in actions] == [(TerminateJob, "b"), (CancelJob, "c")]
-    assert plan_deletion(diamond_spec(terminateOnDelete=False), observed) == ()
+    deletion = plan_deletion(diamond_spec(), observed, waited_seconds=0, max_wait_seconds=120)
+    assert [(type(a), a.step) for a in deletion.stop] == [(TerminateJob, "b"), (TerminateJob, "c")]
+    assert not deletion.release
+    kept = plan_deletion(
+        diamond_spec(terminateOnDelete=False), observed, waited_seconds=0, max_wait_seconds=120
+    )
+    assert kept == DeletionPlan((), release=True)
+
+
+def test_deletion_releases_the_finalizer_once_every_job_finished_or_is_gone() -> None:
+    # Jobs Batch no longer lists are left out of `steps_observed` by the caller.
+    observed = {"a": job("a", "SUCCEEDED"), "b": job("b", "FAILED", isTerminated=True)}
+    deletion = plan_deletion(diamond_spec(), observed, waited_seconds=3, max_wait_seconds=120)
+    assert deletion == DeletionPlan((), release=True)
+
+
+def test_deletion_waits_for_batch_at_most_the_bound_then_warns() -> None:
+    observed = {"b": job("b", "RUNNING", isTerminated=True)}
+    waiting = plan_deletion(diamond_spec(), observed, waited_seconds=119, max_wait_seconds=120)
+    assert not waiting.release and waiting.warning is None
+    given_up = plan_deletion(diamond_spec(), observed, waited_seconds=120, max_wait_seconds=120)
+    assert given_up.release
+    assert given_up.warning is not None and "b (id-b)" in given_up.warning
+    assert [a.step for a in given_up.stop] == ["b"]  # one last request on the way out
 
 
 def test_ttl_counts_from_the_finish_time() -> None:

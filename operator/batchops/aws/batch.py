@@ -282,10 +282,8 @@ class BatchApi:
 
         return self._all_pages("ListJobs", page)
 
-    def cancel_job(self, job_id: str, reason: str) -> None:
-        """CancelJob: a job not yet STARTING fails with `reason` (later states: no effect)."""
-        self._call("CancelJob", lambda: self._client.cancel_job(jobId=job_id, reason=reason))
-
     def terminate_job(self, job_id: str, reason: str) -> None:
-        """TerminateJob: a STARTING or RUNNING job is stopped and fails with `reason`."""
+        """TerminateJob: the job fails with `reason`, cancelled if it had not started,
+        terminated if it had (in every state, unlike CancelJob, which the operator never uses:
+        https://docs.aws.amazon.com/batch/latest/APIReference/API_TerminateJob.html)."""
         self._call("TerminateJob", lambda: self._client.terminate_job(jobId=job_id, reason=reason))

@@ -14,7 +14,7 @@ from batchops import metrics
 from batchops.aws.errors import AwsError
 from batchops.aws.events import JobEventQueue
 from batchops.handlers.context import OperatorContext
-from batchops.handlers.loops import reconcile_until_deleted
+from batchops.handlers.loops import post_events, reconcile_until_deleted, write_status_if_changed
 from batchops.kube.client import GROUP, PIPELINE, VERSION, delete_object, patch_status
 from batchops.model.pipeline import ObservedJob
 from batchops.plans.runs import RERUN_ANNOTATION, TERMINATE_ANNOTATION
@@ -116,8 +116,10 @@ def pipeline_request_annotated(
 
 
 @kopf.on.delete(*RESOURCE)
-async def delete_pipeline(body: kopf.Body, memo: Any, logger: kopf.Logger, **_: Any) -> None:
-    """Terminate the run's jobs (unless terminateOnDelete is false), then let the object go."""
+async def delete_pipeline(body: kopf.Body, memo: Any, **_: Any) -> None:
+    """Terminate the run's jobs (unless terminateOnDelete is false) and hold the object until
+    Batch reports them finished (bounded: see Timing.job_stop_wait); raise TemporaryError
+    meanwhile."""
     context: OperatorContext = memo.context
     obj = ObjectSnapshot.of(body)
     reconciler = PipelineReconciler(
@@ -126,10 +128,21 @@ async def delete_pipeline(body: kopf.Body, memo: Any, logger: kopf.Logger, **_: 
         context.config.region,
         catalog_for_region=context.job_definitions,
     )
-    stopped = await asyncio.to_thread(reconciler.finalize, obj, _describer(context))
+
+    def describe_fresh(job_ids: Sequence[str]) -> list[ObservedJob]:
+        fresh = context.describe_jobs(job_ids)
+        context.jobs.record(fresh)
+        return fresh
+
+    outcome = await asyncio.to_thread(reconciler.finalize, obj, _describer(context), describe_fresh)
+    post_events(obj.body, outcome.recorder.events)
+    if not outcome.done:
+        await write_status_if_changed(PIPELINE, obj, outcome.status)
+        message = next(
+            (c.message for c in outcome.recorder.conditions if c.message), "stopping jobs"
+        )
+        raise kopf.TemporaryError(message, delay=outcome.delay)
     context.jobs.untrack((obj.namespace, obj.name))
-    if stopped:
-        logger.info(f"stopped {stopped} job(s) of the deleted pipeline")
 
 
 @kopf.on.startup()

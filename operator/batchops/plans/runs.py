@@ -5,7 +5,9 @@ The handler's loop, level-based: read the previous status (`RunRecord.from_statu
 submitted (`recovery_lookup` -> ListJobs -> `adopt_found_jobs`); resolve job definitions
 (`plans.jobdefs.plan_job_definitions`); `aggregate_status` over what DescribeJobs reports; while
 the run is not finished, `plan_submissions` and execute its `SubmitJob`s in order, writing each
-job id to status as soon as it is known; execute the assessment's `stop` actions.
+job id to status as soon as it is known; execute the assessment's `stop` actions (TerminateJob,
+asked again on every pass until Batch reports the job finished). A deleted BatchPipeline's
+finalizer follows `plan_deletion`.
 """
 
 from __future__ import annotations
@@ -25,8 +27,7 @@ from batchops.model.common import (
     frozen_map,
 )
 from batchops.model.pipeline import (
-    NOT_STARTED_STATUSES,
-    STARTED_STATUSES,
+    FINISHED_STATUSES,
     ArrayDependency,
     EnvVar,
     JobStatus,
@@ -276,37 +277,36 @@ class SubmitJob:
 
 
 @dataclass(frozen=True)
-class CancelJob:
-    """Action: CancelJob, for a job that has not started (SUBMITTED, PENDING, RUNNABLE)."""
-
-    step: str
-    job_id: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class TerminateJob:
-    """Action: TerminateJob, for a job that started (STARTING, RUNNING)."""
+    """Action: TerminateJob, for any job that must not run (failFast, the deadline, a
+    terminate request, deletion, a duplicate). Batch cancels a job that has not started and
+    terminates one that has ("Jobs that are in the STARTING or RUNNING state are terminated,
+    which causes them to transition to FAILED. Jobs that have not progressed to the STARTING
+    state are cancelled." https://docs.aws.amazon.com/batch/latest/APIReference/API_TerminateJob.html),
+    whereas CancelJob is silently ignored once a job is STARTING or RUNNING
+    (https://docs.aws.amazon.com/batch/latest/APIReference/API_CancelJob.html). So no status,
+    which may be seconds old, decides how to stop a job. `repeated`: Batch already reported
+    a stop request for it (isCancelled/isTerminated); the call only confirms it."""
 
     step: str
     job_id: str
     reason: str
+    repeated: bool = False
 
 
-StopJob = CancelJob | TerminateJob
-PipelineAction = (
-    RegisterJobDefinition | DeregisterJobDefinition | SubmitJob | CancelJob | TerminateJob
-)
+PipelineAction = RegisterJobDefinition | DeregisterJobDefinition | SubmitJob | TerminateJob
 
 
-def stop_job(step: str, job_id: str, status: JobStatus | None, reason: str) -> StopJob | None:
-    """Cancel a job that has not started, terminate one that has (or whose status is unknown:
-    TerminateJob works in every state); None for a finished job."""
-    if status in NOT_STARTED_STATUSES:
-        return CancelJob(step, job_id, reason)
-    if status is None or status in STARTED_STATUSES:
-        return TerminateJob(step, job_id, reason)
-    return None
+def stop_job(
+    step: str, job_id: str, status: JobStatus | None, reason: str, *, repeated: bool = False
+) -> TerminateJob | None:
+    """TerminateJob for a job not known to be finished, whatever state it was last seen in (a
+    stale status must not matter); None once it is SUCCEEDED or FAILED, which Batch never
+    changes. Level-based: every pass that still sees the job active asks again, until Batch
+    reports it finished."""
+    if status in FINISHED_STATUSES:
+        return None
+    return TerminateJob(step, job_id, reason, repeated=repeated)
 
 
 # --- submission ---------------------------------------------------------------------------------
@@ -462,7 +462,7 @@ class Adoption:
 
     job_ids: Mapping[str, str]
     duplicates: tuple[ListedJob, ...]
-    stop: tuple[StopJob, ...]
+    stop: tuple[TerminateJob, ...]
 
 
 def adopt_found_jobs(lookups: Iterable[JobLookup], found: Iterable[ListedJob]) -> Adoption:
@@ -475,7 +475,7 @@ def adopt_found_jobs(lookups: Iterable[JobLookup], found: Iterable[ListedJob]) -
             by_step.setdefault(step_of[job.job_name], {})[job.job_id] = job
     job_ids: dict[str, str] = {}
     duplicates: list[ListedJob] = []
-    stop: list[StopJob] = []
+    stop: list[TerminateJob] = []
     for step, jobs in by_step.items():
         ordered = sorted(
             jobs.values(),
@@ -527,7 +527,7 @@ class RunAssessment:
     finished_at: datetime | None
     steps: tuple[StepStatus, ...]
     conditions: tuple[Condition, ...]
-    stop: tuple[StopJob, ...]
+    stop: tuple[TerminateJob, ...]
     active_job_ids: tuple[str, ...]
 
     @property
@@ -753,14 +753,14 @@ def aggregate_status(
                 reasons[name] = f"not submitted: {cause}"
     message = _message(spec, order, steps_observed, states, reasons, outcome)
 
-    stop: list[StopJob] = []
+    stop: list[TerminateJob] = []
     if outcome.phase in ("Failed", "Cancelled"):
         why = f"batchops: {message}"[:1024]
         for name in order:
             job = steps_observed.get(name)
             action = None
-            if job is not None and not job.stop_requested:
-                action = stop_job(name, job.job_id, job.status, why)
+            if job is not None:
+                action = stop_job(name, job.job_id, job.status, why, repeated=job.stop_requested)
             if action is not None:
                 stop.append(action)
     active = tuple(
@@ -895,18 +895,48 @@ def invalid_spec_assessment(message: str, now: datetime, *, generation: int) -> 
     )
 
 
+@dataclass(frozen=True)
+class DeletionPlan:
+    """One pass of a deleted BatchPipeline's finalizer: the jobs to stop, and whether the
+    object may go."""
+
+    stop: tuple[TerminateJob, ...]
+    release: bool
+    """No job of the run is active any more (or none is stopped on delete), or the wait for
+    Batch to confirm it ran out."""
+    warning: str | None = None
+    """Why the object goes although Batch has not reported every job finished."""
+
+
 def plan_deletion(
-    spec: PipelineSpec, steps_observed: Mapping[str, ObservedJob]
-) -> tuple[StopJob, ...]:
-    """Jobs to stop because the BatchPipeline is being deleted (none with terminateOnDelete:
-    false)."""
+    spec: PipelineSpec,
+    steps_observed: Mapping[str, ObservedJob],
+    *,
+    waited_seconds: float,
+    max_wait_seconds: float,
+) -> DeletionPlan:
+    """TerminateJob for every job of the run not known to be finished (none with
+    terminateOnDelete: false); `steps_observed` leaves out jobs Batch no longer knows. The
+    finalizer is held until Batch reports them all finished, but at most `max_wait_seconds`
+    after the deletion was requested: then the object goes with a warning, never hangs."""
     if not spec.terminate_on_delete:
-        return ()
+        return DeletionPlan((), release=True)
     reason = "batchops: BatchPipeline deleted"
     actions = (
-        stop_job(name, job.job_id, job.status, reason) for name, job in steps_observed.items()
+        stop_job(name, job.job_id, job.status, reason, repeated=job.stop_requested)
+        for name, job in steps_observed.items()
     )
-    return tuple(action for action in actions if action is not None)
+    stop = tuple(action for action in actions if action is not None)
+    if not stop:
+        return DeletionPlan((), release=True)
+    if waited_seconds >= max_wait_seconds:
+        jobs = ", ".join(f"{action.step} ({action.job_id})" for action in stop)
+        warning = (
+            f"Batch has not reported job(s) {jobs} finished {max_wait_seconds:g}s after "
+            "TerminateJob; the BatchPipeline is deleted anyway: check them in AWS"
+        )
+        return DeletionPlan(stop, release=True, warning=warning[:1024])
+    return DeletionPlan(stop, release=False)
 
 
 def ttl_expires_at(spec: PipelineSpec, finished_at: datetime | None) -> datetime | None:

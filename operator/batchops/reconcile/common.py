@@ -160,6 +160,9 @@ class Timing:
     reference_grace: float = 10.0
     """How long a missing referenced object (a queue) may be missing before the spec is
     invalid: objects applied together arrive in any order."""
+    job_stop_wait: float = 120.0
+    """How long a deleted BatchPipeline's finalizer waits for Batch to report its terminated
+    jobs finished before it lets the object go anyway (with a Warning event)."""
 
 
 @dataclass

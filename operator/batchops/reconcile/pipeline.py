@@ -33,6 +33,7 @@ from batchops.plans.ownership import Owner
 from batchops.reconcile.catalog import JobDefinitionCatalog
 from batchops.reconcile.common import (
     NO_OTHER_TENANTS,
+    FinalizeOutcome,
     ObjectSnapshot,
     PassRecorder,
     Tenancy,
@@ -227,7 +228,7 @@ class PipelineReconciler:
                 run=run,
                 terminated_at=terminated_at,
             )
-            if not assessment.finished and not record.finished:
+            if not assessment.finished and not record.finished and not obj.deleting:
                 submitted = self._submit(
                     spec, obj, run, job_ids, observed, arns, api, status, write_status
                 )
@@ -244,8 +245,9 @@ class PipelineReconciler:
                         terminated_at=terminated_at,
                     )
             for action in assessment.stop:
-                _stop(api, action)
-                rec.event("Normal", "JobStopped", f"{action.step}: {action.reason}"[:1024])
+                api.terminate_job(action.job_id, action.reason)
+                if not action.repeated:
+                    rec.event("Normal", "JobStopped", f"{action.step}: {action.reason}"[:1024])
         except Retryable as exc:
             rec.condition(conditions.RECONCILING, True, "AwsRetrying", str(exc))
             return PipelineOutcome(
@@ -282,6 +284,10 @@ class PipelineReconciler:
             delay = self.timing.resync
             if expires is not None:
                 delay = max(0.0, min(delay, (expires - self.now()).total_seconds()))
+        elif assessment.finished:
+            # Jobs of a stopped run still active: look again soon, and stop them again if
+            # Batch still reports them active (level-based, whatever the poller says).
+            delay = self.timing.transition
         elif not assessment.active_job_ids:
             # Nothing in Batch will change and wake the loop: only this operator moves the run
             # on (a fan-in step held until its parents succeeded, seen only after submitting).
@@ -333,7 +339,7 @@ class PipelineReconciler:
             ]
         adoption = runs.adopt_found_jobs(lookups, found)
         for action in adoption.stop:
-            _stop(api, action)
+            api.terminate_job(action.job_id, action.reason)
         if adoption.job_ids:
             rec.event(
                 "Normal",
@@ -434,23 +440,81 @@ class PipelineReconciler:
 
     # -- deletion -----------------------------------------------------------------------------
 
-    def finalize(self, obj: ObjectSnapshot, describe_jobs: JobDescriber) -> int:
-        """Stop the run's active jobs unless terminateOnDelete is false; returns how many."""
+    def finalize(
+        self, obj: ObjectSnapshot, describe_known: JobDescriber, describe_fresh: JobDescriber
+    ) -> FinalizeOutcome:
+        """One pass of the finalizer: TerminateJob for every job of the run not known to be
+        finished (unless terminateOnDelete is false), then ask Batch afresh whether they all
+        are. `done` once Batch reports them finished or forgot them, or after
+        `Timing.job_stop_wait` (with a Warning event): a deletion never hangs on Batch.
+        `describe_known` may answer from the poller's cache; `describe_fresh` asks Batch."""
+        rec = PassRecorder(obj, self.now)
+        status = {k: v for k, v in obj.status.items() if k != "conditions"}
         try:
             spec = parse_pipeline_spec(obj.spec)
         except SpecError:
-            return 0
+            return FinalizeOutcome(True, 0, status, rec)
         record = RunRecord.from_status(obj.status)
         if not record.job_ids:
-            return 0
-        observed = runs.merge_observations(
-            record.job_ids, describe_jobs(list(record.job_ids.values())), record.jobs
-        )
+            return FinalizeOutcome(True, 0, status, rec)
+        ids = list(record.job_ids.values())
+        waited = self._deleting_for(obj)
+
+        def plan(observed: Mapping[str, ObservedJob]) -> runs.DeletionPlan:
+            return runs.plan_deletion(
+                spec,
+                observed,
+                waited_seconds=waited,
+                max_wait_seconds=self.timing.job_stop_wait,
+            )
+
         api = self.api_for_region(self.region)
-        actions = runs.plan_deletion(spec, observed)
-        for action in actions:
-            _stop(api, action)
-        return len(actions)
+        try:
+            known = describe_known(ids)
+        except (Retryable, Terminal):
+            known = []  # the status written last stands in: TerminateJob fits any state
+        deletion = plan(runs.merge_observations(record.job_ids, known, record.jobs))
+        failures = []
+        for action in deletion.stop:
+            try:
+                api.terminate_job(action.job_id, action.reason)
+            except (Retryable, Terminal) as exc:
+                failures.append(f"{action.step}: {exc}")
+                continue
+            if not action.repeated:
+                rec.event("Normal", "JobStopped", f"{action.step}: {action.reason}"[:1024])
+        if deletion.stop:
+            # Confirm with Batch itself, not a cache: a job it no longer lists is gone.
+            try:
+                fresh = {job.job_id: job for job in describe_fresh(ids)}
+            except (Retryable, Terminal) as exc:
+                failures.append(f"DescribeJobs: {exc}")
+            else:
+                deletion = plan(
+                    {
+                        step: fresh[job_id]
+                        for step, job_id in record.job_ids.items()
+                        if job_id in fresh
+                    }
+                )
+        if deletion.release:
+            if deletion.warning is not None:
+                rec.event("Warning", "JobsNotConfirmedStopped", deletion.warning)
+            return FinalizeOutcome(True, 0, status, rec)
+        active = ", ".join(f"{action.step} ({action.job_id})" for action in deletion.stop)
+        message = f"waiting for Batch to report stopped job(s) {active} finished"
+        if failures:
+            message += "; " + "; ".join(failures)
+        rec.condition(conditions.RECONCILING, True, "StoppingJobs", message[:1024])
+        delay = self.timing.retry if failures else self.timing.transition
+        return FinalizeOutcome(False, delay, rec.with_conditions(status), rec)
+
+    def _deleting_for(self, obj: ObjectSnapshot) -> float:
+        """Seconds since the deletion was requested (metadata.deletionTimestamp)."""
+        requested = obj.body.get("metadata", {}).get("deletionTimestamp")
+        if not isinstance(requested, str):
+            return 0.0
+        return max(0.0, (self.now() - parse_time(requested)).total_seconds())
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -524,10 +588,3 @@ def _record_job_id(status: dict[str, Any], step: str, job_id: str, job_name: str
     else:
         entries.append({"name": step, "jobId": job_id, "jobName": job_name, "status": "SUBMITTED"})
     status["steps"] = entries
-
-
-def _stop(api: BatchApi, action: runs.StopJob) -> None:
-    if isinstance(action, runs.CancelJob):
-        api.cancel_job(action.job_id, action.reason)
-    else:
-        api.terminate_job(action.job_id, action.reason)

@@ -4,6 +4,7 @@
     emu = start_emulator(port=0, speed=20.0)   # serving in background threads on return
     batch = boto3.client("batch", endpoint_url=emu.url, region_name=emu.region, ...)
     emu.set_scenario(rules=[{"jobName": "etl-b*", "attempt": 1, "exitCode": 1}])
+    emu.set_holds([{"jobName": "etl-c*", "status": "STARTING"}]); emu.set_holds([])
     emu.counters()["SubmitJob"]; emu.reset(); emu.stop()
 
 Standalone: `python -m batchops.local.emulator --port 4566 [--host H] [--speed F]` (also
@@ -20,9 +21,9 @@ Default delays at speed 1 (every one is divided by the speed factor; clock.Delay
 
 Where to look: account.py (the default account and its fixed IDs), infrastructure.py (compute
 environments and queues), jobdefs.py, jobs.py and scheduler.py (jobs and their state machine),
-runners.py and scenario.py (how attempts run), outputs.py (logs and events), faults.py (faults
-and counters), errors.py (every error text and where it comes from), control.py, wsgi.py and
-server.py (serving).
+runners.py and scenario.py (how attempts run), holds.py (keeping jobs in a state), outputs.py
+(logs and events), faults.py (faults and counters), errors.py (every error text and where it
+comes from), control.py, wsgi.py and server.py (serving).
 """
 
 from batchops.local.emulator.account import (

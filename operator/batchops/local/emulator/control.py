@@ -1,9 +1,13 @@
 """The control API over HTTP, on the emulator's own port (the Python twin is `Emulator`).
 
     POST /_batchops/reset      {}                       clean account (account.py), default
-                                                        scenario, no faults, zero counters
+                                                        scenario, no holds, no faults, zero
+                                                        counters
     POST /_batchops/speed      {"speed": 20}            divide emulated delays by 20
     POST /_batchops/scenario   {"mode": "simulate", "rules": [...]}   rules: see scenario.py
+    POST /_batchops/holds      {"holds": [{"jobName": "etl-b-*", "status": "STARTING"}]}
+                                                        keep jobs in a state until a later POST
+                                                        lifts the hold (see holds.py)
     POST /_batchops/faults     the fault configuration below
     GET  /_batchops/counters   -> {"SubmitJob": 12, "logs:GetLogEvents": 3, ...}
     GET  /_batchops/injected-faults -> {"SubmitJob": {"throttled": 3, "serverError": 1}, ...}
@@ -39,6 +43,7 @@ from typing import Any
 
 from batchops.local.emulator import account
 from batchops.local.emulator.faults import parse_faults
+from batchops.local.emulator.holds import parse_holds
 from batchops.local.emulator.scenario import parse_scenario
 from batchops.local.emulator.service import BatchService
 from batchops.local.emulator.wire import StartResponse, json_response, read_json_object
@@ -61,6 +66,10 @@ class ControlApi:
     def set_scenario(self, mode: str, rules: list[dict[str, Any]]) -> None:
         """Set the run mode and the simulate-mode rules (JSON field names)."""
         self._service.set_scenario(parse_scenario(mode, rules))
+
+    def set_holds(self, holds: list[dict[str, Any]]) -> None:
+        """Replace the holds (JSON field names; [] releases every held job)."""
+        self._service.set_holds(parse_holds(holds))
 
     def set_faults(self, faults: dict[str, Any]) -> None:
         """Replace the fault configuration (JSON field names; {} turns faults off)."""
@@ -114,6 +123,8 @@ class ControlApi:
             self.set_speed(float(body["speed"]))
         elif name == "scenario":
             self.set_scenario(str(body.get("mode", "simulate")), list(body.get("rules") or []))
+        elif name == "holds":
+            self.set_holds(list(body.get("holds") or []))
         elif name == "faults":
             self.set_faults(body)
         else:

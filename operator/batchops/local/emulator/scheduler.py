@@ -17,8 +17,11 @@
   PENDING until every child finished: SUCCEEDED if all did, else FAILED. SEQUENTIAL children run
   one after the other; N_TO_N child i waits for child i of the array it depends on.
 - CancelJob fails jobs that have not started (a PENDING one once its dependencies finished);
-  STARTING/RUNNING jobs are left alone. TerminateJob also stops STARTING/RUNNING jobs; neither
-  is retried. Deleting a queue terminates its jobs.
+  STARTING/RUNNING jobs are left alone, and the call still succeeds. TerminateJob cancels a job
+  that has not started and terminates a STARTING/RUNNING one; neither is retried (API reference
+  CancelJob, TerminateJob). Deleting a queue terminates its jobs.
+- Holds (holds.py, control API) keep jobs in SUBMITTED, PENDING, RUNNABLE or STARTING until
+  they are lifted: each of those steps goes through `_after_step`.
 Every change after the submission is published as a job state change event (outputs.py).
 """
 
@@ -26,10 +29,11 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from batchops.local.emulator import errors, outputs
-from batchops.local.emulator.clock import Clock, Delays, TimerThread
+from batchops.local.emulator.clock import Clock, Delays, Timer, TimerThread
+from batchops.local.emulator.holds import Holds
 from batchops.local.emulator.infrastructure import (
     ComputeEnvironment,
     Infrastructure,
@@ -108,6 +112,8 @@ class JobScheduler:
         self.jobs: dict[str, Job] = {}
         self._runnable: dict[str, dict[str, Job]] = {}  # queue ARN -> RUNNABLE jobs, FIFO
         self._runs: dict[str, RunningAttempt] = {}  # job id -> its running attempt
+        self.holds = Holds()
+        self._held: dict[str, Callable[[], None]] = {}  # job id -> its next step, held back
 
     def clear(self) -> None:
         """Forget every job and stop every running attempt (emulator reset)."""
@@ -117,6 +123,8 @@ class JobScheduler:
         self.jobs.clear()
         self._runnable.clear()
         self._runs.clear()
+        self.holds = Holds()
+        self._held.clear()
 
     # --- hooks from the infrastructure ----------------------------------------------------------
 
@@ -181,7 +189,7 @@ class JobScheduler:
         for dependency in dependencies:
             if dependency.job_id is not None and dependency.type != "N_TO_N":
                 self._wait(job, self.jobs[dependency.job_id])
-        job.timer = self._timers.schedule(self._step(), lambda: self._enter_pending(job))
+        job.timer = self._after_step(job, lambda: self._enter_pending(job))
         return {"jobArn": job.arn, "jobName": job.name, "jobId": job.id}
 
     def describe_jobs(self, body: JsonObject) -> JsonObject:
@@ -221,6 +229,13 @@ class JobScheduler:
         job = self._existing_job(required_str(body, "jobId"))
         self._terminate(job, required_str(body, "reason"))
         return {}
+
+    def set_holds(self, holds: Holds) -> None:
+        """Hold jobs in a state (holds.py); a held job no longer held moves on at once."""
+        self.holds = holds
+        held, self._held = self._held, {}
+        for step in held.values():
+            step()
 
     # --- the placement round ----------------------------------------------------------------------
 
@@ -267,7 +282,7 @@ class JobScheduler:
             elif job.is_array_parent:
                 self._spawn_children(job)
             else:
-                job.timer = self._timers.schedule(self._step(), lambda: self._enter_runnable(job))
+                job.timer = self._after_step(job, lambda: self._enter_runnable(job))
 
     def _spawn_children(self, parent: Job) -> None:
         assert parent.array_size is not None
@@ -334,7 +349,7 @@ class JobScheduler:
         self._set_status(job, "RUNNABLE")
         # The scheduler sees a job one step after it became RUNNABLE, as Batch's
         # placement cycle does; clients polling for RUNNABLE get to see it.
-        job.timer = self._timers.schedule(self._step(), lambda: self._make_placeable(job))
+        job.timer = self._after_step(job, lambda: self._make_placeable(job))
 
     def _make_placeable(self, job: Job) -> None:
         job.timer = None
@@ -348,9 +363,7 @@ class JobScheduler:
         job.attempts.append(attempt)
         job.status_reason = None
         self._set_status(job, "STARTING")
-        job.timer = self._timers.schedule(
-            self._step(), lambda: self._enter_running(job, attempt, ce.name)
-        )
+        job.timer = self._after_step(job, lambda: self._enter_running(job, attempt, ce.name))
 
     def _enter_running(self, job: Job, attempt: Attempt, ce_name: str) -> None:
         job.timer = None
@@ -511,6 +524,22 @@ class JobScheduler:
 
     def _step(self) -> float:
         return self._clock.scaled(self._delays.job_step)
+
+    def _after_step(self, job: Job, transition: Callable[[], None]) -> Timer:
+        """Run `transition` one job step from now; while a hold keeps the job in its status,
+        the step waits for `set_holds` to lift it. A cancelled timer (the job was cancelled,
+        terminated or reset meanwhile) never runs it."""
+
+        def step() -> None:
+            if timer.cancelled or self.jobs.get(job.id) is not job:
+                return
+            if self.holds.keeps(job.name, job.status):
+                self._held[job.id] = step
+            else:
+                transition()
+
+        timer = self._timers.schedule(self._step(), step)
+        return timer
 
     def _wait(self, job: Job, dependency: Job) -> None:
         job.waits_for.append(dependency)

@@ -102,6 +102,11 @@ class Emulator:
         exitCode} (first match wins), or "process"."""
         self._control.set_scenario(mode, list(rules or []))
 
+    def set_holds(self, holds: list[dict[str, Any]] | None = None) -> None:
+        """Keep jobs in a state: [{jobName (glob), status (SUBMITTED|PENDING|RUNNABLE|
+        STARTING)}]; replaces the holds before, and a job no longer held moves on at once."""
+        self._control.set_holds(list(holds or []))
+
     def set_faults(
         self,
         operations: Mapping[str, Mapping[str, float]] | None = None,

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from batchops.local.emulator import account, errors
 from batchops.local.emulator.clock import DEFAULT_DELAYS, Clock, TimerThread
 from batchops.local.emulator.faults import FaultInjector
+from batchops.local.emulator.holds import Holds
 from batchops.local.emulator.infrastructure import Infrastructure, InfrastructureHooks
 from batchops.local.emulator.jobdefs import JobDefinitions
 from batchops.local.emulator.jobs import job_arn
@@ -84,7 +85,8 @@ class BatchService:
         self._timers.stop()
 
     def reset(self) -> None:
-        """A clean account: no Batch resources, default scenario, no faults, zero counters."""
+        """A clean account: no Batch resources, default scenario, no holds, no faults, zero
+        counters."""
         with self.lock:
             self._timers.clear()
             self.scheduler.clear()
@@ -99,6 +101,11 @@ class BatchService:
         """How attempts started from now on run."""
         with self.lock:
             self.runner.scenario = scenario
+
+    def set_holds(self, holds: Holds) -> None:
+        """Which jobs stay in which state for now (holds.py); the rest move on."""
+        with self.lock:
+            self.scheduler.set_holds(holds)
 
     def handle(self, operation: str, body: JsonObject) -> JsonObject:
         """Run one Batch operation under the state lock; BatchApiError on failure."""
