@@ -27,7 +27,8 @@ lint: venv
 	$(BIN)/ruff check operator tests bench
 	$(BIN)/ruff format --check operator tests bench
 	$(BIN)/mypy
-	$(BIN)/lint-imports
+	# --no-cache: grimp's per-file cache keeps a stale import list when a package is added.
+	$(BIN)/lint-imports --no-cache
 
 test: venv controlplane lint
 	BATCHOPS_K8S_BIN=$$(hack/controlplane/build.sh) $(BIN)/pytest $(PYTEST_ARGS)

@@ -39,9 +39,12 @@ class StatusWatch:
 
     def __init__(self, stack: BenchStack) -> None:
         self.seen: dict[tuple[str, str, str], float] = {}
-        api = k8s.CustomObjectsApi(k8s_config.new_client_from_config(str(stack.cluster.kubeconfig)))
-        self._watch = k8s_watch.Watch()
-        self._stream = self._watch.stream(
+        # The kubernetes package is untyped: these calls are ignored one by one, as in kube/.
+        kubeconfig = str(stack.cluster.kubeconfig)
+        client = k8s_config.new_client_from_config(kubeconfig)  # type: ignore[no-untyped-call]
+        api = k8s.CustomObjectsApi(client)
+        self._watch = k8s_watch.Watch()  # type: ignore[no-untyped-call]
+        self._stream = self._watch.stream(  # type: ignore[no-untyped-call]
             api.list_namespaced_custom_object,
             "batchops.io",
             "v1alpha1",
@@ -65,7 +68,7 @@ class StatusWatch:
 
     def stop(self) -> None:
         """End the watch."""
-        self._watch.stop()
+        self._watch.stop()  # type: ignore[no-untyped-call]
 
 
 def _event_mode(emulator: Emulator) -> Sequence[str]:

@@ -13,6 +13,7 @@ the same SubmitJob quota. Writes bench/results/scale.json.
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import sys
 import time
@@ -55,7 +56,10 @@ def run(levels: Sequence[int], steps: int, with_baseline: bool) -> dict[str, Any
             start = time.monotonic()
             stack.apply(batch)
             wait_until(
-                lambda t=target: stack.all_submitted(t, steps), 3600, f"{level} submitted", 5.0
+                functools.partial(stack.all_submitted, target, steps),
+                3600,
+                f"{level} submitted",
+                5.0,
             )
             submit_seconds += time.monotonic() - start
             applied = target

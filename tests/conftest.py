@@ -55,8 +55,9 @@ def emulator(emulator_server: Emulator) -> Emulator:
 
 def aws_client(service: str, emulator: Emulator) -> Any:
     """A boto3 client for one service, pointed at the emulator like a user would."""
+    name: Any = service  # the stubs type a client by its literal service name; any name here
     return boto3.client(
-        service,
+        name,
         endpoint_url=emulator.url,
         region_name=REGION,
         aws_access_key_id="testing",
@@ -150,7 +151,7 @@ def _fresh_namespace(kubectl: Kubectl, request: pytest.FixtureRequest) -> Iterat
     yield name
     # Our objects first, waiting for their finalizers: a later test must not meet this test's
     # loops still acting on the (shared, reset) emulator.
-    kubectl.run("delete", "bpl,cpl,bjq,bce", "--all", "-n", name, "--timeout=60s", check=False)
+    kubectl.run("delete", "bpl,cpl,bjq,bsp,bce", "--all", "-n", name, "--timeout=60s", check=False)
     kubectl.run("delete", "namespace", name, "--wait=false", check=False)
 
 
@@ -247,12 +248,14 @@ def operator_process(
 
 def wait_until_live(operator: OperatorProcess, timeout: float = 60) -> None:
     """Wait until kopf's liveness endpoint answers (the operator is watching)."""
+    url = operator.liveness_url
+    assert url is not None, "the operator was started without a liveness port"
 
     def live() -> bool:
         if operator.exit_code() is not None:
             raise AssertionError(f"the operator exited:\n{operator.log_text()[-3000:]}")
         try:
-            with urllib.request.urlopen(operator.liveness_url, timeout=2) as response:
+            with urllib.request.urlopen(url, timeout=2) as response:
                 return bool(response.status == 200)
         except OSError:
             return False

@@ -172,7 +172,7 @@ def test_history_limits_prune_old_runs(kubectl: Kubectl, namespace: str, queue: 
         timeout=30,
         message="a successful run",
     )
-    created = set()
+    created: set[str] = set()
 
     def pruned() -> bool:
         runs = runs_of(kubectl, namespace, "hist")
@@ -193,8 +193,12 @@ def test_manual_trigger_runs_now(kubectl: Kubectl, namespace: str, queue: str) -
         kubectl.run(
             "annotate", "--overwrite", "cpl/manual", "-n", namespace, f"batchops.io/trigger={value}"
         )
+
+        def handled(expected: str = value) -> bool:
+            return bool(cron_status(kubectl, namespace, "manual").get("lastTrigger") == expected)
+
         wait_for(
-            lambda v=value: cron_status(kubectl, namespace, "manual").get("lastTrigger") == v,
+            handled,
             timeout=30,
             message=f"trigger {value} handled",
         )
@@ -237,8 +241,12 @@ def test_restart_mid_tick_creates_no_duplicate_run(
     kubectl.apply(cron("dup", "@every 2s", [step("a")]), namespace)
     for _ in range(3):
         count = len(runs_of(kubectl, namespace, "dup"))
+
+        def next_run(before: int = count) -> bool:
+            return len(runs_of(kubectl, namespace, "dup")) > before
+
         wait_for(
-            lambda c=count: len(runs_of(kubectl, namespace, "dup")) > c,
+            next_run,
             timeout=30,
             message="the next run",
         )

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from batchops.plans.compute import COMPUTE_UPDATE_RULES
+from batchops.plans.compute_rules import COMPUTE_UPDATE_RULES
 
 ROOT = Path(__file__).resolve().parents[2]
 CRDS = {

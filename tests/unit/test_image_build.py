@@ -346,7 +346,7 @@ def test_deployment_args_after_the_entrypoint_make_a_run_command(final: Stage) -
 def pins(lock: str) -> dict[str, tuple[str, list[str]]]:
     """name -> (version, sha256 hashes) of every `name==version` requirement in a lock file."""
     text = (REPO / lock).read_text().replace("\\\n", " ")
-    found = {}
+    found: dict[str, tuple[str, list[str]]] = {}
     for line in text.splitlines():
         match = re.match(r"([A-Za-z0-9._-]+)==(\S+)(.*)", line)
         if match:

@@ -7,7 +7,7 @@ describe-output fixtures shaped like boto3's answers.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import jsonschema
 import pytest
@@ -23,6 +23,13 @@ from batchops.model.compute import ObservedComputeEnvironment, parse_compute_spe
 from batchops.model.pipeline import parse_pipeline_spec
 from batchops.model.queue import parse_queue_spec
 from batchops.plans.compute import classify_compute_update
+
+if TYPE_CHECKING:
+    from mypy_boto3_batch.type_defs import (
+        ComputeEnvironmentDetailTypeDef,
+        JobDefinitionTypeDef,
+        JobQueueDetailTypeDef,
+    )
 
 ROOT = Path(__file__).resolve().parents[2]
 WALKTHROUGH_TF = ROOT / "tests" / "testdata" / "walkthrough" / "batch.tf"
@@ -336,8 +343,8 @@ def test_a_file_that_is_not_hcl_is_an_error_naming_the_file() -> None:
 # --- AWS describe output ------------------------------------------------------------------------
 
 
-def describe_ce(name: str, **resources: Any) -> dict[str, Any]:
-    return {
+def describe_ce(name: str, **resources: Any) -> ComputeEnvironmentDetailTypeDef:
+    described = {
         "computeEnvironmentName": name,
         "computeEnvironmentArn": CE_ARN + name,
         "ecsClusterArn": f"arn:aws:ecs:us-east-1:{ACCOUNT}:cluster/{name}_Batch_1",
@@ -363,10 +370,11 @@ def describe_ce(name: str, **resources: Any) -> dict[str, Any]:
         "containerOrchestrationType": "ECS",
         "uuid": "b2c4",
     }
+    return cast("ComputeEnvironmentDetailTypeDef", described)
 
 
-def describe_queue(name: str, *ce_names: str) -> dict[str, Any]:
-    return {
+def describe_queue(name: str, *ce_names: str) -> JobQueueDetailTypeDef:
+    described = {
         "jobQueueName": name,
         "jobQueueArn": QUEUE_ARN + name,
         "state": "ENABLED",
@@ -378,10 +386,11 @@ def describe_queue(name: str, *ce_names: str) -> dict[str, Any]:
         ],
         "tags": {},
     }
+    return cast("JobQueueDetailTypeDef", described)
 
 
-def describe_job_definition(name: str, revision: int, **container: Any) -> dict[str, Any]:
-    return {
+def describe_job_definition(name: str, revision: int, **container: Any) -> JobDefinitionTypeDef:
+    described = {
         "jobDefinitionName": name,
         "jobDefinitionArn": f"arn:aws:batch:us-east-1:{ACCOUNT}:job-definition/{name}:{revision}",
         "revision": revision,
@@ -407,6 +416,7 @@ def describe_job_definition(name: str, revision: int, **container: Any) -> dict[
         "platformCapabilities": ["EC2"],
         "containerOrchestrationType": "ECS",
     }
+    return cast("JobDefinitionTypeDef", described)
 
 
 def from_aws(**kwargs: Any) -> ImportResult:
@@ -455,7 +465,7 @@ def test_imported_compute_environment_shows_no_drift_against_what_aws_reports() 
     # What makes adoption safe: the operator's first reconcile finds nothing to change.
     described = describe_ce("env_72")
     spec = parse_compute_spec(by_name(from_aws())["env-72"]["spec"])
-    observed = ObservedComputeEnvironment.from_describe(described)  # type: ignore[arg-type]
+    observed = ObservedComputeEnvironment.from_describe(described)
     plan = classify_compute_update(spec, observed, operator_tags={"team": "data"})
     assert plan.changes == ()
 
@@ -465,7 +475,7 @@ def test_service_linked_role_is_left_unset_as_the_spec_means_it() -> None:
     described["serviceRole"] = (
         f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/batch.amazonaws.com/AWSServiceRoleForBatch"
     )
-    result = import_from_aws([described], [], [], region="us-east-1")  # type: ignore[list-item]
+    result = import_from_aws([described], [], [], region="us-east-1")
     assert "serviceRole" not in by_name(result)["slr"]["spec"]
 
 
@@ -473,8 +483,8 @@ def test_described_queue_refers_to_imported_ces_and_keeps_arns_of_the_others() -
     result = from_aws(name_prefix="env_")  # "other" is filtered out, the queue too
     assert set(by_name(result)) == {"env-72"}
     result = import_from_aws(
-        [describe_ce("env_72")],  # type: ignore[list-item]
-        [describe_queue("queue_72", "env_72", "other")],  # type: ignore[list-item]
+        [describe_ce("env_72")],
+        [describe_queue("queue_72", "env_72", "other")],
         [],
         region="us-east-1",
     )
@@ -507,7 +517,7 @@ def test_described_output_is_accepted_by_the_crd_schemas_and_the_operator() -> N
 def test_compute_environments_being_deleted_are_not_imported() -> None:
     deleting = describe_ce("going")
     deleting["status"] = "DELETING"
-    result = import_from_aws([deleting], [], [], region="us-east-1")  # type: ignore[list-item]
+    result = import_from_aws([deleting], [], [], region="us-east-1")
     assert result.objects == ()
 
 

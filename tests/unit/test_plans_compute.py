@@ -27,36 +27,33 @@ from batchops.model.compute import (
     UpdatePolicy,
 )
 from batchops.model.queue import ComputeEnvironmentOrder, ObservedJobQueue
-from batchops.plans.compute import (
-    COMPUTE_UPDATE_RULES,
+from batchops.plans.compute import UpdateKind, classify_compute_update, describe_drift
+from batchops.plans.compute_request import desired_create_request
+from batchops.plans.compute_rules import COMPUTE_UPDATE_RULES, UpdateRule
+from batchops.plans.naming import aws_name
+from batchops.plans.replacement import (
     CreateSuccessor,
-    Delete,
-    DeleteOld,
-    Disable,
-    DisableOld,
-    Done,
     Finish,
     ReplacementStalled,
     RepointQueue,
-    Retain,
-    UpdateKind,
-    UpdateRule,
-    WaitDisabled,
-    WaitForQueues,
     WaitForSuccessorValid,
-    WaitGone,
-    aws_name,
-    classify_compute_update,
-    describe_drift,
-    desired_create_request,
-    plan_compute_deletion,
     plan_replacement,
     replacement_targets,
     successor_name,
 )
+from batchops.plans.retirement import (
+    Delete,
+    Disable,
+    Done,
+    Retain,
+    WaitForUsers,
+    WaitGone,
+    WaitSettled,
+    plan_retirement,
+)
 
 if TYPE_CHECKING:
-    from batchops.plans.compute import ReplacementAction, ReplacementDecision
+    from batchops.plans.replacement import ReplacementAction, ReplacementDecision
 
 ACCOUNT = "123456789012"
 SLR_ARN = f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/batch.amazonaws.com/AWSServiceRoleForBatch"
@@ -731,12 +728,12 @@ class World:
                     ComputeEnvironmentOrder(o["order"], o["computeEnvironment"]) for o in order
                 ),
             )
-        elif isinstance(action, DisableOld):
+        elif isinstance(action, Disable):
             ce = self.ces[action.name]
             self.ces[action.name] = replace(
                 ce, state=ResourceState.DISABLED, status=BatchStatus.UPDATING
             )
-        elif isinstance(action, DeleteOld):
+        elif isinstance(action, Delete):
             self.ces[action.name] = replace(self.ces[action.name], status=BatchStatus.DELETING)
 
     def tick(self) -> None:
@@ -792,10 +789,10 @@ FULL_RUN = [
     "WaitForSuccessorValid",
     "RepointQueue",
     "RepointQueue",
-    "DisableOld",
-    "WaitForOldDisabled",
-    "DeleteOld",
-    "WaitForOldGone",
+    "Disable",
+    "WaitSettled",
+    "Delete",
+    "WaitGone",
     "Finish",
 ]
 
@@ -821,7 +818,7 @@ def run_replacement(world: World, *, lose_progress_at: int | None = None) -> lis
 
 
 def assert_never_retires_too_early(world: World, action: ReplacementAction) -> None:
-    if isinstance(action, DisableOld | DeleteOld) and action.name == "env_72":
+    if isinstance(action, Disable | Delete) and action.name == "env_72":
         successors = [ce for name, ce in world.ces.items() if name != "env_72"]
         assert successors and all(ce.status is BatchStatus.VALID for ce in successors)
         assert not world.queues_on(ce_arn("env_72"))
@@ -900,10 +897,10 @@ def test_fixing_the_spec_discards_the_invalid_successor_and_builds_a_new_one() -
     )
 
     decision = plan_in(world, progress, fixed)
-    assert decision.action == DisableOld(bad_name)
+    assert decision.action == Disable(bad_name)
     assert decision.progress.step == "DiscardSuccessor"
     world.ces[bad_name] = replace(world.ces[bad_name], state=ResourceState.DISABLED)
-    assert plan_in(world, stored(decision.progress), fixed).action == DeleteOld(bad_name)
+    assert plan_in(world, stored(decision.progress), fixed).action == Delete(bad_name)
     del world.ces[bad_name]
 
     decision = plan_in(world, stored(decision.progress), fixed)
@@ -990,41 +987,41 @@ def test_resumed_replacement_keeps_its_start_time() -> None:
 
 def test_retain_policy_leaves_aws_alone() -> None:
     observed = observed_from(walkthrough_spec())
-    assert plan_compute_deletion(observed, ["q"], DeletionPolicy.RETAIN) == Retain()
+    assert plan_retirement(observed, ["q"], DeletionPolicy.RETAIN) == Retain()
 
 
 def test_deletion_is_done_when_aws_has_no_ce() -> None:
-    assert plan_compute_deletion(None, [], DeletionPolicy.DELETE) == Done()
+    assert plan_retirement(None, [], DeletionPolicy.DELETE) == Done()
 
 
 def test_deletion_waits_for_queues_without_disabling_the_ce() -> None:
     observed = observed_from(walkthrough_spec())
-    action = plan_compute_deletion(observed, ["queue_b", "queue_a"], DeletionPolicy.DELETE)
-    assert action == WaitForQueues(("queue_a", "queue_b"))
+    action = plan_retirement(observed, ["queue_b", "queue_a"], DeletionPolicy.DELETE)
+    assert action == WaitForUsers(("queue_a", "queue_b"))
 
 
 def test_deletion_disables_an_enabled_ce() -> None:
     observed = observed_from(walkthrough_spec())
-    assert plan_compute_deletion(observed, [], DeletionPolicy.DELETE) == Disable("env_72")
+    assert plan_retirement(observed, [], DeletionPolicy.DELETE) == Disable("env_72")
 
 
 @pytest.mark.parametrize("status", [BatchStatus.CREATING, BatchStatus.UPDATING])
 def test_deletion_waits_while_aws_is_busy(status: BatchStatus) -> None:
     observed = observed_from(walkthrough_spec(), status=status, state=ResourceState.DISABLED)
-    assert plan_compute_deletion(observed, [], DeletionPolicy.DELETE) == WaitDisabled("env_72")
+    assert plan_retirement(observed, [], DeletionPolicy.DELETE) == WaitSettled("env_72")
 
 
 @pytest.mark.parametrize("status", [BatchStatus.VALID, BatchStatus.INVALID])
 def test_deletion_deletes_a_disabled_ce(status: BatchStatus) -> None:
     observed = observed_from(walkthrough_spec(), status=status, state=ResourceState.DISABLED)
-    assert plan_compute_deletion(observed, [], DeletionPolicy.DELETE) == Delete("env_72")
+    assert plan_retirement(observed, [], DeletionPolicy.DELETE) == Delete("env_72")
 
 
 def test_deletion_waits_while_deleting() -> None:
     observed = observed_from(walkthrough_spec(), status=BatchStatus.DELETING)
-    assert plan_compute_deletion(observed, ["q"], DeletionPolicy.DELETE) == WaitGone("env_72")
+    assert plan_retirement(observed, ["q"], DeletionPolicy.DELETE) == WaitGone("env_72")
 
 
 def test_deletion_is_done_once_aws_reports_deleted() -> None:
     observed = observed_from(walkthrough_spec(), status=BatchStatus.DELETED)
-    assert plan_compute_deletion(observed, [], DeletionPolicy.DELETE) == Done()
+    assert plan_retirement(observed, [], DeletionPolicy.DELETE) == Done()

@@ -15,16 +15,23 @@ from batchops.model.queue import (
     ObservedJobQueue,
     QueueSpec,
 )
-from batchops.plans.compute import Delete, Disable, Done, Retain, WaitDisabled, WaitGone
 from batchops.plans.queue import (
     ResolvedRefs,
     Unresolved,
     classify_queue_update,
     describe_queue_drift,
     desired_queue_request,
-    plan_queue_deletion,
     queues_referencing,
     resolve_compute_refs,
+)
+from batchops.plans.retirement import (
+    Delete,
+    Disable,
+    Done,
+    Retain,
+    WaitGone,
+    WaitSettled,
+    plan_retirement,
 )
 
 ACCOUNT = "123456789012"
@@ -243,27 +250,27 @@ def test_queue_tags_sync_separately_and_keep_aws_tags() -> None:
 
 
 def test_queue_retain_policy_leaves_aws_alone() -> None:
-    assert plan_queue_deletion(observed(), DeletionPolicy.RETAIN) == Retain()
+    assert plan_retirement(observed(), (), DeletionPolicy.RETAIN) == Retain()
 
 
 def test_queue_deletion_is_done_when_aws_has_no_queue() -> None:
-    assert plan_queue_deletion(None, DeletionPolicy.DELETE) == Done()
+    assert plan_retirement(None, (), DeletionPolicy.DELETE) == Done()
 
 
 def test_queue_deletion_disables_first() -> None:
-    assert plan_queue_deletion(observed(), DeletionPolicy.DELETE) == Disable("queue_72")
+    assert plan_retirement(observed(), (), DeletionPolicy.DELETE) == Disable("queue_72")
 
 
 def test_queue_deletion_waits_while_updating() -> None:
     queue = observed(state=ResourceState.DISABLED, status=BatchStatus.UPDATING)
-    assert plan_queue_deletion(queue, DeletionPolicy.DELETE) == WaitDisabled("queue_72")
+    assert plan_retirement(queue, (), DeletionPolicy.DELETE) == WaitSettled("queue_72")
 
 
 def test_queue_deletion_deletes_a_disabled_queue() -> None:
     queue = observed(state=ResourceState.DISABLED)
-    assert plan_queue_deletion(queue, DeletionPolicy.DELETE) == Delete("queue_72")
+    assert plan_retirement(queue, (), DeletionPolicy.DELETE) == Delete("queue_72")
 
 
 def test_queue_deletion_waits_while_deleting() -> None:
     queue = observed(state=ResourceState.DISABLED, status=BatchStatus.DELETING)
-    assert plan_queue_deletion(queue, DeletionPolicy.DELETE) == WaitGone("queue_72")
+    assert plan_retirement(queue, (), DeletionPolicy.DELETE) == WaitGone("queue_72")

@@ -23,14 +23,10 @@ from batchops.model.compute import (
     parse_compute_spec,
 )
 from batchops.model.queue import parse_queue_spec
-from batchops.plans.compute import (
-    ComputeUpdatePlan,
-    UpdateKind,
-    aws_name,
-    classify_compute_update,
-    desired_create_request,
-    successor_name,
-)
+from batchops.plans.compute import ComputeUpdatePlan, UpdateKind, classify_compute_update
+from batchops.plans.compute_request import desired_create_request
+from batchops.plans.naming import aws_name
+from batchops.plans.replacement import successor_name
 from tests.unit.botocore_requests import botocore_errors
 
 if TYPE_CHECKING:

@@ -114,8 +114,9 @@ def test_stopping_a_run_fails_its_job_within_the_pass_whatever_its_state(
         outcome = reconciler.reconcile(
             ObjectSnapshot.of(body), {"q": queue_arn}, cache.describe_cached, lambda s: None
         )
-        body["status"] = copy.deepcopy(dict(outcome.status))
-        return body["status"]
+        status: dict[str, Any] = copy.deepcopy(dict(outcome.status))
+        body["status"] = status
+        return status
 
     status = reconcile()  # starts the run and submits its jobs
     ids = {entry["name"]: entry["jobId"] for entry in status["steps"]}

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
 import kopf
 
 from batchops.handlers.context import OperatorContext
-from batchops.handlers.loops import (
-    post_events,
-    reconcile_until_deleted,
-    write_status_if_changed,
-)
-from batchops.kube.client import COMPUTE_ENVIRONMENT, GROUP, JOB_QUEUE, VERSION, patch_status
-from batchops.reconcile.common import ObjectSnapshot, PassOutcome
-from batchops.reconcile.compute import ComputeEnvironmentReconciler
+from batchops.handlers.managed import arn_when_valid, finalize_managed, run_managed_loop
+from batchops.kube.client import COMPUTE_ENVIRONMENT, GROUP, JOB_QUEUE, VERSION
+from batchops.reconcile.compute import compute_environment_reconciler
 
 RESOURCE = (GROUP, VERSION, COMPUTE_ENVIRONMENT.plural)
 
@@ -30,8 +24,7 @@ def compute_environment_arns(
     namespace: str | None, name: str, status: Mapping[str, Any], **_: Any
 ) -> dict[tuple[str | None, str], str | None]:
     """(namespace, name) → the ARN queues should use, or None until the CE is VALID."""
-    arn = status.get("arn") if status.get("status") == "VALID" else None
-    return {(namespace, name): arn}
+    return arn_when_valid(namespace, name, status)
 
 
 @kopf.daemon(*RESOURCE, cancellation_timeout=30)
@@ -40,16 +33,8 @@ async def compute_environment_loop(
 ) -> None:
     """Observe → plan → act until the object is deleted."""
     context: OperatorContext = memo.context
-    reconciler = ComputeEnvironmentReconciler(context.batch, context.timing, context.tenancy)
-    namespace, name = body.metadata.namespace or "", body.metadata.name or ""
-
-    def write_progress(status: Mapping[str, Any]) -> None:
-        patch_status(COMPUTE_ENVIRONMENT, namespace, name, status)
-
-    async def reconcile(obj: ObjectSnapshot) -> PassOutcome:
-        return await asyncio.to_thread(reconciler.reconcile, obj, write_progress)
-
-    await reconcile_until_deleted(COMPUTE_ENVIRONMENT, body, stopped, context.wakeups, reconcile)
+    reconciler = compute_environment_reconciler(context.batch, context.timing, context.tenancy)
+    await run_managed_loop(reconciler, body, stopped, context.wakeups)
 
 
 @kopf.on.update(*RESOURCE, field="spec")
@@ -74,13 +59,5 @@ def wake_queues_of_compute_environment(
 async def delete_compute_environment(body: kopf.Body, memo: Any, **_: Any) -> None:
     """Disable, wait for queues to let go, delete; raise TemporaryError until it is gone."""
     context: OperatorContext = memo.context
-    reconciler = ComputeEnvironmentReconciler(context.batch, context.timing, context.tenancy)
-    obj = ObjectSnapshot.of(body)
-    outcome = await asyncio.to_thread(reconciler.finalize, obj)
-    post_events(obj.body, outcome.recorder.events)
-    if not outcome.done:
-        await write_status_if_changed(COMPUTE_ENVIRONMENT, obj, outcome.status)
-        message = next(
-            (c.message for c in outcome.recorder.conditions if c.message), "deleting in AWS"
-        )
-        raise kopf.TemporaryError(message, delay=outcome.delay)
+    reconciler = compute_environment_reconciler(context.batch, context.timing, context.tenancy)
+    await finalize_managed(reconciler, body)

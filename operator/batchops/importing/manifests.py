@@ -17,7 +17,8 @@ from batchops.importing.placeholders import Placeholder, find_placeholders
 from batchops.model.common import RESERVED_TAG_PREFIX, frozen_map
 from batchops.model.compute import ComputeResources, ComputeResourceType, ComputeSpec
 from batchops.model.queue import QueueSpec
-from batchops.plans.compute import desired_create_request, is_service_linked_role
+from batchops.plans.compute_request import desired_create_request
+from batchops.plans.compute_rules import is_service_linked_role
 from batchops.plans.ownership import OWNER_TAG
 
 API_VERSION = "batchops.io/v1alpha1"

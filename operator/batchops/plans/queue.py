@@ -1,5 +1,6 @@
 """Pure decisions for BatchJobQueue: resolving compute environment refs, the create request,
-in-place updates (UpdateJobQueue can change everything a queue has), and deletion."""
+in-place updates (UpdateJobQueue can change everything a queue has). Deletion is
+plans/retirement.py."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from batchops.model.common import DeletionPolicy, ResourceState
+from batchops.model.common import ResourceState
 from batchops.model.queue import (
     ComputeEnvironmentEntry,
     ComputeEnvironmentOrder,
@@ -15,15 +16,7 @@ from batchops.model.queue import (
     ObservedJobQueue,
     QueueSpec,
 )
-from batchops.plans.compute import (
-    DeletionAction,
-    Done,
-    Retain,
-    TagChanges,
-    deletion_action,
-    diff_tags,
-    retirement_step,
-)
+from batchops.plans.tags import TagChanges, diff_tags
 
 if TYPE_CHECKING:
     from mypy_boto3_batch.literals import JQStateType
@@ -249,22 +242,3 @@ def _actions_request(
             }
         )
     return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Deletion (the finalizer)
-# ---------------------------------------------------------------------------------------------
-
-
-def plan_queue_deletion(
-    observed: ObservedJobQueue | None, policy: DeletionPolicy
-) -> DeletionAction:
-    """The next step of deleting a job queue: disable, wait, delete, wait.
-
-    AWS deletes only DISABLED queues; the compute environments need not be detached first.
-    """
-    if policy is DeletionPolicy.RETAIN:
-        return Retain()
-    if observed is None:
-        return Done()
-    return deletion_action(retirement_step(observed.state, observed.status), observed.name)

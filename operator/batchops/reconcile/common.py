@@ -16,6 +16,8 @@ from batchops.kube import status as conditions
 from batchops.model.common import Condition
 from batchops.plans import ownership
 from batchops.plans.ownership import Owner
+from batchops.reconcile import conditions as outcomes
+from batchops.reconcile.conditions import Verdict
 
 
 @dataclass(frozen=True)
@@ -192,26 +194,16 @@ class PassRecorder:
         """`status` plus the full conditions list: what the pass writes."""
         return {**status, "conditions": self.merged_conditions()}
 
-    def stalled(
-        self, status: Mapping[str, Any], reason: str, message: str, delay: float
-    ) -> PassOutcome:
-        """A pass that ends because a human must act: Stalled, not Ready, not Synced (and a
-        Warning event for an invalid spec)."""
-        self.condition(conditions.STALLED, True, reason, message)
-        self.condition(conditions.READY, False, reason, message)
-        self.condition(conditions.SYNCED, False, reason, message)
-        self.condition(conditions.RECONCILING, False, reason)
-        if reason == "InvalidSpec":
-            self.event("Warning", reason, message)
-        return PassOutcome(self.with_conditions(status), delay, self)
+    def report(self, verdict: Verdict) -> None:
+        """Record the conditions of one named outcome (reconcile/conditions.py)."""
+        for setting in verdict.settings:
+            self.condition(setting.type, setting.status, setting.reason, setting.message)
 
     def stall(self, reason: str, message: str) -> None:
-        """A human must act (a resource this object may not touch or reference): Stalled, not
-        Ready, not Synced, and a Warning event the first time."""
-        self.condition(conditions.SYNCED, False, reason, message)
-        self.condition(conditions.READY, False, reason, message)
-        self.condition(conditions.STALLED, True, reason, message)
-        self.condition(conditions.RECONCILING, False, reason)
+        """A human must act (an invalid spec, a refused AWS call, a resource this object may not
+        touch or reference): Stalled, not Ready, not Synced, and a Warning event the first
+        time."""
+        self.report(outcomes.stalled(reason, message))
         if not self.obj.has_condition_reason(reason):
             self.event("Warning", reason, message)
 

@@ -1,0 +1,81 @@
+"""The kopf side of the managed-resource loop (reconcile/managed.py), shared by every AWS-backed
+kind: the daemon's reconcile loop and the finalizer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import kopf
+
+from batchops.handlers.loops import (
+    Wakeups,
+    post_events,
+    reconcile_until_deleted,
+    write_status_if_changed,
+)
+from batchops.kube.client import Kind, patch_status
+from batchops.reconcile.common import FinalizeOutcome, ObjectSnapshot, PassOutcome
+from batchops.reconcile.managed import ManagedReconciler
+
+ArnIndex = kopf.Index[tuple[str, str], str | None]
+"""A kopf index: (namespace, object name) -> the ARN of its AWS resource once usable."""
+
+
+def usable_arns(index: ArnIndex) -> Callable[[str], dict[str, str | None]]:
+    """Read an ARN index by namespace. kopf's index is live, so each call sees the objects as
+    they are now (a queue's loop asks on every pass)."""
+
+    def in_namespace(namespace: str) -> dict[str, str | None]:
+        return {
+            name: next(iter(store), None) for (ns, name), store in index.items() if ns == namespace
+        }
+
+    return in_namespace
+
+
+def arn_when_valid(
+    namespace: str | None, name: str, status: Mapping[str, Any]
+) -> dict[tuple[str | None, str], str | None]:
+    """The entry of an ARN index: the object's ARN once AWS reports it VALID, else None."""
+    return {(namespace, name): status.get("arn") if status.get("status") == "VALID" else None}
+
+
+async def run_managed_loop(
+    reconciler: ManagedReconciler[Any, Any, Any],
+    body: kopf.Body,
+    stopped: kopf.DaemonStopped,
+    wakeups: Wakeups,
+) -> None:
+    """Observe -> plan -> act until the object is deleted, writing mid-pass progress (a
+    replacement step) as the reconciler asks."""
+    kind = reconciler.kind
+    namespace, name = body.metadata.namespace or "", body.metadata.name or ""
+
+    def write_progress(status: Mapping[str, Any]) -> None:
+        patch_status(kind, namespace, name, status)
+
+    async def reconcile(obj: ObjectSnapshot) -> PassOutcome:
+        return await asyncio.to_thread(reconciler.reconcile, obj, write_progress)
+
+    await reconcile_until_deleted(kind, body, stopped, wakeups, reconcile)
+
+
+async def finalize_managed(reconciler: ManagedReconciler[Any, Any, Any], body: kopf.Body) -> None:
+    """One retirement step; raise TemporaryError until the AWS resource is gone (or kept)."""
+    obj = ObjectSnapshot.of(body)
+    outcome = await asyncio.to_thread(reconciler.finalize, obj)
+    await hold_until_finalized(reconciler.kind, obj, outcome, "deleting in AWS")
+
+
+async def hold_until_finalized(
+    kind: Kind, obj: ObjectSnapshot, outcome: FinalizeOutcome, waiting: str
+) -> None:
+    """Post the finalizer pass's events; unless it is done, write its status and keep the
+    finalizer (kopf retries after the outcome's delay)."""
+    post_events(obj.body, outcome.recorder.events)
+    if not outcome.done:
+        await write_status_if_changed(kind, obj, outcome.status)
+        message = next((c.message for c in outcome.recorder.conditions if c.message), waiting)
+        raise kopf.TemporaryError(message, delay=outcome.delay)
