@@ -337,7 +337,7 @@ def test_examples_sync_compute_environments_then_queues_then_pipelines() -> None
 def test_applications_install_the_operator_before_the_examples() -> None:
     apps = {app["metadata"]["name"]: app for app in load_all_yaml(ARGOCD_DIR / "application.yaml")}
     operator, examples = apps["batchops"], apps["batchops-examples"]
-    assert operator["spec"]["source"]["path"] == "manifests/base"
+    assert operator["spec"]["source"]["path"] == "manifests/argocd/operator"  # base + peering
     assert examples["spec"]["source"]["path"] == "manifests/examples"
     for app in (operator, examples):
         assert (REPO_ROOT / app["spec"]["source"]["path"]).is_dir()

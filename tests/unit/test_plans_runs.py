@@ -566,10 +566,10 @@ def test_fail_fast_fails_the_run_and_stops_every_unfinished_job() -> None:
     assert [(type(a), a.step) for a in result.stop] == [(TerminateJob, "b"), (TerminateJob, "c")]
     assert {s.name: s.status for s in result.steps}["d"] == "CANCELLED"
     assert not result.settled
-    assert {c.type: (c.status, c.reason) for c in result.conditions}["Reconciling"] == (
-        "True",
-        "StoppingJobs",
-    )
+    # The outcome is decided (Stalled, for kstatus as for Argo CD) while the jobs are stopped.
+    conditions = {c.type: (c.status, c.reason) for c in result.conditions}
+    assert conditions["Reconciling"] == ("False", "StoppingJobs")
+    assert conditions["Stalled"] == ("True", "StepFailed")
 
 
 def test_jobs_still_active_after_a_stop_request_are_stopped_again() -> None:

@@ -14,7 +14,8 @@ from batchops import metrics
 from batchops.aws.errors import AwsError
 from batchops.aws.events import JobEventQueue
 from batchops.handlers.context import OperatorContext
-from batchops.handlers.loops import post_events, reconcile_until_deleted, write_status_if_changed
+from batchops.handlers.loops import reconcile_until_deleted
+from batchops.handlers.managed import hold_until_finalized
 from batchops.kube.client import GROUP, PIPELINE, VERSION, delete_object, patch_status
 from batchops.model.pipeline import ObservedJob
 from batchops.plans.runs import RERUN_ANNOTATION, TERMINATE_ANNOTATION
@@ -135,13 +136,7 @@ async def delete_pipeline(body: kopf.Body, memo: Any, **_: Any) -> None:
         return fresh
 
     outcome = await asyncio.to_thread(reconciler.finalize, obj, _describer(context), describe_fresh)
-    post_events(obj.body, outcome.recorder.events)
-    if not outcome.done:
-        await write_status_if_changed(PIPELINE, obj, outcome.status)
-        message = next(
-            (c.message for c in outcome.recorder.conditions if c.message), "stopping jobs"
-        )
-        raise kopf.TemporaryError(message, delay=outcome.delay)
+    await hold_until_finalized(PIPELINE, obj, outcome, "stopping jobs")
     context.jobs.untrack((obj.namespace, obj.name))
 
 

@@ -609,7 +609,7 @@ def _event_ms(job: ObservedJob) -> int:
     return job.stopped_at or job.started_at or job.created_at or 0
 
 
-def _conditions(
+def run_conditions(
     phase: Phase,
     reason: RunReason,
     message: str,
@@ -617,21 +617,27 @@ def _conditions(
     now: datetime,
     generation: int,
 ) -> tuple[Condition, ...]:
+    """The four conditions of a run in `phase`, so that kstatus (Reconciling/Stalled) and the
+    Argo CD health check (phase) read it alike: Pending/Running -> Reconciling=True (InProgress,
+    Progressing); Succeeded -> neither (Current, Healthy); Failed/Cancelled -> Stalled=True with
+    the run's reason (StepFailed, DeadlineExceeded, Terminated, InvalidSpec: Failed, Degraded).
+    Never both abnormal-true conditions at once: kstatus would take whichever is listed first.
+    A run that ended while some of its jobs are still being stopped says so in Reconciling's
+    reason (StoppingJobs) without being InProgress: its outcome is already decided."""
+
     def condition(kind: str, status: ConditionStatus, why: str) -> Condition:
         return Condition(kind, status, why, message, now, generation)
 
-    finished = phase in ("Succeeded", "Failed", "Cancelled")
-    if not finished:
+    if phase not in ("Succeeded", "Failed", "Cancelled"):
         reconciling = condition("Reconciling", "True", reason)
-    elif not settled:
-        reconciling = condition("Reconciling", "True", "StoppingJobs")
     else:
-        reconciling = condition("Reconciling", "False", reason)
+        reconciling = condition("Reconciling", "False", reason if settled else "StoppingJobs")
+    stalled = phase in ("Failed", "Cancelled")
     return (
         condition("Complete", "True" if phase == "Succeeded" else "False", reason),
         condition("Failed", "True" if phase == "Failed" else "False", reason),
         reconciling,
-        condition("Stalled", "True" if reason == "InvalidSpec" else "False", reason),
+        condition("Stalled", "True" if stalled else "False", reason),
     )
 
 
@@ -783,7 +789,9 @@ def aggregate_status(
             _step_status(steps[name], steps_observed, states[name], reasons.get(name), run)
             for name in order
         ),
-        conditions=_conditions(outcome.phase, outcome.reason, message, not active, now, generation),
+        conditions=run_conditions(
+            outcome.phase, outcome.reason, message, not active, now, generation
+        ),
         stop=tuple(stop),
         active_job_ids=active,
     )
@@ -889,7 +897,7 @@ def invalid_spec_assessment(message: str, now: datetime, *, generation: int) -> 
         duration=None,
         finished_at=None,
         steps=(),
-        conditions=_conditions("Failed", "InvalidSpec", message, True, now, generation),
+        conditions=run_conditions("Failed", "InvalidSpec", message, True, now, generation),
         stop=(),
         active_job_ids=(),
     )

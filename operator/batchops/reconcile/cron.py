@@ -80,6 +80,7 @@ class CronReconciler:
                 rec.event("Warning", reason, str(exc))
             rec.condition(conditions.STALLED, True, reason, str(exc))
             rec.condition(conditions.READY, False, reason, str(exc))
+            rec.condition(conditions.RECONCILING, False, reason, str(exc))
             return CronOutcome(self._with(status, rec), self.timing.resync, rec)
 
         now = self.now()
@@ -135,10 +136,7 @@ class CronReconciler:
             status["lastRun"] = dict(
                 plan.last_run_summary(latest.name, (child or {}).get("status"))
             )
-        message = "suspended" if spec.suspend else f"next run at {status['nextScheduleTime']}"
-        rec.condition(conditions.READY, True, "Suspended" if spec.suspend else "Scheduled", message)
-        rec.condition(conditions.STALLED, False, "Scheduled")
-        rec.condition(conditions.RECONCILING, False, "Scheduled")
+        _schedule_conditions(rec, spec.suspend, status)
         delay = min(self.timing.resync, max(0.05, tick.seconds_until_next(self.now())))
         return CronOutcome(self._with(status, rec), delay, rec)
 
@@ -211,6 +209,29 @@ def _child_run(child: Mapping[str, Any]) -> plan.ChildRun:
     return plan.ChildRun.from_child(
         meta.get("name", ""), meta.get("annotations"), child.get("status")
     )
+
+
+def _schedule_conditions(rec: PassRecorder, suspended: bool, status: Mapping[str, Any]) -> None:
+    """The conditions of a valid CronPipeline, read alike by kstatus and the Argo CD health
+    check, both from `status.lastRun` as written in this same status: a last run that failed
+    or was cancelled is Stalled (kstatus Failed, Argo CD Degraded, as Argo CD's own CronJob
+    check treats a failed last Job) until a later run starts; a suspended one is not (Argo CD
+    Suspended, kstatus Current). An active run keeps the schedule Current/Healthy: it may run for
+    hours and would hold up later sync waves that long. Reconciling is never True: a pass
+    creates what is due in one go."""
+    next_run = f"next run at {status.get('nextScheduleTime')}"
+    message = "suspended" if suspended else next_run
+    rec.condition(conditions.READY, True, "Suspended" if suspended else "Scheduled", message)
+    rec.condition(conditions.RECONCILING, False, "Scheduled", message)
+    last_run = status.get("lastRun") or {}
+    outcome = {"Failed": "failed", "Cancelled": "was cancelled"}.get(last_run.get("phase") or "")
+    if outcome is None or suspended:
+        rec.condition(conditions.STALLED, False, "Scheduled", message)
+        return
+    detail = f": {last_run['message']}" if last_run.get("message") else ""
+    reason = "LastRunFailed" if last_run.get("phase") == "Failed" else "LastRunCancelled"
+    why = f"Last run {last_run.get('name')} {outcome}{detail}"
+    rec.condition(conditions.STALLED, True, reason, why[:32768])
 
 
 def _stalled(obj: ObjectSnapshot) -> bool:

@@ -172,6 +172,7 @@ class PipelineReconciler:
 
         api = self.api_for_region(self.region)
         status: dict[str, Any] = {k: v for k, v in obj.status.items() if k != "conditions"}
+        status["observedGeneration"] = obj.generation  # also in the writes mid-pass
         token = obj.annotations.get(runs.RERUN_ANNOTATION)
         digest = runs.spec_hash(obj.spec)
         if runs.needs_new_run(record, digest, token):
@@ -186,18 +187,12 @@ class PipelineReconciler:
                     generation=obj.generation,
                 )
             )
+            # All four conditions: a rerun of a failed run must not keep its Stalled=True.
             status["conditions"] = conditions.merge_conditions(
                 obj.status.get("conditions"),
-                [
-                    conditions.condition(
-                        conditions.RECONCILING,
-                        True,
-                        "Pending",
-                        "run started",
-                        obj.generation,
-                        self.now(),
-                    )
-                ],
+                runs.run_conditions(
+                    "Pending", "Pending", status["message"], False, self.now(), obj.generation
+                ),
             )
             # A terminate request made before this run started is not meant for it.
             status["terminateToken"] = obj.annotations.get(runs.TERMINATE_ANNOTATION)
@@ -249,13 +244,18 @@ class PipelineReconciler:
                 if not action.repeated:
                     rec.event("Normal", "JobStopped", f"{action.step}: {action.reason}"[:1024])
         except Retryable as exc:
-            rec.condition(conditions.RECONCILING, True, "AwsRetrying", str(exc))
+            if not record.finished:
+                # A finished run's outcome stands while its cleanup is retried (kstatus and
+                # Argo CD keep reading its phase); an unfinished one is in progress, not stuck.
+                rec.condition(conditions.RECONCILING, True, "AwsRetrying", str(exc))
+                rec.condition(conditions.STALLED, False, "AwsRetrying", str(exc))
             return PipelineOutcome(
                 self._with(status, rec, obj), self.timing.retry, rec, tuple(job_ids.values())
             )
         except Terminal as exc:
             rec.event("Warning", "AwsError", str(exc))
             rec.condition(conditions.STALLED, True, "AwsError", str(exc))
+            rec.condition(conditions.RECONCILING, False, "AwsError", str(exc))
             return PipelineOutcome(
                 self._with(status, rec, obj), self.timing.resync, rec, tuple(job_ids.values())
             )
@@ -507,6 +507,8 @@ class PipelineReconciler:
             message += "; " + "; ".join(failures)
         rec.condition(conditions.RECONCILING, True, "StoppingJobs", message[:1024])
         delay = self.timing.retry if failures else self.timing.transition
+        # Setting deletionTimestamp raised metadata.generation: this status describes it.
+        status["observedGeneration"] = obj.generation
         return FinalizeOutcome(False, delay, rec.with_conditions(status), rec)
 
     def _deleting_for(self, obj: ObjectSnapshot) -> float:
@@ -548,6 +550,7 @@ class PipelineReconciler:
         status = {k: v for k, v in obj.status.items() if k != "conditions"}
         status.update(phase="Pending", message=message, observedGeneration=obj.generation)
         rec.condition(conditions.RECONCILING, True, "WaitingForQueue", message)
+        rec.condition(conditions.STALLED, False, "WaitingForQueue", message)
         return PipelineOutcome(self._with(status, rec, obj), self.timing.transition, rec)
 
     def _age(self, obj: ObjectSnapshot) -> float:
@@ -558,7 +561,13 @@ class PipelineReconciler:
 
     @staticmethod
     def _with(status: Mapping[str, Any], rec: PassRecorder, obj: ObjectSnapshot) -> dict[str, Any]:
-        return {**status, "conditions": rec.merged_conditions()}
+        # Every status a pass writes says which generation it describes (kstatus and Argo CD
+        # call an object InProgress/Progressing until it matches metadata.generation).
+        return {
+            **status,
+            "observedGeneration": obj.generation,
+            "conditions": rec.merged_conditions(),
+        }
 
 
 def _is_newer_run(seen: Mapping[str, Any], written: Mapping[str, Any]) -> bool:

@@ -1,5 +1,5 @@
--- Argo CD health of a batchops.io infrastructure object (BatchComputeEnvironment and
--- BatchJobQueue share this script: the operator reports both the same way).
+-- Argo CD health of a batchops.io infrastructure object (BatchComputeEnvironment, BatchJobQueue
+-- and BatchSchedulingPolicy share this script: the operator reports them the same way).
 -- Argo CD runs it in gopher-lua (Lua 5.1) with only the base, table and os (time/date) libraries
 -- loaded, so it uses no string.* or math.* functions.
 local hs = {}
@@ -27,8 +27,9 @@ local function messageOf(condition, fallback)
   return fallback
 end
 
+-- The CRD defaults status to {observedGeneration: 0} until the operator's first status write.
 local status = obj.status
-if status == nil or status.observedGeneration == nil then
+if status == nil or status.observedGeneration == nil or status.observedGeneration == 0 then
   hs.status = "Progressing"
   hs.message = "Waiting for the batchops operator to observe this object"
   return hs

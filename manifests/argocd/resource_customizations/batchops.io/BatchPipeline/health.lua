@@ -27,6 +27,7 @@ local function summary(status)
   return text
 end
 
+-- The CRD defaults status to {observedGeneration: 0} until the operator's first status write.
 local status = obj.status
 if status == nil or status.phase == nil then
   hs.status = "Progressing"
@@ -44,12 +45,16 @@ if status.observedGeneration == nil
   return hs
 end
 
--- Stalled: an invalid spec (the run fails before anything is submitted) or a terminal AWS error.
+-- Stalled: the run failed or was cancelled (reason StepFailed, DeadlineExceeded, Terminated),
+-- its spec is invalid (InvalidSpec: nothing was submitted) or AWS refused it for good. kstatus
+-- reads the same condition, so both call the run failed. A failed or cancelled run is told by
+-- its phase, progress and message; the other reasons by the condition's message.
+local runEnded = { StepFailed = true, DeadlineExceeded = true, Terminated = true }
 local stalled = findCondition(status, "Stalled")
 if stalled ~= nil and stalled.status == "True" then
   hs.status = "Degraded"
   hs.message = summary(status)
-  if stalled.message ~= nil and stalled.message ~= "" then
+  if not runEnded[stalled.reason or ""] and stalled.message ~= nil and stalled.message ~= "" then
     hs.message = stalled.message
   end
   return hs
@@ -59,7 +64,8 @@ local phase = status.phase
 local finished = phase == "Succeeded" or phase == "Failed" or phase == "Cancelled"
 
 -- A new value of the rerun annotation starts another run once this one finished; the operator
--- records the value it acted on as status.rerunToken.
+-- records the value it acted on as status.rerunToken. (kstatus cannot see annotations: it calls a
+-- succeeded run Current until the operator starts the new run, which it does at once.)
 local annotations = obj.metadata.annotations or {}
 if finished and (annotations["batchops.io/rerun"] or "") ~= (status.rerunToken or "") then
   hs.status = "Progressing"

@@ -22,8 +22,9 @@ local function nextRun(status)
   return "no next run scheduled"
 end
 
+-- The CRD defaults status to {observedGeneration: 0} until the operator's first status write.
 local status = obj.status
-if status == nil or status.observedGeneration == nil then
+if status == nil or status.observedGeneration == nil or status.observedGeneration == 0 then
   hs.status = "Progressing"
   hs.message = "Waiting for the batchops operator to schedule this CronPipeline"
   return hs
@@ -36,7 +37,9 @@ if generation ~= nil and status.observedGeneration < generation then
   return hs
 end
 
--- Stalled: an invalid schedule, time zone or pipeline template; no run will be created.
+-- Stalled: an invalid schedule, time zone or pipeline template (no run will be created), or the
+-- last run failed or was cancelled (until a later run starts). The operator never sets it on a
+-- suspended CronPipeline for a failed run, so suspension below still shows.
 local stalled = findCondition(status, "Stalled")
 if stalled ~= nil and stalled.status == "True" then
   hs.status = "Degraded"
@@ -63,7 +66,9 @@ if trigger ~= nil and trigger ~= "" and trigger ~= status.lastTrigger then
 end
 
 -- status.lastRun is the most recent run; an active run does not make the schedule unhealthy
--- (it may run for hours, and Progressing would hold up later sync waves that long).
+-- (it may run for hours, and Progressing would hold up later sync waves that long). The phases
+-- below agree with the Stalled condition the operator derives from the same lastRun, and cover
+-- a status written by an operator older than that condition.
 local lastRun = status.lastRun
 if lastRun == nil or lastRun.name == nil then
   hs.status = "Healthy"

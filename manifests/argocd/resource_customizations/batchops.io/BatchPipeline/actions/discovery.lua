@@ -2,14 +2,17 @@
 -- greys out the one that does not apply to the run's current phase.
 local actions = {}
 
+-- Stalled also marks every failed or cancelled run (for kstatus); only an invalid spec makes a
+-- rerun pointless.
 local phase = nil
-local stalled = false
+local invalidSpec = false
 if obj.status ~= nil then
   phase = obj.status.phase
   if obj.status.conditions ~= nil then
     for _, condition in ipairs(obj.status.conditions) do
-      if condition.type == "Stalled" and condition.status == "True" then
-        stalled = true
+      if condition.type == "Stalled" and condition.status == "True"
+          and condition.reason == "InvalidSpec" then
+        invalidSpec = true
       end
     end
   end
@@ -21,7 +24,7 @@ local active = phase == "Pending" or phase == "Running"
 actions["rerun"] = {
   ["displayName"] = "Rerun",
   ["iconClass"] = "fa fa-fw fa-redo",
-  ["disabled"] = not finished or stalled,
+  ["disabled"] = not finished or invalidSpec,
 }
 actions["terminate"] = {
   ["displayName"] = "Terminate",

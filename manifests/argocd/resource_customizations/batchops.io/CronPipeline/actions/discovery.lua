@@ -4,11 +4,15 @@ local actions = {}
 
 local suspended = obj.spec ~= nil and obj.spec.suspend == true
 
--- The operator stops at an invalid spec before it looks at the trigger annotation.
+-- The operator stops at an invalid spec before it looks at the trigger annotation. (Stalled
+-- also marks a failed or cancelled last run, reason LastRunFailed / LastRunCancelled: running
+-- now is then exactly what may help.)
+local invalid = { InvalidSchedule = true, InvalidSpec = true }
 local stalled = false
 if obj.status ~= nil and obj.status.conditions ~= nil then
   for _, condition in ipairs(obj.status.conditions) do
-    if condition.type == "Stalled" and condition.status == "True" then
+    if condition.type == "Stalled" and condition.status == "True"
+        and invalid[condition.reason or ""] then
       stalled = true
     end
   end
