@@ -1,7 +1,8 @@
 """Every response the emulator sends fits botocore's output shape for its operation.
 
-A lifecycle a Batch user goes through (an EC2 and a Fargate compute environment, two queues,
-plain, dependent, array, failing-and-retried, terminated and cancelled jobs, tags, teardown)
+A lifecycle a Batch user goes through (an EC2 and a Fargate compute environment, a fair-share
+scheduling policy and two queues, one of them under the policy, plain, dependent, array,
+failing-and-retried, terminated and cancelled jobs, tags, teardown)
 runs through boto3, and every raw JSON body of a successful response is walked against the
 operation's output shape in the installed botocore model: no member the shape does not
 declare, the JSON type each member's shape says, enum values in range, and every required
@@ -60,6 +61,11 @@ OPERATIONS = frozenset(
         "DescribeJobQueues",
         "UpdateJobQueue",
         "DeleteJobQueue",
+        "CreateSchedulingPolicy",
+        "DescribeSchedulingPolicies",
+        "ListSchedulingPolicies",
+        "UpdateSchedulingPolicy",
+        "DeleteSchedulingPolicy",
         "RegisterJobDefinition",
         "DescribeJobDefinitions",
         "DeregisterJobDefinition",
@@ -245,6 +251,36 @@ def _register_definitions(batch: BatchClient, execution_role_arn: str) -> tuple[
     return ec2, fargate
 
 
+def _create_scheduling_policy(batch: BatchClient) -> str:
+    """A fair-share policy with every field set, updated, described and listed; its ARN."""
+    policy = batch.create_scheduling_policy(
+        name="shapes-fair-share",
+        fairsharePolicy={
+            "shareDecaySeconds": 3600,
+            "computeReservation": 10,
+            "shareDistribution": [
+                {"shareIdentifier": "teamA", "weightFactor": 0.5},
+                {"shareIdentifier": "batch*"},
+            ],
+        },
+        tags={"team": "data"},
+    )["arn"]
+    batch.create_scheduling_policy(name="shapes-plain")
+    batch.update_scheduling_policy(
+        arn=policy,
+        fairsharePolicy={
+            "shareDecaySeconds": 600,
+            "shareDistribution": [{"shareIdentifier": "teamA", "weightFactor": 0.25}],
+        },
+    )
+    listed = [p["arn"] for p in batch.list_scheduling_policies()["schedulingPolicies"]]
+    batch.describe_scheduling_policies(arns=listed)
+    batch.list_scheduling_policies(maxResults=1)
+    batch.tag_resource(resourceArn=policy, tags={"owner": "shapes"})
+    batch.list_tags_for_resource(resourceArn=policy)
+    return policy
+
+
 def _run_lifecycle(batch: BatchClient, emulator: Emulator) -> None:
     account = default_account(emulator)
     emulator.set_scenario(
@@ -260,7 +296,13 @@ def _run_lifecycle(batch: BatchClient, emulator: Emulator) -> None:
     )
     wait_ce_status(batch, "shapes-ec2", "VALID")
     create_queue(batch, "shapes-q-ec2", "shapes-ec2", priority=10)
-    create_queue(batch, "shapes-q-fargate", "shapes-fargate", priority=5)
+    batch.create_job_queue(
+        jobQueueName="shapes-q-fargate",
+        priority=5,
+        schedulingPolicyArn=_create_scheduling_policy(batch),
+        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": "shapes-fargate"}],
+    )
+    wait_queue_status(batch, "shapes-q-fargate", "VALID")
     batch.update_job_queue(jobQueue="shapes-q-ec2", priority=20)
     wait_queue_status(batch, "shapes-q-ec2", "VALID")
     iam = aws_client("iam", emulator)
@@ -280,7 +322,13 @@ def _run_lifecycle(batch: BatchClient, emulator: Emulator) -> None:
     flaky = submit("flaky")
     long = submit("long", retryStrategy={"attempts": 1})
     cancelled = submit("cancelled", dependsOn=[{"jobId": long}])
-    on_fargate = submit("on-fargate", queue="shapes-q-fargate")
+    # A fair-share queue: jobs name a share identifier and a scheduling priority.
+    on_fargate = submit(
+        "on-fargate",
+        queue="shapes-q-fargate",
+        shareIdentifier="teamA",
+        schedulingPriorityOverride=1,
+    )
     everything = [plain, dependent, array, flaky, long, cancelled, on_fargate]
 
     wait_job_status(batch, long, "RUNNING")
@@ -313,6 +361,8 @@ def _run_lifecycle(batch: BatchClient, emulator: Emulator) -> None:
         wait_queue_status(batch, queue, "VALID")
         batch.delete_job_queue(jobQueue=queue)
         wait_queue_status(batch, queue, None)
+    for arn in [p["arn"] for p in batch.list_scheduling_policies()["schedulingPolicies"]]:
+        batch.delete_scheduling_policy(arn=arn)
     for ce in ("shapes-ec2", "shapes-fargate"):
         batch.update_compute_environment(computeEnvironment=ce, state="DISABLED")
         wait_ce_status(batch, ce, "VALID")

@@ -101,7 +101,11 @@ def test_every_cel_rule_of_the_crds_has_a_bad_input_that_breaks_it(catalog: Cata
 
 def test_corpus_covers_every_kind_and_both_outcomes() -> None:
     kinds = {case.kind for case in CORPUS}
-    assert kinds == {"BatchComputeEnvironment", "BatchJobQueue", "BatchPipeline", "CronPipeline"}
+    crd_kinds = {
+        yaml.safe_load(path.read_text())["spec"]["names"]["kind"]
+        for path in (REPO / "crds").glob("*.yaml")
+    }
+    assert kinds == crd_kinds
     assert {case.outcome for case in CORPUS} == {"rejected", "failed"}
     assert len({(case.kind, case.name) for case in CORPUS}) == len(CORPUS), "unique names"
 
@@ -224,4 +228,10 @@ def test_the_crds_come_from_package_data_so_an_installed_batchops_has_them() -> 
     names = {entry.name for entry in packaged.iterdir()}
     assert {p.name for p in (REPO / "crds").glob("*.yaml")} <= names
     kinds = {kind for _, kind in load_catalog().resources}
-    assert kinds == {"BatchComputeEnvironment", "BatchJobQueue", "BatchPipeline", "CronPipeline"}
+    assert kinds == {
+        "BatchComputeEnvironment",
+        "BatchJobQueue",
+        "BatchSchedulingPolicy",
+        "BatchPipeline",
+        "CronPipeline",
+    }

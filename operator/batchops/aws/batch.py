@@ -22,6 +22,8 @@ if TYPE_CHECKING:
         CreateComputeEnvironmentResponseTypeDef,
         CreateJobQueueRequestTypeDef,
         CreateJobQueueResponseTypeDef,
+        CreateSchedulingPolicyRequestTypeDef,
+        CreateSchedulingPolicyResponseTypeDef,
         DescribeComputeEnvironmentsRequestTypeDef,
         DescribeJobDefinitionsRequestTypeDef,
         DescribeJobQueuesRequestTypeDef,
@@ -30,14 +32,17 @@ if TYPE_CHECKING:
         JobQueueDetailTypeDef,
         JobSummaryTypeDef,
         ListJobsRequestTypeDef,
+        ListSchedulingPoliciesRequestTypeDef,
         RegisterJobDefinitionRequestTypeDef,
         RegisterJobDefinitionResponseTypeDef,
+        SchedulingPolicyDetailTypeDef,
         SubmitJobRequestTypeDef,
         SubmitJobResponseTypeDef,
         UpdateComputeEnvironmentRequestTypeDef,
         UpdateComputeEnvironmentResponseTypeDef,
         UpdateJobQueueRequestTypeDef,
         UpdateJobQueueResponseTypeDef,
+        UpdateSchedulingPolicyRequestTypeDef,
     )
 
 T = TypeVar("T")
@@ -199,6 +204,57 @@ class BatchApi:
             "ListTagsForResource", lambda: self._client.list_tags_for_resource(resourceArn=arn)
         )
         return dict(response.get("tags", {}))
+
+    # -- scheduling policies ------------------------------------------------------------------
+
+    def describe_scheduling_policy(self, name_or_arn: str) -> SchedulingPolicyDetailTypeDef | None:
+        """One scheduling policy by ARN, or by name (found with ListSchedulingPolicies: Describe
+        takes ARNs only); None if Batch does not know it."""
+        arn = name_or_arn
+        if not name_or_arn.startswith("arn:"):
+            suffix = f":scheduling-policy/{name_or_arn}"
+            found = [a for a in self.list_scheduling_policy_arns() if a.endswith(suffix)]
+            if not found:
+                return None
+            arn = found[0]
+        response = self._call(
+            "DescribeSchedulingPolicies",
+            lambda: self._client.describe_scheduling_policies(arns=[arn]),
+        )
+        items = response["schedulingPolicies"]
+        return items[0] if items else None
+
+    def list_scheduling_policy_arns(self) -> list[str]:
+        """The ARN of every scheduling policy of the region, all pages."""
+
+        def page(token: str | None) -> tuple[list[str], str | None]:
+            request: ListSchedulingPoliciesRequestTypeDef = {"nextToken": token} if token else {}
+            response = self._client.list_scheduling_policies(**request)
+            return [p["arn"] for p in response["schedulingPolicies"]], response.get("nextToken")
+
+        return self._all_pages("ListSchedulingPolicies", page)
+
+    def create_scheduling_policy(
+        self, request: CreateSchedulingPolicyRequestTypeDef
+    ) -> CreateSchedulingPolicyResponseTypeDef:
+        """CreateSchedulingPolicy; the answer carries the ARN (usable at once)."""
+        return self._call(
+            "CreateSchedulingPolicy", lambda: self._client.create_scheduling_policy(**request)
+        )
+
+    def update_scheduling_policy(self, request: UpdateSchedulingPolicyRequestTypeDef) -> None:
+        """UpdateSchedulingPolicy: replaces the whole fairsharePolicy."""
+        self._call(
+            "UpdateSchedulingPolicy", lambda: self._client.update_scheduling_policy(**request)
+        )
+
+    def delete_scheduling_policy(self, arn: str) -> None:
+        """DeleteSchedulingPolicy (AWS refuses while a job queue uses it)."""
+        self._call("DeleteSchedulingPolicy", lambda: self._client.delete_scheduling_policy(arn=arn))
+
+    def list_queues_using_scheduling_policy(self, arn: str) -> list[JobQueueDetailTypeDef]:
+        """Every job queue of the region whose schedulingPolicyArn is `arn`."""
+        return [q for q in self.describe_all_job_queues() if q.get("schedulingPolicyArn") == arn]
 
     # -- job definitions ----------------------------------------------------------------------
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from batchops.handlers import compute, cron, pipeline, queue, startup
+from batchops.handlers import compute, cron, pipeline, queue, scheduling, startup
 
-__all__ = ["compute", "cron", "pipeline", "queue", "startup"]
+__all__ = ["compute", "cron", "pipeline", "queue", "scheduling", "startup"]

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
 import kopf
 
 from batchops.handlers.context import OperatorContext
-from batchops.handlers.loops import (
-    post_events,
-    reconcile_until_deleted,
-    write_status_if_changed,
+from batchops.handlers.managed import (
+    arn_when_valid,
+    finalize_managed,
+    run_managed_loop,
+    usable_arns,
 )
 from batchops.kube.client import GROUP, JOB_QUEUE, PIPELINE, VERSION
-from batchops.reconcile.common import ObjectSnapshot, PassOutcome
-from batchops.reconcile.queue import JobQueueReconciler
+from batchops.reconcile.queue import job_queue_reconciler
 
 RESOURCE = (GROUP, VERSION, JOB_QUEUE.plural)
 
@@ -35,12 +34,20 @@ def queue_refs(
 
 
 @kopf.index(*RESOURCE)
+def queue_policy_refs(
+    namespace: str | None, name: str, spec: Mapping[str, Any], **_: Any
+) -> dict[tuple[str | None, str], str]:
+    """(namespace, scheduling policy name) → names of the queues that reference it."""
+    ref = (spec.get("schedulingPolicy") or {}).get("ref")
+    return {(namespace, ref): name} if ref else {}
+
+
+@kopf.index(*RESOURCE)
 def job_queue_arns(
     namespace: str | None, name: str, status: Mapping[str, Any], **_: Any
 ) -> dict[tuple[str | None, str], str | None]:
     """(namespace, name) → the queue's ARN once AWS reports it VALID, for pipeline steps."""
-    arn = status.get("arn") if status.get("status") == "VALID" else None
-    return {(namespace, name): arn}
+    return arn_when_valid(namespace, name, status)
 
 
 @kopf.on.event(*RESOURCE)
@@ -59,19 +66,14 @@ async def job_queue_loop(
 ) -> None:
     """Observe → plan → act until the object is deleted."""
     context: OperatorContext = memo.context
-    reconciler = JobQueueReconciler(context.batch, context.timing, context.tenancy)
-    namespace = body.metadata.namespace or ""
-
-    async def reconcile(obj: ObjectSnapshot) -> PassOutcome:
-        arns: kopf.Index[tuple[str, str], str | None] = kwargs["compute_environment_arns"]
-        known = {
-            ce: next(iter(store), None)
-            for (ce_namespace, ce), store in arns.items()
-            if ce_namespace == namespace
-        }
-        return await asyncio.to_thread(reconciler.reconcile, obj, known)
-
-    await reconcile_until_deleted(JOB_QUEUE, body, stopped, context.wakeups, reconcile)
+    reconciler = job_queue_reconciler(
+        usable_arns(kwargs["compute_environment_arns"]),
+        usable_arns(kwargs["scheduling_policy_arns"]),
+        context.batch,
+        context.timing,
+        context.tenancy,
+    )
+    await run_managed_loop(reconciler, body, stopped, context.wakeups)
 
 
 @kopf.on.update(*RESOURCE, field="spec")
@@ -85,13 +87,7 @@ def job_queue_changed(namespace: str | None, name: str, memo: Any, **_: Any) -> 
 async def delete_job_queue(body: kopf.Body, memo: Any, **_: Any) -> None:
     """Disable, wait, delete; raise TemporaryError until it is gone."""
     context: OperatorContext = memo.context
-    reconciler = JobQueueReconciler(context.batch, context.timing, context.tenancy)
-    obj = ObjectSnapshot.of(body)
-    outcome = await asyncio.to_thread(reconciler.finalize, obj)
-    post_events(obj.body, outcome.recorder.events)
-    if not outcome.done:
-        await write_status_if_changed(JOB_QUEUE, obj, outcome.status)
-        message = next(
-            (c.message for c in outcome.recorder.conditions if c.message), "deleting in AWS"
-        )
-        raise kopf.TemporaryError(message, delay=outcome.delay)
+    reconciler = job_queue_reconciler(
+        lambda namespace: {}, lambda namespace: {}, context.batch, context.timing, context.tenancy
+    )
+    await finalize_managed(reconciler, body)

@@ -42,6 +42,7 @@ COMPUTE_ENVIRONMENT = Kind("BatchComputeEnvironment", "batchcomputeenvironments"
 JOB_QUEUE = Kind("BatchJobQueue", "batchjobqueues")
 PIPELINE = Kind("BatchPipeline", "batchpipelines")
 CRON_PIPELINE = Kind("CronPipeline", "cronpipelines")
+SCHEDULING_POLICY = Kind("BatchSchedulingPolicy", "batchschedulingpolicies")
 
 
 class KubeConflict(Exception):
@@ -165,7 +166,8 @@ def patch_object(kind: Kind, namespace: str, name: str, patch: Mapping[str, Any]
 
 
 KINDS_BY_NAME: dict[str, Kind] = {
-    kind.kind: kind for kind in (COMPUTE_ENVIRONMENT, JOB_QUEUE, PIPELINE, CRON_PIPELINE)
+    kind.kind: kind
+    for kind in (COMPUTE_ENVIRONMENT, JOB_QUEUE, PIPELINE, CRON_PIPELINE, SCHEDULING_POLICY)
 }
 
 
@@ -201,6 +203,7 @@ KINDS_BY_RESOURCE_NAME: dict[str, Kind] = {
         (JOB_QUEUE, "bjq", "batchjobqueue"),
         (PIPELINE, "bpl", "batchpipeline"),
         (CRON_PIPELINE, "cpl", "cronpipeline"),
+        (SCHEDULING_POLICY, "bsp", "batchschedulingpolicy"),
     )
     for name in (short, singular, kind.plural, f"{singular}.{GROUP}", f"{kind.plural}.{GROUP}")
 }

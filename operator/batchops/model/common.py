@@ -192,6 +192,14 @@ class FieldReader:
             raise self.fail(key, f"must be an integer, not {type(value).__name__}")
         return value
 
+    def opt_float(self, key: str) -> float | None:
+        value = self._raw.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(key, f"must be a number, not {type(value).__name__}")
+        return float(value)
+
     def opt_bool(self, key: str) -> bool | None:
         value = self._raw.get(key)
         if value is None:

@@ -65,6 +65,9 @@ class QueueSpec:
     compute_environments: tuple[ComputeEnvironmentEntry, ...]
     state: ResourceState = ResourceState.ENABLED
     scheduling_policy_arn: str | None = None
+    """schedulingPolicyArn, or schedulingPolicy.arn, or (once resolved) the ref's ARN."""
+    scheduling_policy_ref: str | None = None
+    """schedulingPolicy.ref: a BatchSchedulingPolicy of the queue's namespace."""
     job_state_time_limit_actions: tuple[JobStateTimeLimitAction, ...] = ()
     tags: Mapping[str, str] = field(default_factory=empty_map)
     name: str | None = None
@@ -142,11 +145,22 @@ def parse_queue_spec(raw: Mapping[str, object]) -> QueueSpec:
             ComputeEnvironmentEntry(order=entry.req_int("order"), ref=ref, arn=arn)
         )
     actions = spec.obj_list("jobStateTimeLimitActions") or []
+    policy_arn, policy_ref = spec.opt_str("schedulingPolicyArn"), None
+    policy = spec.opt_obj("schedulingPolicy")
+    if policy is not None:
+        if policy_arn is not None:
+            raise spec.fail(
+                "schedulingPolicy", "set schedulingPolicy or schedulingPolicyArn, not both"
+            )
+        policy_arn, policy_ref = policy.opt_str("arn"), policy.opt_str("ref")
+        if (policy_arn is None) == (policy_ref is None):
+            raise SpecError(policy.path, "set exactly one of ref or arn")
     return QueueSpec(
         priority=spec.req_int("priority"),
         compute_environments=tuple(compute_environments),
         state=ResourceState(spec.enum("state", list(ResourceState), default="ENABLED")),
-        scheduling_policy_arn=spec.opt_str("schedulingPolicyArn"),
+        scheduling_policy_arn=policy_arn,
+        scheduling_policy_ref=policy_ref,
         job_state_time_limit_actions=tuple(
             JobStateTimeLimitAction(
                 reason=a.req_str("reason"),

@@ -1,95 +1,66 @@
-"""BatchJobQueue: resolve compute environment refs, observe AWS, ask plans/queue, act, report."""
+"""BatchJobQueue as a managed kind: compute environment refs resolved to ARNs first.
+
+Everything generic (observe, create, ownership, updates, deletion) is the managed loop's
+(reconcile/managed.py). A ref names a BatchComputeEnvironment of the queue's namespace and
+resolves to its ARN once it is VALID; an `arn:` entry is used as given, unless it belongs to
+another namespace's object (the loop refuses that, see plans/ownership.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from batchops.aws.batch import BatchApi
-from batchops.aws.errors import Retryable, Terminal
 from batchops.kube.client import JOB_QUEUE
-from batchops.kube.status import READY, RECONCILING, STALLED, SYNCED
-from batchops.model.common import SpecError
-from batchops.model.compute import BatchStatus
 from batchops.model.queue import ObservedJobQueue, QueueSpec, parse_queue_spec
-from batchops.plans import compute as compute_plan
-from batchops.plans import ownership
 from batchops.plans import queue as plan
-from batchops.reconcile.common import (
-    FinalizeOutcome,
-    ObjectSnapshot,
-    PassOutcome,
-    PassRecorder,
-    Tenancy,
-    Timing,
-    cross_namespace_message,
-)
+from batchops.reconcile.common import ObjectSnapshot, Tenancy, Timing
+from batchops.reconcile.managed import ManagedKind, ManagedReconciler, Update, Waiting
 
-if TYPE_CHECKING:
-    from mypy_boto3_batch.type_defs import ComputeEnvironmentDetailTypeDef
+KnownArns = Callable[[str], Mapping[str, str | None]]
+"""namespace -> {object name: the ARN of its AWS resource once usable, else None}, for the
+BatchComputeEnvironments and the BatchSchedulingPolicies a queue may reference."""
 
 
-class JobQueueReconciler:
-    """Level-based reconcile of one BatchJobQueue per call."""
+@dataclass(frozen=True)
+class Desired:
+    """A queue spec with its compute environment refs resolved."""
 
-    def __init__(
-        self, api_for_region: Callable[[str | None], BatchApi], timing: Timing, tenancy: Tenancy
-    ) -> None:
-        self._api_for_region = api_for_region
-        self._timing = timing
-        self._tenancy = tenancy
+    spec: QueueSpec
+    resolved: plan.ResolvedRefs
 
-    def reconcile(self, obj: ObjectSnapshot, known_ces: Mapping[str, str | None]) -> PassOutcome:
-        """`known_ces`: BatchComputeEnvironment name in this namespace → its VALID ARN or None."""
-        rec = PassRecorder(obj)
-        status: dict[str, Any] = {k: v for k, v in obj.status.items() if k != "conditions"}
-        status["observedGeneration"] = obj.generation
-        try:
-            spec = parse_queue_spec(obj.spec)
-        except SpecError as exc:
-            return rec.stalled(status, "InvalidSpec", str(exc), self._timing.resync)
-        resolved = plan.resolve_compute_refs(spec.compute_environments, known_ces)
+
+class JobQueues(ManagedKind[QueueSpec, ObservedJobQueue, Desired]):
+    """CreateJobQueue / UpdateJobQueue / DeleteJobQueue."""
+
+    kind = JOB_QUEUE
+    noun = "job queue"
+
+    def __init__(self, compute_environments: KnownArns, scheduling_policies: KnownArns) -> None:
+        self._compute_environments = compute_environments
+        self._scheduling_policies = scheduling_policies
+
+    def parse(self, raw: Mapping[str, Any]) -> QueueSpec:
+        return parse_queue_spec(raw)
+
+    def resolve(
+        self, obj: ObjectSnapshot, spec: QueueSpec, status: dict[str, Any]
+    ) -> Desired | Waiting:
+        resolved = plan.resolve_compute_refs(
+            spec.compute_environments, self._compute_environments(obj.namespace)
+        )
         if isinstance(resolved, plan.Unresolved):
-            rec.condition(READY, False, "WaitingForComputeEnvironments", resolved.message)
-            rec.condition(RECONCILING, True, "WaitingForComputeEnvironments", resolved.message)
-            # The compute environment's status change wakes this loop; the delay is a backstop.
-            return _outcome(status, rec, self._timing.resync)
-        name = str(
-            status.get("awsName") or compute_plan.aws_name(obj.namespace, obj.name, spec.name)
-        )
-        api = self._api_for_region(spec.region)
-        try:
-            delay = self._converge(obj, spec, resolved, api, name, status, rec)
-        except Retryable as exc:
-            rec.condition(SYNCED, False, "AwsRetrying", str(exc))
-            delay = self._timing.retry
-        except Terminal as exc:
-            rec.event("Warning", "AwsError", str(exc))
-            return rec.stalled(status, "AwsError", str(exc), self._timing.resync)
-        return _outcome(status, rec, delay)
-
-    def _converge(
-        self,
-        obj: ObjectSnapshot,
-        spec: QueueSpec,
-        resolved: plan.ResolvedRefs,
-        api: BatchApi,
-        name: str,
-        status: dict[str, Any],
-        rec: PassRecorder,
-    ) -> float:
-        tags = obj.owner.tags()
-        foreign = self._tenancy.foreign_references(
-            obj.namespace,
-            (entry.arn for entry in spec.compute_environments if entry.arn),
-            lambda arn: _tags(api.describe_compute_environment(arn)),
-        )
-        if foreign:
-            message = cross_namespace_message("compute environments", foreign)
-            rec.stall("CrossNamespaceReference", message)
-            return self._timing.resync
-        described = api.describe_job_queue(name)
-        observed = ObservedJobQueue.from_describe(described) if described else None
+            return Waiting("WaitingForComputeEnvironments", resolved.message)
+        if spec.scheduling_policy_ref is not None:
+            ref = spec.scheduling_policy_ref
+            known = self._scheduling_policies(obj.namespace)
+            if not known.get(ref):
+                why = "no BatchSchedulingPolicy named" if ref not in known else "waiting for"
+                return Waiting("WaitingForSchedulingPolicy", f"{why} {ref}")
+            spec = dataclasses.replace(spec, scheduling_policy_arn=known[ref])
         refs = {entry.order: entry.ref for entry in spec.compute_environments}
         status["computeEnvironments"] = [
             {
@@ -99,122 +70,58 @@ class JobQueueReconciler:
             }
             for o in resolved.order
         ]
-        if observed is None or observed.status is BatchStatus.DELETED:
-            api.create_job_queue(plan.desired_queue_request(spec, name, resolved, tags))
-            if obj.status.get("arn"):
-                why = f"job queue {name} was deleted outside batchops; recreating it"
-                rec.event("Warning", "ResourceMissing", why)
-                rec.condition(READY, False, "ResourceMissing", why)
-            else:
-                rec.event("Normal", "Creating", f"creating job queue {name}")
-                rec.condition(READY, False, "Creating", f"AWS is creating {name}")
-            status.update(awsName=name, status=BatchStatus.CREATING.value, statusReason=None)
-            rec.condition(SYNCED, True, "Synced")
-            rec.condition(RECONCILING, True, "Creating", f"creating {name}")
-            rec.condition(STALLED, False, "Progressing")
-            return self._timing.transition
-        what = f"job queue {observed.name}"
-        claim = self._tenancy.claim(
-            JOB_QUEUE.kind,
-            obj,
-            observed.tags,
-            adopt=spec.adopt,
-            held=obj.status.get("arn") == observed.arn,
+        return Desired(spec, resolved)
+
+    def references(self, spec: QueueSpec) -> Iterable[str]:
+        arns = [entry.arn for entry in spec.compute_environments if entry.arn]
+        if spec.scheduling_policy_arn and spec.scheduling_policy_ref is None:
+            arns.append(spec.scheduling_policy_arn)
+        return arns
+
+    def referenced_tags(self, api: BatchApi, arn: str) -> Mapping[str, str]:
+        if ":scheduling-policy/" in arn:
+            policy = api.describe_scheduling_policy(arn)
+            return policy.get("tags", {}) if policy else {}
+        described = api.describe_compute_environment(arn)
+        return described.get("tags", {}) if described else {}
+
+    def describe(self, api: BatchApi, name: str) -> ObservedJobQueue | None:
+        described = api.describe_job_queue(name)
+        return ObservedJobQueue.from_describe(described) if described else None
+
+    def create(self, api: BatchApi, desired: Desired, name: str, tags: Mapping[str, str]) -> None:
+        api.create_job_queue(plan.desired_queue_request(desired.spec, name, desired.resolved, tags))
+
+    def plan_update(
+        self, desired: Desired, observed: ObservedJobQueue, tags: Mapping[str, str]
+    ) -> Update:
+        update = plan.classify_queue_update(
+            desired.spec, desired.resolved, observed, operator_tags=tags
         )
-        if isinstance(claim, ownership.Refuse):
-            rec.refused(claim, what)
-            return self._timing.resync
-        if isinstance(claim, ownership.Adopt):
-            rec.event("Normal", "Adopted", claim.message(what))
-        status.update(
-            awsName=observed.name,
-            arn=observed.arn,
-            state=observed.state.value,
-            status=observed.status.value,
-            statusReason=observed.status_reason,
+        return Update(
+            tags=update.tags,
+            request=update.request,
+            drift=plan.describe_queue_drift(update),
+            blocked=update.blocked,
         )
-        if observed.status is BatchStatus.INVALID:
-            message = f"AWS reports INVALID: {observed.status_reason or 'no reason given'}"
-            rec.condition(READY, False, "Invalid", message)
-            rec.condition(STALLED, True, "Invalid", message)
-            rec.condition(RECONCILING, False, "Invalid", message)
-            if not obj.has_condition_reason("Invalid"):
-                rec.event("Warning", "Invalid", f"{observed.name}: {message}")
-        elif not observed.status.settled:
-            rec.condition(READY, False, observed.status.value.title(), f"AWS: {observed.status}")
-            rec.condition(RECONCILING, True, observed.status.value.title(), "waiting for AWS")
-            return self._timing.transition
-        update = plan.classify_queue_update(spec, resolved, observed, operator_tags=tags)
-        if update.tags.to_add:
-            api.tag_resource(observed.arn, dict(update.tags.to_add))
-        if update.tags.to_remove:
-            api.untag_resource(observed.arn, list(update.tags.to_remove))
-        if update.blocked:
-            rec.condition(SYNCED, False, "UpdateBlocked", update.blocked)
-            rec.condition(STALLED, True, "UpdateBlocked", update.blocked)
-            if not obj.has_condition_reason("UpdateBlocked"):
-                rec.event("Warning", "UpdateBlocked", update.blocked)
-            return self._timing.resync
-        if update.request is not None:
-            drift = plan.describe_queue_drift(update)
-            api.update_job_queue(update.request)
-            reason = (
-                "DriftRepaired"
-                if obj.status.get("observedGeneration") == obj.generation
-                else "Updating"
-            )
-            rec.event("Normal", reason, drift)
-            rec.condition(RECONCILING, True, "Updating", drift)
-            rec.condition(SYNCED, True, "Synced")
-            return self._timing.transition
-        if observed.status is BatchStatus.INVALID:
-            return self._timing.resync
-        rec.condition(READY, True, "Valid", f"{observed.name} is VALID and {observed.state}")
-        rec.condition(SYNCED, True, "Synced")
-        rec.condition(RECONCILING, False, "Converged")
-        rec.condition(STALLED, False, "Converged")
-        return self._timing.resync
 
-    def finalize(self, obj: ObjectSnapshot) -> FinalizeOutcome:
-        """One step of deleting the AWS job queue: disable, wait, delete, wait (or retain)."""
-        rec = PassRecorder(obj)
-        status: dict[str, Any] = {k: v for k, v in obj.status.items() if k != "conditions"}
-        name = str(obj.status.get("awsName") or "")
-        try:
-            spec = parse_queue_spec(obj.spec)
-        except SpecError:
-            return FinalizeOutcome(True, 0, status, rec)
-        if not name:
-            return FinalizeOutcome(True, 0, status, rec)
-        api = self._api_for_region(spec.region)
-        try:
-            described = api.describe_job_queue(name)
-            observed = ObservedJobQueue.from_describe(described) if described else None
-            if observed is not None and not ownership.may_delete(obj.owner, observed.tags):
-                # Never delete what is not ours (never adopted, or taken over since).
-                rec.event("Normal", "Released", f"left {name} in AWS: this object does not own it")
-                return FinalizeOutcome(True, 0, status, rec)
-            match plan.plan_queue_deletion(observed, spec.deletion_policy):
-                case compute_plan.Retain() | compute_plan.Done():
-                    return FinalizeOutcome(True, 0, status, rec)
-                case compute_plan.Disable(name=queue):
-                    api.update_job_queue({"jobQueue": queue, "state": "DISABLED"})
-                    rec.condition(RECONCILING, True, "Deleting", f"disabling {queue}")
-                case compute_plan.Delete(name=queue):
-                    api.delete_job_queue(queue)
-                    rec.event("Normal", "Deleting", f"deleting job queue {queue}")
-                    rec.condition(RECONCILING, True, "Deleting", f"deleting {queue}")
-                case _:
-                    rec.condition(RECONCILING, True, "Deleting", f"waiting for AWS on {name}")
-        except (Retryable, Terminal) as exc:
-            rec.condition(SYNCED, False, "AwsError", str(exc))
-            return FinalizeOutcome(False, self._timing.retry, rec.with_conditions(status), rec)
-        return FinalizeOutcome(False, self._timing.transition, rec.with_conditions(status), rec)
+    def update(self, api: BatchApi, request: object) -> None:
+        api.update_job_queue(request)  # type: ignore[arg-type]  # from plan_update
+
+    def disable(self, api: BatchApi, name: str) -> None:
+        api.update_job_queue({"jobQueue": name, "state": "DISABLED"})
+
+    def delete(self, api: BatchApi, name: str) -> None:
+        api.delete_job_queue(name)
 
 
-def _tags(described: ComputeEnvironmentDetailTypeDef | None) -> Mapping[str, str]:
-    return described.get("tags", {}) if described else {}
-
-
-def _outcome(status: dict[str, Any], rec: PassRecorder, delay: float) -> PassOutcome:
-    return PassOutcome(rec.with_conditions(status), delay, rec)
+def job_queue_reconciler(
+    compute_environments: KnownArns,
+    scheduling_policies: KnownArns,
+    api_for_region: Callable[[str | None], BatchApi],
+    timing: Timing,
+    tenancy: Tenancy,
+) -> ManagedReconciler[QueueSpec, ObservedJobQueue, Desired]:
+    """The managed loop over BatchJobQueues."""
+    kind = JobQueues(compute_environments, scheduling_policies)
+    return ManagedReconciler(kind, api_for_region, timing, tenancy)

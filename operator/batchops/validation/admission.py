@@ -128,6 +128,12 @@ def _compute_resources(cr: Mapping[str, Any], at: FieldPath) -> Iterator[Finding
 
 
 def _job_queue(body: Mapping[str, Any]) -> Iterator[Finding]:
+    spec = body.get("spec") or {}
+    policy = spec.get("schedulingPolicy")
+    if policy is not None and _has(spec, "schedulingPolicyArn"):
+        yield ("spec", "schedulingPolicy"), "set schedulingPolicy or schedulingPolicyArn, not both"
+    if isinstance(policy, Mapping) and _has(policy, "ref") == _has(policy, "arn"):
+        yield ("spec", "schedulingPolicy"), "set exactly one of ref or arn"
     at: FieldPath = ("spec", "computeEnvironments")
     entries = [e for e in (body.get("spec") or {}).get("computeEnvironments") or [] if e]
     orders = [entry.get("order") for entry in entries]

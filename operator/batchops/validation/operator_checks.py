@@ -15,6 +15,7 @@ from batchops.model.compute import ComputeSpec, parse_compute_spec
 from batchops.model.cron import parse_cron_spec
 from batchops.model.pipeline import PipelineSpec, parse_pipeline_spec
 from batchops.model.queue import QueueSpec, parse_queue_spec
+from batchops.model.scheduling import parse_scheduling_policy_spec
 from batchops.plans.dag import validate_dag
 from batchops.plans.schedule import parse_schedule
 from batchops.validation.paths import FieldPath, parse_path
@@ -41,6 +42,9 @@ def check_with_operator(kind: str, spec: Mapping[str, Any]) -> OperatorVerdict:
             return OperatorVerdict(compute=parse_compute_spec(spec))
         if kind == "BatchJobQueue":
             return OperatorVerdict(queue=parse_queue_spec(spec))
+        if kind == "BatchSchedulingPolicy":
+            parse_scheduling_policy_spec(spec)
+            return OperatorVerdict()
         if kind == "BatchPipeline":
             return _pipeline(spec, ("spec",))
         if kind == "CronPipeline":

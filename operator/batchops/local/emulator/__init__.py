@@ -19,11 +19,19 @@ Default delays at speed 1 (every one is divided by the speed factor; clock.Delay
     until the scheduler may place it, STARTING -> RUNNING) 0.2 s; a simulated attempt 1 s
     unless a scenario rule says otherwise.
 
+Emulated Batch operations: compute environments, job queues and fair-share scheduling policies
+(create, describe, update, delete; ListSchedulingPolicies), job definitions, jobs (submit,
+describe, list, cancel, terminate) and tags on all of them. A scheduling policy is stored and
+checked against AWS's documented rules, and a queue may name one, but the scheduler still
+places a queue's jobs in FIFO order: fair-share ordering (shares, weights, decay, reservation)
+is not emulated. Any other Batch operation is a ClientException saying it is not supported.
+
 Where to look: account.py (the default account and its fixed IDs), infrastructure.py (compute
-environments and queues), jobdefs.py, jobs.py and scheduler.py (jobs and their state machine),
-runners.py and scenario.py (how attempts run), holds.py (keeping jobs in a state), outputs.py
-(logs and events), faults.py (faults and counters), errors.py (every error text and where it
-comes from), control.py, wsgi.py and server.py (serving).
+environments and queues), schedulingpolicies.py (scheduling policies), jobdefs.py, jobs.py and
+scheduler.py (jobs and their state machine), runners.py and scenario.py (how attempts run),
+holds.py (keeping jobs in a state), outputs.py (logs and events), faults.py (faults and
+counters), errors.py (every error text and where it comes from), control.py, wsgi.py and
+server.py (serving).
 """
 
 from batchops.local.emulator.account import (

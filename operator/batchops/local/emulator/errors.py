@@ -196,3 +196,61 @@ def dependency_not_found(job_id: str) -> BatchApiError:
 def resource_not_found(arn: str) -> BatchApiError:
     """Assumed: tagging an ARN that does not name a Batch resource."""
     return client_error(f"Resource {arn} not found")
+
+
+# --- scheduling policies -----------------------------------------------------------------------
+# AWS documents the rules (schedulingpolicies.py cites each page) but no rejection's wording.
+
+
+def scheduling_policy_name_pattern() -> BatchApiError:
+    """Assumed: worded like the seen "Job name should match valid pattern"."""
+    return request_error("Scheduling policy name should match valid pattern")
+
+
+def fairshare_out_of_range(field: str, low: float, high: float) -> BatchApiError:
+    """Assumed: shareDecaySeconds, computeReservation or weightFactor outside its documented
+    range."""
+    return request_error(f"{field} must be between {low} and {high}")
+
+
+def too_many_share_identifiers(limit: int) -> BatchApiError:
+    """Assumed."""
+    return request_error(f"shareDistribution can have at most {limit} share identifiers")
+
+
+def share_identifier_pattern(identifier: str) -> BatchApiError:
+    """Assumed: worded like the seen "Job name should match valid pattern"."""
+    return request_error(f"Share identifier {identifier} should match valid pattern")
+
+
+def share_identifiers_overlap(first: str, second: str) -> BatchApiError:
+    """Assumed: the API reference (ShareAttributes) says the identifiers can't overlap."""
+    return request_error(f"Share identifiers {first} and {second} overlap")
+
+
+def too_many_scheduling_policies_described() -> BatchApiError:
+    """Assumed: worded like the seen DescribeJobs one, without its double space."""
+    return request_error("Maximum number of scheduling policies supported is 100")
+
+
+def max_results_too_large(limit: int) -> BatchApiError:
+    """Assumed."""
+    return client_error(f"maxResults must be less than or equal to {limit}")
+
+
+def scheduling_policy_relationship() -> BatchApiError:
+    """Assumed: the API reference says a scheduling policy used by a job queue can't be
+    deleted; the text is the one seen for a compute environment a queue still uses."""
+    return client_error("Cannot delete, found existing JobQueue relationship")
+
+
+def queue_scheduling_policy_added(arn: str) -> BatchApiError:
+    """Assumed: the API reference (CreateJobQueue) says a FIFO job queue "can't have a
+    fair-share scheduling policy added"."""
+    return request_error(f"Job queue {arn} has no scheduling policy, and one can't be added")
+
+
+def queue_scheduling_policy_removed(arn: str) -> BatchApiError:
+    """Assumed: the API reference (UpdateJobQueue) says a job queue's fair-share scheduling
+    policy "can be replaced but not removed"."""
+    return request_error(f"The scheduling policy of job queue {arn} can't be removed")

@@ -20,6 +20,9 @@ Rules enforced on calls (see errors.py for the messages):
   (DELETING ones too, and, with the eventual-consistency fault, for a while after a queue let go
   of it) cannot be deleted: "Cannot delete, found existing JobQueue relationship".
 - A job queue has at most 3 compute environments, all VALID and all EC2/SPOT or all Fargate.
+- A job queue's schedulingPolicyArn names an existing scheduling policy (schedulingpolicies.py);
+  a queue created without one stays FIFO (UpdateJobQueue can't add one), and a queue's policy
+  can be replaced but not removed.
 """
 
 from __future__ import annotations
@@ -254,6 +257,7 @@ class InfrastructureHooks:
     capacity_changed: Callable[[], None]
     queue_deleting: Callable[[JobQueue], None]
     consistency_window: Callable[[], float]  # emulated seconds a detached CE stays related
+    scheduling_policy_exists: Callable[[str], bool]
 
 
 class Infrastructure:
@@ -285,6 +289,10 @@ class Infrastructure:
     def find_queue(self, reference: str) -> JobQueue | None:
         """A job queue by name or ARN."""
         return self.queues.get(job_queue_arn(reference))
+
+    def queues_using_scheduling_policy(self, arn: str) -> list[str]:
+        """The ARNs of the job queues (DELETING ones too) whose scheduling policy is `arn`."""
+        return [queue.arn for queue in self.queues.values() if queue.scheduling_policy_arn == arn]
 
     def queue_compute_environments(self, queue: JobQueue) -> list[ComputeEnvironment]:
         """The queue's compute environments that still exist, in placement order."""
@@ -461,13 +469,16 @@ class Infrastructure:
         priority = optional_int(body, "priority")
         if priority is None:
             raise errors.invalid_parameter("priority is required")
+        policy = optional_str(body, "schedulingPolicyArn")
+        if policy is not None:
+            self._check_scheduling_policy(policy)
         queue = JobQueue(
             name=name,
             arn=arn,
             state=_state(body),
             priority=priority,
             order=self._validated_order(object_list(body, "computeEnvironmentOrder")),
-            scheduling_policy_arn=optional_str(body, "schedulingPolicyArn"),
+            scheduling_policy_arn=policy,
             state_time_limit_actions=object_list(body, "jobStateTimeLimitActions"),
         )
         self.queues[arn] = queue
@@ -496,6 +507,7 @@ class Infrastructure:
         queue = self._existing_queue(required_str(body, "jobQueue"))
         if queue.status in TRANSITIONAL:
             raise errors.update_while_modified()
+        policy = self._new_scheduling_policy(queue, body)
         if body.get("computeEnvironmentOrder") is not None:
             new_order = self._validated_order(object_list(body, "computeEnvironmentOrder"))
             self._let_go(queue, set(queue.compute_environment_arns) - {a for _, a in new_order})
@@ -505,7 +517,6 @@ class Infrastructure:
             queue.priority = priority
         if body.get("state") is not None:
             queue.state = _state(body)
-        policy = optional_str(body, "schedulingPolicyArn")
         if policy is not None:
             queue.scheduling_policy_arn = policy
         if body.get("jobStateTimeLimitActions") is not None:
@@ -528,6 +539,38 @@ class Infrastructure:
             self._clock.scaled(self._delays.queue_delete), lambda: self._forget_queue(queue)
         )
         return {}
+
+    def _new_scheduling_policy(self, queue: JobQueue, body: JsonObject) -> str | None:
+        """The scheduling policy an UpdateJobQueue request gives the queue (None: unchanged)."""
+        requested = body.get("schedulingPolicyArn")
+        if requested is None:
+            return None
+        # https://docs.aws.amazon.com/batch/latest/APIReference/API_UpdateJobQueue.html
+        # (schedulingPolicyArn): "Once a job queue is created, the fair-share scheduling policy
+        # can be replaced but not removed." An empty ARN is the only way to ask for a removal;
+        # on a queue without a policy it asks for nothing.
+        if requested == "":
+            if queue.scheduling_policy_arn is not None:
+                raise errors.queue_scheduling_policy_removed(queue.arn)
+            return None
+        policy = optional_str(body, "schedulingPolicyArn")
+        # https://docs.aws.amazon.com/batch/latest/APIReference/API_CreateJobQueue.html
+        # (schedulingPolicyArn): "A job queue without a fair-share scheduling policy is scheduled
+        # as a FIFO job queue and can't have a fair-share scheduling policy added."
+        if queue.scheduling_policy_arn is None:
+            raise errors.queue_scheduling_policy_added(queue.arn)
+        if policy is not None:
+            self._check_scheduling_policy(policy)
+        return policy
+
+    def _check_scheduling_policy(self, arn: str) -> None:
+        # CreateJobQueue / UpdateJobQueue take "The Amazon Resource Name (ARN) of the fair-share
+        # scheduling policy" (API reference pages above): a policy that does not exist is a
+        # ClientException; its wording is not documented and follows the seen "<arn> does not
+        # exist".
+        exists = self.hooks.scheduling_policy_exists if self.hooks is not None else None
+        if exists is None or not exists(arn):
+            raise errors.does_not_exist(arn)
 
     def _existing_queue(self, reference: str) -> JobQueue:
         queue = self.find_queue(reference)

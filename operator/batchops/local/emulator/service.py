@@ -16,6 +16,7 @@ from batchops.local.emulator.outputs import JobLogs
 from batchops.local.emulator.runners import AttemptRunner
 from batchops.local.emulator.scenario import Scenario
 from batchops.local.emulator.scheduler import JobScheduler
+from batchops.local.emulator.schedulingpolicies import SchedulingPolicies
 from batchops.local.emulator.tags import TagStore
 from batchops.local.emulator.wire import JsonObject, required_str, str_list, str_map
 
@@ -23,7 +24,8 @@ Operation = Callable[[JsonObject], JsonObject]
 
 
 class BatchService:
-    """Compute environments, queues, job definitions, jobs, tags, faults: one account."""
+    """Compute environments, queues, scheduling policies, job definitions, jobs, tags, faults:
+    one account."""
 
     def __init__(self, speed: float) -> None:
         self.lock = threading.RLock()
@@ -34,6 +36,9 @@ class BatchService:
         logs = JobLogs()
         self.infrastructure = Infrastructure(self.clock, DEFAULT_DELAYS, self._timers, self._tags)
         self.definitions = JobDefinitions(self._tags)
+        self.scheduling_policies = SchedulingPolicies(
+            self._tags, self.infrastructure.queues_using_scheduling_policy
+        )
         self.runner = AttemptRunner(self.clock, DEFAULT_DELAYS, self._timers, self.lock, logs)
         self.scheduler = JobScheduler(
             self.clock,
@@ -49,9 +54,11 @@ class BatchService:
             capacity_changed=self.scheduler.capacity_changed,
             queue_deleting=self.scheduler.queue_deleting,
             consistency_window=lambda: self.faults.config.eventual_consistency_seconds,
+            scheduling_policy_exists=self.scheduling_policies.exists,
         )
         self._timers.add_round_hook(self.scheduler.dispatch)
         infra, definitions, scheduler = self.infrastructure, self.definitions, self.scheduler
+        policies = self.scheduling_policies
         self._operations: dict[str, Operation] = {
             "CreateComputeEnvironment": infra.create_compute_environment,
             "DescribeComputeEnvironments": infra.describe_compute_environments,
@@ -61,6 +68,11 @@ class BatchService:
             "DescribeJobQueues": infra.describe_job_queues,
             "UpdateJobQueue": infra.update_job_queue,
             "DeleteJobQueue": infra.delete_job_queue,
+            "CreateSchedulingPolicy": policies.create,
+            "DescribeSchedulingPolicies": policies.describe,
+            "ListSchedulingPolicies": policies.list_arns,
+            "UpdateSchedulingPolicy": policies.update,
+            "DeleteSchedulingPolicy": policies.delete,
             "RegisterJobDefinition": definitions.register,
             "DeregisterJobDefinition": definitions.deregister,
             "DescribeJobDefinitions": definitions.describe,
@@ -91,6 +103,7 @@ class BatchService:
             self._timers.clear()
             self.scheduler.clear()
             self.infrastructure.clear()
+            self.scheduling_policies.clear()
             self.definitions.clear()
             self._tags.clear()
             self.runner.scenario = Scenario()
@@ -135,6 +148,7 @@ class BatchService:
         exists: Callable[[], object] | None = {
             "compute-environment": lambda: self.infrastructure.find_compute_environment(arn),
             "job-queue": lambda: self.infrastructure.find_queue(arn),
+            "scheduling-policy": lambda: self.scheduling_policies.exists(arn),
             "job-definition": lambda: self._definition_exists(name),
             "job": lambda: self._top_level_job_exists(arn, name),
         }.get(kind)

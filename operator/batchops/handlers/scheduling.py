@@ -1,0 +1,59 @@
+"""kopf registrations for BatchSchedulingPolicy: one reconcile loop per object, a finalizer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import kopf
+
+from batchops.handlers.context import OperatorContext
+from batchops.handlers.managed import arn_when_valid, finalize_managed, run_managed_loop
+from batchops.kube.client import GROUP, JOB_QUEUE, SCHEDULING_POLICY, VERSION
+from batchops.reconcile.scheduling import scheduling_policy_reconciler
+
+RESOURCE = (GROUP, VERSION, SCHEDULING_POLICY.plural)
+
+
+@kopf.index(*RESOURCE)
+def scheduling_policy_arns(
+    namespace: str | None, name: str, status: Mapping[str, Any], **_: Any
+) -> dict[tuple[str | None, str], str | None]:
+    """(namespace, name) → the policy's ARN once it exists in AWS, for queues that ref it."""
+    return arn_when_valid(namespace, name, status)
+
+
+@kopf.daemon(*RESOURCE, cancellation_timeout=30)
+async def scheduling_policy_loop(
+    stopped: kopf.DaemonStopped, body: kopf.Body, memo: Any, **_: Any
+) -> None:
+    """Observe → plan → act until the object is deleted."""
+    context: OperatorContext = memo.context
+    reconciler = scheduling_policy_reconciler(context.batch, context.timing, context.tenancy)
+    await run_managed_loop(reconciler, body, stopped, context.wakeups)
+
+
+@kopf.on.update(*RESOURCE, field="spec")
+def scheduling_policy_changed(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
+    """A spec change: run the next pass now."""
+    context: OperatorContext = memo.context
+    context.wakeups.wake((SCHEDULING_POLICY.kind, namespace or "", name))
+
+
+@kopf.on.event(*RESOURCE)
+def wake_queues_of_scheduling_policy(
+    namespace: str | None, name: str, memo: Any, **kwargs: Any
+) -> None:
+    """A policy changed (e.g. created in AWS): the queues that ref it reconcile now."""
+    context: OperatorContext = memo.context
+    refs: kopf.Index[tuple[str | None, str], str] = kwargs["queue_policy_refs"]
+    for queue in refs.get((namespace, name), []):
+        context.wakeups.wake((JOB_QUEUE.kind, namespace or "", queue))
+
+
+@kopf.on.delete(*RESOURCE)
+async def delete_scheduling_policy(body: kopf.Body, memo: Any, **_: Any) -> None:
+    """Wait until no job queue uses it, then delete; raise TemporaryError until it is gone."""
+    context: OperatorContext = memo.context
+    reconciler = scheduling_policy_reconciler(context.batch, context.timing, context.tenancy)
+    await finalize_managed(reconciler, body)
