@@ -8,6 +8,7 @@ import sys
 from batchops.commands import (
     demo,
     dev,
+    doctor,
     emulator,
     graph,
     imports,
@@ -18,7 +19,7 @@ from batchops.commands import (
     watch,
 )
 
-SUBCOMMANDS = (run, dev, demo, emulator, validate, graph, watch, logs, trigger, imports)
+SUBCOMMANDS = (run, dev, demo, emulator, validate, graph, watch, logs, trigger, imports, doctor)
 
 
 def build_parser() -> argparse.ArgumentParser:

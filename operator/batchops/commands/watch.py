@@ -2,7 +2,9 @@
 
 Changes arrive through a Kubernetes watch on the object. On a terminal the table is redrawn in
 place on each change; otherwise each change is one line, which suits logs and CI.
-Exit code: 0 Succeeded, 1 Failed or Cancelled, 2 timeout.
+Exit code: 0 Succeeded, 1 Failed or Cancelled, 2 timeout, 3 could not watch (a wrong name, a
+missing or deleted object, a kubeconfig error), 4 the API server unreachable or refusing: a
+script can tell a failed run from a watch that never saw it end.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from batchops.commands.objects import (
     resolve,
 )
 from batchops.commands.types import Subparsers
-from batchops.kube.client import PIPELINE, KubeNotFound, watch_object
+from batchops.kube.client import PIPELINE, KubeNotFound, KubeUnavailable, watch_object
 from batchops.model.common import SpecError
 from batchops.model.pipeline import parse_pipeline_spec
 from batchops.views.progress import change_lines, render_table
@@ -32,6 +34,12 @@ from batchops.views.run import RunView, run_view
 EXIT_SUCCEEDED: Final = 0
 EXIT_FAILED: Final = 1
 EXIT_TIMEOUT: Final = 2
+EXIT_NOT_WATCHED: Final = 3
+EXIT_UNREACHABLE: Final = 4
+EXIT_CODES_HELP: Final = (
+    "exit status: 0 Succeeded, 1 Failed or Cancelled, 2 timeout, 3 could not watch (wrong "
+    "name, object missing or deleted, kubeconfig error), 4 API server unreachable or refusing"
+)
 
 
 def register(subparsers: Subparsers) -> None:
@@ -39,7 +47,9 @@ def register(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "watch",
         help="show a pipeline run's progress live until it ends (exit 0 Succeeded, 1 Failed, "
-        "2 timeout)",
+        "2 timeout, 3+ could not watch)",
+        description="Follow one BatchPipeline run through a Kubernetes watch until it ends.",
+        epilog=EXIT_CODES_HELP,
     )
     parser.add_argument("target", metavar="bpl/NAME")
     parser.add_argument(
@@ -56,7 +66,10 @@ def _watch(args: argparse.Namespace) -> int:
         return follow_run(target, args.timeout, sys.stdout)
     except (UsageError, KubeNotFound) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_NOT_WATCHED
+    except KubeUnavailable as exc:
+        print(f"error: the API server: {exc}", file=sys.stderr)
+        return EXIT_UNREACHABLE
 
 
 def follow_run(target: ObjectName, timeout: float | None, out: TextIO) -> int:

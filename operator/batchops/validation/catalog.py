@@ -57,21 +57,44 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     """Read the CRDs from `directory`, else from the package data, else from the checkout."""
     found: dict[tuple[str, str], CustomResource] = {}
     for name, text in _crd_texts(directory):
-        crd = yaml.safe_load(text)
-        if not isinstance(crd, dict) or crd.get("kind") != "CustomResourceDefinition":
-            continue
-        spec = crd["spec"]
-        for version in spec["versions"]:
-            if not version.get("served", True):
+        path = str(directory / name) if directory is not None else name
+        try:
+            documents = list(yaml.safe_load_all(text))
+        except yaml.YAMLError as exc:
+            raise CatalogError(f"{path}: not valid YAML: {exc}") from None
+        for crd in documents:
+            # Other objects (a Deployment, a kustomize patch) and other groups' CRDs are skipped.
+            if not isinstance(crd, dict) or crd.get("kind") != "CustomResourceDefinition":
                 continue
-            api_version = f"{spec['group']}/{version['name']}"
-            kind = spec["names"]["kind"]
-            found[(api_version, kind)] = CustomResource(
-                kind, api_version, version["schema"]["openAPIV3Schema"], name
-            )
+            try:
+                found.update(_served_versions(crd, name))
+            except (KeyError, TypeError) as exc:
+                raise CatalogError(
+                    f"{path}: CustomResourceDefinition {_crd_name(crd)} lacks {exc}"
+                ) from None
     if not found:
-        raise CatalogError(f"no CustomResourceDefinition found in {directory or 'the package'}")
+        where = directory or "the package"
+        raise CatalogError(f"no {GROUP} CustomResourceDefinition found in {where}")
     return Catalog(found)
+
+
+def _served_versions(crd: Mapping[str, Any], name: str) -> dict[tuple[str, str], CustomResource]:
+    spec = crd["spec"]
+    if spec["group"] != GROUP:
+        return {}
+    kind = spec["names"]["kind"]
+    return {
+        (f"{GROUP}/{version['name']}", kind): CustomResource(
+            kind, f"{GROUP}/{version['name']}", version["schema"]["openAPIV3Schema"], name
+        )
+        for version in spec["versions"]
+        if version.get("served", True)
+    }
+
+
+def _crd_name(crd: Mapping[str, Any]) -> str:
+    metadata = crd.get("metadata")
+    return str(metadata.get("name", "?")) if isinstance(metadata, Mapping) else "?"
 
 
 def _crd_texts(directory: Path | None) -> Iterator[tuple[str, str]]:

@@ -29,6 +29,10 @@ def validate_sources(sources: Sources, catalog: Catalog) -> Report:
         body = document.body
         api_version, kind = body.get("apiVersion"), body.get("kind")
         if not isinstance(api_version, str) or not isinstance(kind, str):
+            if document.found_in_directory:
+                # A kustomize patch or Helm values next to the manifests: not for us to judge.
+                skipped += 1
+                continue
             problems.append(
                 _problem(
                     document, "", (), "not a Kubernetes object: apiVersion and kind are required"

@@ -31,6 +31,8 @@ class Document:
     line: int
     body: Mapping[str, Any]
     field_lines: Mapping[FieldPath, int]
+    found_in_directory: bool = False
+    """Read from a file found by walking a directory (not named on the command line)."""
 
     def line_of(self, path: FieldPath) -> int:
         """The line of `path`, or of its nearest ancestor present in the YAML."""
@@ -56,15 +58,16 @@ class Sources:
         return len(self.names)
 
 
-def read_sources(arguments: Sequence[str]) -> Sources:
-    """Read every file named (directories: their *.yaml/*.yml; `-`: stdin)."""
+def read_sources(arguments: Sequence[str], recursive: bool = True) -> Sources:
+    """Read every file named (directories: their *.yaml/*.yml, in subdirectories too unless
+    not `recursive`, as `kubectl apply -R`; `-`: stdin)."""
     documents: list[Document] = []
     problems: list[Problem] = []
     names: list[str] = []
-    for source, text in _texts(arguments, problems):
+    for source, text, walked in _texts(arguments, problems, recursive):
         names.append(source)
         try:
-            documents.extend(parse_documents(source, text))
+            documents.extend(parse_documents(source, text, walked))
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else 1
@@ -72,28 +75,35 @@ def read_sources(arguments: Sequence[str]) -> Sources:
     return Sources(tuple(documents), tuple(names), tuple(problems))
 
 
-def _texts(arguments: Sequence[str], problems: list[Problem]) -> Iterator[tuple[str, str]]:
+def _texts(
+    arguments: Sequence[str], problems: list[Problem], recursive: bool
+) -> Iterator[tuple[str, str, bool]]:
+    """(name, text, found by walking a directory) of every file the arguments name."""
     for argument in arguments:
         if argument == STDIN:
-            yield "<stdin>", sys.stdin.read()
+            yield "<stdin>", sys.stdin.read(), False
             continue
         path = Path(argument)
-        if path.is_dir():
+        walked = path.is_dir()
+        if walked:
+            candidates = path.rglob("*") if recursive else path.iterdir()
             files = sorted(
                 p
-                for p in path.iterdir()
-                if p.suffix in _MANIFEST_SUFFIXES and p.name not in _KUSTOMIZATION_FILES
+                for p in candidates
+                if p.is_file()
+                and p.suffix in _MANIFEST_SUFFIXES
+                and p.name not in _KUSTOMIZATION_FILES
             )
         else:
             files = [path]
         for file in files:
             try:
-                yield str(file), file.read_text(encoding="utf-8")
+                yield str(file), file.read_text(encoding="utf-8"), walked
             except (OSError, UnicodeDecodeError) as exc:
                 problems.append(Problem(Severity.ERROR, str(file), 1, "", "", f"unreadable: {exc}"))
 
 
-def parse_documents(source: str, text: str) -> list[Document]:
+def parse_documents(source: str, text: str, found_in_directory: bool = False) -> list[Document]:
     """Every object in a multi-document YAML text; `kind: List` is unpacked like kubectl does."""
     loader = yaml.SafeLoader(text)
     documents: list[Document] = []
@@ -107,14 +117,18 @@ def parse_documents(source: str, text: str) -> list[Document]:
                 continue  # an empty document, e.g. a trailing `---`
             lines: dict[FieldPath, int] = {}
             _index_lines(node, (), lines)
-            documents.extend(_objects(source, node, body, lines))
+            documents.extend(_objects(source, node, body, lines, found_in_directory))
     finally:
         loader.dispose()
     return documents
 
 
 def _objects(
-    source: str, node: yaml.Node, body: object, lines: Mapping[FieldPath, int]
+    source: str,
+    node: yaml.Node,
+    body: object,
+    lines: Mapping[FieldPath, int],
+    found_in_directory: bool,
 ) -> Iterator[Document]:
     start = node.start_mark.line + 1
     if (
@@ -125,9 +139,11 @@ def _objects(
         for index, item in enumerate(body["items"]):
             prefix: FieldPath = ("items", index)
             item_lines = {path[2:]: line for path, line in lines.items() if path[:2] == prefix}
-            yield Document(source, lines.get(prefix, start), _mapping(item), item_lines)
+            yield Document(
+                source, lines.get(prefix, start), _mapping(item), item_lines, found_in_directory
+            )
         return
-    yield Document(source, start, _mapping(body), lines)
+    yield Document(source, start, _mapping(body), lines, found_in_directory)
 
 
 def _mapping(value: object) -> Mapping[str, Any]:
