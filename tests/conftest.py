@@ -151,7 +151,9 @@ def _fresh_namespace(kubectl: Kubectl, request: pytest.FixtureRequest) -> Iterat
     yield name
     # Our objects first, waiting for their finalizers: a later test must not meet this test's
     # loops still acting on the (shared, reset) emulator.
-    kubectl.run("delete", "bpl,cpl,bjq,bsp,bce", "--all", "-n", name, "--timeout=60s", check=False)
+    kubectl.run(
+        "delete", "bpl,cpl,bjq,bsp,bcr,bce", "--all", "-n", name, "--timeout=60s", check=False
+    )
     kubectl.run("delete", "namespace", name, "--wait=false", check=False)
 
 

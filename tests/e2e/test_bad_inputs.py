@@ -14,7 +14,7 @@ from tests.conftest import Kubectl
 from tests.e2e.builders import jobs_named, pipeline, step, wait_phase
 from tests.waits import wait_for
 
-RESOURCES = "bce,bjq,bsp,bpl,cpl"
+RESOURCES = "bce,bjq,bsp,bcr,bpl,cpl"
 
 
 def _apply(kubectl: Kubectl, namespace: str, case: BadInput) -> tuple[BadInput, int, str]:

@@ -1,8 +1,9 @@
 """Every response the emulator sends fits botocore's output shape for its operation.
 
 A lifecycle a Batch user goes through (an EC2 and a Fargate compute environment, a fair-share
-scheduling policy and two queues, one of them under the policy, plain, dependent, array,
-failing-and-retried, terminated and cancelled jobs, tags, teardown)
+scheduling policy and two queues, one of them under the policy, consumable resources updated
+with SET/ADD/REMOVE and listed, plain, dependent, array, failing-and-retried, terminated and
+cancelled jobs, tags, teardown)
 runs through boto3, and every raw JSON body of a successful response is walked against the
 operation's output shape in the installed botocore model: no member the shape does not
 declare, the JSON type each member's shape says, enum values in range, and every required
@@ -66,6 +67,12 @@ OPERATIONS = frozenset(
         "ListSchedulingPolicies",
         "UpdateSchedulingPolicy",
         "DeleteSchedulingPolicy",
+        "CreateConsumableResource",
+        "DescribeConsumableResource",
+        "ListConsumableResources",
+        "UpdateConsumableResource",
+        "DeleteConsumableResource",
+        "ListJobsByConsumableResource",
         "RegisterJobDefinition",
         "DescribeJobDefinitions",
         "DeregisterJobDefinition",
@@ -281,6 +288,33 @@ def _create_scheduling_policy(batch: BatchClient) -> str:
     return policy
 
 
+def _use_consumable_resources(batch: BatchClient) -> None:
+    """Two consumable resources (one tagged, one not) through every operation but delete."""
+    licenses = batch.create_consumable_resource(
+        consumableResourceName="shapes-licenses",
+        totalQuantity=10,
+        resourceType="NON_REPLENISHABLE",
+        tags={"team": "data"},
+    )["consumableResourceArn"]
+    batch.create_consumable_resource(consumableResourceName="shapes-tokens")
+    for operation, quantity in (("ADD", 5), ("REMOVE", 3), ("SET", 8)):
+        batch.update_consumable_resource(
+            consumableResource=licenses, operation=operation, quantity=quantity
+        )
+    batch.describe_consumable_resource(consumableResource=licenses)
+    batch.describe_consumable_resource(consumableResource="shapes-tokens")
+    batch.list_consumable_resources()
+    batch.list_consumable_resources(
+        maxResults=1, filters=[{"name": "CONSUMABLE_RESOURCE_NAME", "values": ["shapes-*"]}]
+    )
+    batch.list_jobs_by_consumable_resource(
+        consumableResource=licenses, filters=[{"name": "JOB_STATUS", "values": ["RUNNING"]}]
+    )
+    batch.tag_resource(resourceArn=licenses, tags={"owner": "shapes"})
+    batch.untag_resource(resourceArn=licenses, tagKeys=["team"])
+    batch.list_tags_for_resource(resourceArn=licenses)
+
+
 def _run_lifecycle(batch: BatchClient, emulator: Emulator) -> None:
     account = default_account(emulator)
     emulator.set_scenario(
@@ -303,6 +337,7 @@ def _run_lifecycle(batch: BatchClient, emulator: Emulator) -> None:
         computeEnvironmentOrder=[{"order": 1, "computeEnvironment": "shapes-fargate"}],
     )
     wait_queue_status(batch, "shapes-q-fargate", "VALID")
+    _use_consumable_resources(batch)
     batch.update_job_queue(jobQueue="shapes-q-ec2", priority=20)
     wait_queue_status(batch, "shapes-q-ec2", "VALID")
     iam = aws_client("iam", emulator)
@@ -363,6 +398,8 @@ def _run_lifecycle(batch: BatchClient, emulator: Emulator) -> None:
         wait_queue_status(batch, queue, None)
     for arn in [p["arn"] for p in batch.list_scheduling_policies()["schedulingPolicies"]]:
         batch.delete_scheduling_policy(arn=arn)
+    for summary in batch.list_consumable_resources()["consumableResources"]:
+        batch.delete_consumable_resource(consumableResource=summary["consumableResourceArn"])
     for ce in ("shapes-ec2", "shapes-fargate"):
         batch.update_compute_environment(computeEnvironment=ce, state="DISABLED")
         wait_ce_status(batch, ce, "VALID")

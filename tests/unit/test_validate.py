@@ -31,6 +31,11 @@ TRANSITION_RULES = {
     ("BatchJobQueue", "spec", "name is immutable"),
     ("BatchJobQueue", "spec", "region is immutable"),
     ("BatchJobQueue", "spec", "fair-share scheduling policy"),
+    ("BatchSchedulingPolicy", "spec", "name is immutable"),
+    ("BatchSchedulingPolicy", "spec", "region is immutable"),
+    ("BatchConsumableResource", "spec", "name is immutable"),
+    ("BatchConsumableResource", "spec", "region is immutable"),
+    ("BatchConsumableResource", "spec", "resourceType is fixed"),
 }
 
 
@@ -81,11 +86,16 @@ def test_every_cel_rule_of_the_crds_has_a_bad_input_that_breaks_it(catalog: Cata
         for path, rule in _cel_rules(resource.schema, ""):
             message = str(rule.get("message", rule["rule"]))
             if "oldSelf" in rule["rule"]:
-                transition |= {
+                listed = {
                     t
                     for t in TRANSITION_RULES
                     if t[:2] == (resource.kind, path) and t[2] in message
                 }
+                if not listed:
+                    uncovered.append(
+                        f"{resource.kind} {path} (list it in TRANSITION_RULES): {message}"
+                    )
+                transition |= listed
                 continue
             if not any(
                 case.kind == resource.kind
@@ -232,6 +242,7 @@ def test_the_crds_come_from_package_data_so_an_installed_batchops_has_them() -> 
         "BatchComputeEnvironment",
         "BatchJobQueue",
         "BatchSchedulingPolicy",
+        "BatchConsumableResource",
         "BatchPipeline",
         "CronPipeline",
     }

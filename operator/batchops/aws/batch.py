@@ -12,6 +12,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from batchops.aws.calls import CALLS, CallCounter, invoke
+from batchops.aws.errors import NotFound
 from batchops.aws.ratelimit import SUBMIT_JOB_BUCKET, TokenBucket
 
 if TYPE_CHECKING:
@@ -20,11 +21,13 @@ if TYPE_CHECKING:
         ComputeEnvironmentDetailTypeDef,
         CreateComputeEnvironmentRequestTypeDef,
         CreateComputeEnvironmentResponseTypeDef,
+        CreateConsumableResourceRequestTypeDef,
         CreateJobQueueRequestTypeDef,
         CreateJobQueueResponseTypeDef,
         CreateSchedulingPolicyRequestTypeDef,
         CreateSchedulingPolicyResponseTypeDef,
         DescribeComputeEnvironmentsRequestTypeDef,
+        DescribeConsumableResourceResponseTypeDef,
         DescribeJobDefinitionsRequestTypeDef,
         DescribeJobQueuesRequestTypeDef,
         JobDefinitionTypeDef,
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
         SubmitJobResponseTypeDef,
         UpdateComputeEnvironmentRequestTypeDef,
         UpdateComputeEnvironmentResponseTypeDef,
+        UpdateConsumableResourceRequestTypeDef,
         UpdateJobQueueRequestTypeDef,
         UpdateJobQueueResponseTypeDef,
         UpdateSchedulingPolicyRequestTypeDef,
@@ -255,6 +259,40 @@ class BatchApi:
     def list_queues_using_scheduling_policy(self, arn: str) -> list[JobQueueDetailTypeDef]:
         """Every job queue of the region whose schedulingPolicyArn is `arn`."""
         return [q for q in self.describe_all_job_queues() if q.get("schedulingPolicyArn") == arn]
+
+    # -- consumable resources -----------------------------------------------------------------
+
+    def describe_consumable_resource(
+        self, name_or_arn: str
+    ) -> DescribeConsumableResourceResponseTypeDef | None:
+        """One consumable resource by name or ARN, or None if Batch does not know it (it
+        answers an unknown one with an error, unlike the other Describe calls)."""
+        try:
+            return self._call(
+                "DescribeConsumableResource",
+                lambda: self._client.describe_consumable_resource(consumableResource=name_or_arn),
+            )
+        except NotFound:
+            return None
+
+    def create_consumable_resource(self, request: CreateConsumableResourceRequestTypeDef) -> None:
+        """CreateConsumableResource (usable at once)."""
+        self._call(
+            "CreateConsumableResource", lambda: self._client.create_consumable_resource(**request)
+        )
+
+    def update_consumable_resource(self, request: UpdateConsumableResourceRequestTypeDef) -> None:
+        """UpdateConsumableResource: SET, ADD or REMOVE quantity."""
+        self._call(
+            "UpdateConsumableResource", lambda: self._client.update_consumable_resource(**request)
+        )
+
+    def delete_consumable_resource(self, name_or_arn: str) -> None:
+        """DeleteConsumableResource."""
+        self._call(
+            "DeleteConsumableResource",
+            lambda: self._client.delete_consumable_resource(consumableResource=name_or_arn),
+        )
 
     # -- job definitions ----------------------------------------------------------------------
 

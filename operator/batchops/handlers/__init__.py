@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
-from batchops.handlers import compute, cron, pipeline, queue, scheduling, startup
+from batchops.handlers import (
+    compute,
+    consumable,
+    cron,
+    pipeline,
+    queue,
+    scheduling,
+    startup,
+)
 
-__all__ = ["compute", "cron", "pipeline", "queue", "scheduling", "startup"]
+__all__ = ["compute", "consumable", "cron", "pipeline", "queue", "scheduling", "startup"]

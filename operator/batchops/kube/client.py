@@ -43,6 +43,7 @@ JOB_QUEUE = Kind("BatchJobQueue", "batchjobqueues")
 PIPELINE = Kind("BatchPipeline", "batchpipelines")
 CRON_PIPELINE = Kind("CronPipeline", "cronpipelines")
 SCHEDULING_POLICY = Kind("BatchSchedulingPolicy", "batchschedulingpolicies")
+CONSUMABLE_RESOURCE = Kind("BatchConsumableResource", "batchconsumableresources")
 
 
 class KubeConflict(Exception):
@@ -167,7 +168,14 @@ def patch_object(kind: Kind, namespace: str, name: str, patch: Mapping[str, Any]
 
 KINDS_BY_NAME: dict[str, Kind] = {
     kind.kind: kind
-    for kind in (COMPUTE_ENVIRONMENT, JOB_QUEUE, PIPELINE, CRON_PIPELINE, SCHEDULING_POLICY)
+    for kind in (
+        COMPUTE_ENVIRONMENT,
+        JOB_QUEUE,
+        PIPELINE,
+        CRON_PIPELINE,
+        SCHEDULING_POLICY,
+        CONSUMABLE_RESOURCE,
+    )
 }
 
 
@@ -204,6 +212,7 @@ KINDS_BY_RESOURCE_NAME: dict[str, Kind] = {
         (PIPELINE, "bpl", "batchpipeline"),
         (CRON_PIPELINE, "cpl", "cronpipeline"),
         (SCHEDULING_POLICY, "bsp", "batchschedulingpolicy"),
+        (CONSUMABLE_RESOURCE, "bcr", "batchconsumableresource"),
     )
     for name in (short, singular, kind.plural, f"{singular}.{GROUP}", f"{kind.plural}.{GROUP}")
 }

@@ -12,6 +12,7 @@ from typing import Any
 
 from batchops.model.common import SpecError
 from batchops.model.compute import ComputeSpec, parse_compute_spec
+from batchops.model.consumable import parse_consumable_resource_spec
 from batchops.model.cron import parse_cron_spec
 from batchops.model.pipeline import PipelineSpec, parse_pipeline_spec
 from batchops.model.queue import QueueSpec, parse_queue_spec
@@ -42,6 +43,9 @@ def check_with_operator(kind: str, spec: Mapping[str, Any]) -> OperatorVerdict:
             return OperatorVerdict(compute=parse_compute_spec(spec))
         if kind == "BatchJobQueue":
             return OperatorVerdict(queue=parse_queue_spec(spec))
+        if kind == "BatchConsumableResource":
+            parse_consumable_resource_spec(spec)
+            return OperatorVerdict()
         if kind == "BatchSchedulingPolicy":
             parse_scheduling_policy_spec(spec)
             return OperatorVerdict()

@@ -20,14 +20,19 @@ Default delays at speed 1 (every one is divided by the speed factor; clock.Delay
     unless a scenario rule says otherwise.
 
 Emulated Batch operations: compute environments, job queues and fair-share scheduling policies
-(create, describe, update, delete; ListSchedulingPolicies), job definitions, jobs (submit,
-describe, list, cancel, terminate) and tags on all of them. A scheduling policy is stored and
-checked against AWS's documented rules, and a queue may name one, but the scheduler still
-places a queue's jobs in FIFO order: fair-share ordering (shares, weights, decay, reservation)
-is not emulated. Any other Batch operation is a ClientException saying it is not supported.
+(create, describe, update, delete; ListSchedulingPolicies), consumable resources (create,
+describe, list, update with SET/ADD/REMOVE and clientToken, delete;
+ListJobsByConsumableResource), job definitions, jobs (submit, describe, list, cancel,
+terminate) and tags on all of them. A scheduling policy is stored and checked against AWS's
+documented rules, and a queue may name one, but the scheduler still places a queue's jobs in
+FIFO order: fair-share ordering (shares, weights, decay, reservation) is not emulated. Likewise
+consumable resources are stored and checked, but jobs do not claim them (inUseQuantity stays 0,
+ListJobsByConsumableResource answers an empty list) and they do not hold jobs back. Any other
+Batch operation is a ClientException saying it is not supported.
 
 Where to look: account.py (the default account and its fixed IDs), infrastructure.py (compute
-environments and queues), schedulingpolicies.py (scheduling policies), jobdefs.py, jobs.py and
+environments and queues), schedulingpolicies.py (scheduling policies), consumableresources.py
+(consumable resources), jobdefs.py, jobs.py and
 scheduler.py (jobs and their state machine), runners.py and scenario.py (how attempts run),
 holds.py (keeping jobs in a state), outputs.py (logs and events), faults.py (faults and
 counters), errors.py (every error text and where it comes from), control.py, wsgi.py and

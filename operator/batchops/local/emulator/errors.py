@@ -254,3 +254,48 @@ def queue_scheduling_policy_removed(arn: str) -> BatchApiError:
     """Assumed: the API reference (UpdateJobQueue) says a job queue's fair-share scheduling
     policy "can be replaced but not removed"."""
     return request_error(f"The scheduling policy of job queue {arn} can't be removed")
+
+
+# --- consumable resources ----------------------------------------------------------------------
+# AWS documents the rules (consumableresources.py cites each page) but no rejection's wording.
+
+
+def consumable_resource_name_pattern() -> BatchApiError:
+    """Assumed: worded like the seen "Job name should match valid pattern"; AWS documents no
+    format for the name (consumableresources.NAME_PATTERN says what is checked)."""
+    return request_error("Consumable resource name should match valid pattern")
+
+
+def consumable_resource_not_found(identifier: str) -> BatchApiError:
+    """Assumed: a name or ARN naming no consumable resource, worded like the seen "<arn> does
+    not exist"."""
+    return client_error(f"Consumable resource {identifier} does not exist")
+
+
+def too_many_consumable_resources(limit: int) -> BatchApiError:
+    """Assumed: the user guide says an account has at most 50k consumable resources."""
+    return request_error(f"An account can have at most {limit} consumable resources")
+
+
+def negative_quantity(field: str, value: int) -> BatchApiError:
+    """Assumed: totalQuantity and quantity "Must be non-negative" (API reference)."""
+    return request_error(f"{field} must be non-negative, got {value}")
+
+
+def quantity_below_zero(name: str, total: int, quantity: int) -> BatchApiError:
+    """Assumed: AWS does not document a REMOVE of more than the total; the emulator refuses
+    it."""
+    return request_error(
+        f"Cannot remove {quantity} from consumable resource {name}: its total quantity is {total}"
+    )
+
+
+def enum_value(field: str, value: str, allowed: tuple[str, ...]) -> BatchApiError:
+    """Assumed: a value outside the ones the API reference lists (resourceType, operation,
+    JOB_STATUS)."""
+    return request_error(f"{field} {value} is not one of " + ", ".join(allowed))
+
+
+def unknown_filter(name: str | None, allowed: tuple[str, ...]) -> BatchApiError:
+    """Assumed: a filter name the API reference does not list for the operation."""
+    return client_error(f"Invalid filter name {name}, must be one of " + ", ".join(allowed))

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from batchops.local.emulator import account, errors
 from batchops.local.emulator.clock import DEFAULT_DELAYS, Clock, TimerThread
+from batchops.local.emulator.consumableresources import ConsumableResources
 from batchops.local.emulator.faults import FaultInjector
 from batchops.local.emulator.holds import Holds
 from batchops.local.emulator.infrastructure import Infrastructure, InfrastructureHooks
@@ -24,8 +25,8 @@ Operation = Callable[[JsonObject], JsonObject]
 
 
 class BatchService:
-    """Compute environments, queues, scheduling policies, job definitions, jobs, tags, faults:
-    one account."""
+    """Compute environments, queues, scheduling policies, consumable resources, job definitions,
+    jobs, tags, faults: one account."""
 
     def __init__(self, speed: float) -> None:
         self.lock = threading.RLock()
@@ -39,6 +40,7 @@ class BatchService:
         self.scheduling_policies = SchedulingPolicies(
             self._tags, self.infrastructure.queues_using_scheduling_policy
         )
+        self.consumable_resources = ConsumableResources(self._tags, Clock.now_ms, Clock.monotonic)
         self.runner = AttemptRunner(self.clock, DEFAULT_DELAYS, self._timers, self.lock, logs)
         self.scheduler = JobScheduler(
             self.clock,
@@ -58,7 +60,7 @@ class BatchService:
         )
         self._timers.add_round_hook(self.scheduler.dispatch)
         infra, definitions, scheduler = self.infrastructure, self.definitions, self.scheduler
-        policies = self.scheduling_policies
+        policies, consumables = self.scheduling_policies, self.consumable_resources
         self._operations: dict[str, Operation] = {
             "CreateComputeEnvironment": infra.create_compute_environment,
             "DescribeComputeEnvironments": infra.describe_compute_environments,
@@ -73,6 +75,12 @@ class BatchService:
             "ListSchedulingPolicies": policies.list_arns,
             "UpdateSchedulingPolicy": policies.update,
             "DeleteSchedulingPolicy": policies.delete,
+            "CreateConsumableResource": consumables.create,
+            "DescribeConsumableResource": consumables.describe,
+            "ListConsumableResources": consumables.list_summaries,
+            "UpdateConsumableResource": consumables.update,
+            "DeleteConsumableResource": consumables.delete,
+            "ListJobsByConsumableResource": consumables.list_jobs,
             "RegisterJobDefinition": definitions.register,
             "DeregisterJobDefinition": definitions.deregister,
             "DescribeJobDefinitions": definitions.describe,
@@ -104,6 +112,7 @@ class BatchService:
             self.scheduler.clear()
             self.infrastructure.clear()
             self.scheduling_policies.clear()
+            self.consumable_resources.clear()
             self.definitions.clear()
             self._tags.clear()
             self.runner.scenario = Scenario()
@@ -149,6 +158,7 @@ class BatchService:
             "compute-environment": lambda: self.infrastructure.find_compute_environment(arn),
             "job-queue": lambda: self.infrastructure.find_queue(arn),
             "scheduling-policy": lambda: self.scheduling_policies.exists(arn),
+            "consumable-resource": lambda: self.consumable_resources.exists(arn),
             "job-definition": lambda: self._definition_exists(name),
             "job": lambda: self._top_level_job_exists(arn, name),
         }.get(kind)

@@ -1,4 +1,5 @@
-"""Tags of Batch resources (compute environments, queues, job definitions, jobs), by ARN."""
+"""Tags of Batch resources (compute environments, queues, scheduling policies, consumable
+resources, job definitions, jobs), by ARN."""
 
 from __future__ import annotations
 

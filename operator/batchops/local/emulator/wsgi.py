@@ -49,6 +49,12 @@ BATCH_OPERATIONS = {
         "ListSchedulingPolicies",
         "UpdateSchedulingPolicy",
         "DeleteSchedulingPolicy",
+        "CreateConsumableResource",
+        "DescribeConsumableResource",
+        "ListConsumableResources",
+        "UpdateConsumableResource",
+        "DeleteConsumableResource",
+        "ListJobsByConsumableResource",
     )
 }
 TAG_OPERATIONS = {"POST": "TagResource", "GET": "ListTagsForResource", "DELETE": "UntagResource"}

@@ -1,5 +1,6 @@
--- Argo CD health of a batchops.io infrastructure object (BatchComputeEnvironment, BatchJobQueue
--- and BatchSchedulingPolicy share this script: the operator reports them the same way).
+-- Argo CD health of a batchops.io infrastructure object (BatchComputeEnvironment, BatchJobQueue,
+-- BatchSchedulingPolicy and BatchConsumableResource share this script: the operator reports them
+-- the same way).
 -- Argo CD runs it in gopher-lua (Lua 5.1) with only the base, table and os (time/date) libraries
 -- loaded, so it uses no string.* or math.* functions.
 local hs = {}

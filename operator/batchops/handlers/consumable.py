@@ -1,0 +1,39 @@
+"""kopf registrations for BatchConsumableResource: one reconcile loop per object, a finalizer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+
+from batchops.handlers.context import OperatorContext
+from batchops.handlers.managed import finalize_managed, run_managed_loop
+from batchops.kube.client import CONSUMABLE_RESOURCE, GROUP, VERSION
+from batchops.reconcile.consumable import consumable_resource_reconciler
+
+RESOURCE = (GROUP, VERSION, CONSUMABLE_RESOURCE.plural)
+
+
+@kopf.daemon(*RESOURCE, cancellation_timeout=30)
+async def consumable_resource_loop(
+    stopped: kopf.DaemonStopped, body: kopf.Body, memo: Any, **_: Any
+) -> None:
+    """Observe → plan → act until the object is deleted."""
+    context: OperatorContext = memo.context
+    reconciler = consumable_resource_reconciler(context.batch, context.timing, context.tenancy)
+    await run_managed_loop(reconciler, body, stopped, context.wakeups)
+
+
+@kopf.on.update(*RESOURCE, field="spec")
+def consumable_resource_changed(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
+    """A spec change: run the next pass now."""
+    context: OperatorContext = memo.context
+    context.wakeups.wake((CONSUMABLE_RESOURCE.kind, namespace or "", name))
+
+
+@kopf.on.delete(*RESOURCE)
+async def delete_consumable_resource(body: kopf.Body, memo: Any, **_: Any) -> None:
+    """Delete it in AWS (or retain it); raise TemporaryError until it is gone."""
+    context: OperatorContext = memo.context
+    reconciler = consumable_resource_reconciler(context.batch, context.timing, context.tenancy)
+    await finalize_managed(reconciler, body)
