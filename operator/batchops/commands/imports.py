@@ -3,6 +3,10 @@
 `--from-aws` describes what is in the account; `--from-terraform` reads `.tf` files. Both print
 multi-document YAML (stdout or `-o`) and list on stderr every placeholder to fill in and every
 change the import made. The conversion itself is pure and lives in `batchops.importing`.
+
+Exit status (documented in --help and docs/migrating-from-terraform.md):
+0 everything imported; 1 imported, but placeholders or skipped parts need a human;
+2 nothing usable (a file that is not HCL, no Batch resource found, AWS unreachable).
 """
 
 from __future__ import annotations
@@ -14,9 +18,24 @@ import sys
 from pathlib import Path
 
 from batchops.commands.types import Subparsers
-from batchops.importing.hcl import TerraformError, TerraformFile
+from batchops.importing.hcl import (
+    TerraformError,
+    TerraformFile,
+    command_line_value,
+    variable_values,
+)
 from batchops.importing.manifests import ImportResult
 from batchops.importing.render import render_yaml
+
+EXIT_IMPORTED = 0
+EXIT_NEEDS_REVIEW = 1
+EXIT_NOTHING_USABLE = 2
+_EPILOG = """exit status:
+  0  everything imported
+  1  imported, but REPLACE-ME placeholders remain or something was not imported (a module,
+     the instances of a count/for_each not known offline): stderr lists each one
+  2  nothing usable: a file is not HCL, or no aws_batch_* resource or batch module was found
+"""
 
 
 def register(subparsers: Subparsers) -> None:
@@ -29,6 +48,8 @@ def register(subparsers: Subparsers) -> None:
             "= the AWS name) for existing infrastructure, and a commented-out BatchPipeline "
             "skeleton over its job definitions."
         ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument(
@@ -37,9 +58,11 @@ def register(subparsers: Subparsers) -> None:
     source.add_argument(
         "--from-terraform",
         nargs="+",
-        metavar="FILE.tf",
+        metavar="PATH",
         type=Path,
-        help="read aws_batch_* resources from Terraform files",
+        help="read aws_batch_* resources and terraform-aws-modules/batch calls from .tf files "
+        "or directories (all *.tf in one, plus terraform.tfvars and *.auto.tfvars, as "
+        "Terraform reads them)",
     )
     parser.add_argument(
         "--region",
@@ -61,6 +84,21 @@ def register(subparsers: Subparsers) -> None:
         help="--from-aws: import only resources whose AWS name starts with this",
     )
     parser.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="--from-terraform: a variable's value, as `terraform -var` takes it (repeatable)",
+    )
+    parser.add_argument(
+        "--var-file",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE.tfvars",
+        help="--from-terraform: variable values from a .tfvars file (repeatable)",
+    )
+    parser.add_argument(
         "--output", "-o", type=Path, default=None, help="write the YAML here instead of stdout"
     )
     parser.set_defaults(handler=_import)
@@ -71,14 +109,18 @@ def _import(args: argparse.Namespace) -> int:
         result = _from_aws(args) if args.from_aws else _from_terraform(args)
     except TerraformError as exc:
         print(f"batchops import: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_NOTHING_USABLE
+    if not result.objects and result.pipeline is None:
+        _report(result)
+        print("batchops import: nothing to import was found", file=sys.stderr)
+        return EXIT_NOTHING_USABLE
     text = render_yaml(result, "batchops " + shlex.join(sys.argv[1:] or ["import"]))
     if args.output is None:
         sys.stdout.write(text)
     else:
         args.output.write_text(text)
     _report(result)
-    return 0
+    return EXIT_NEEDS_REVIEW if result.needs_review else EXIT_IMPORTED
 
 
 def _from_aws(args: argparse.Namespace) -> ImportResult:
@@ -104,13 +146,34 @@ def _from_aws(args: argparse.Namespace) -> ImportResult:
 def _from_terraform(args: argparse.Namespace) -> ImportResult:
     from batchops.importing.from_terraform import import_from_terraform
 
-    files = []
+    files: list[TerraformFile] = []
+    var_files: list[Path] = []
     for path in args.from_terraform:
-        try:
-            files.append(TerraformFile(str(path), path.read_text()))
-        except OSError as exc:
-            raise TerraformError(f"{path}: {exc.strerror}") from exc
-    return import_from_terraform(files, region=args.region, namespace=args.namespace)
+        if path.is_dir():
+            # Terraform reads every .tf of the directory, then these variable files.
+            files += [_read(p) for p in sorted(path.glob("*.tf"))]
+            var_files += [p for p in [path / "terraform.tfvars"] if p.is_file()]
+            var_files += sorted(path.glob("*.auto.tfvars"))
+        else:
+            files.append(_read(path))
+    variables: dict[str, object] = {}
+    for var_file in [*var_files, *args.var_file]:
+        variables.update(variable_values(_read(var_file)))
+    for assignment in args.var:
+        name, equals, value = assignment.partition("=")
+        if not equals:
+            raise TerraformError(f"--var {assignment!r}: expected NAME=VALUE")
+        variables[name.strip()] = command_line_value(value)
+    return import_from_terraform(
+        files, region=args.region, namespace=args.namespace, variables=variables
+    )
+
+
+def _read(path: Path) -> TerraformFile:
+    try:
+        return TerraformFile(str(path), path.read_text())
+    except OSError as exc:
+        raise TerraformError(f"{path}: {exc.strerror}") from exc
 
 
 def _report(result: ImportResult) -> None:
@@ -123,5 +186,7 @@ def _report(result: ImportResult) -> None:
         )
         for placeholder in placeholders:
             print(f"  {placeholder}", file=sys.stderr)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)

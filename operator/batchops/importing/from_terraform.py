@@ -2,29 +2,44 @@
 
 Attributes are read into the operator's spec model, then written by the same code as an AWS
 import. A reference to another compute environment of the same files becomes a `ref:` to its
-object; any other expression (data sources, variables, other resources) cannot be known
-without Terraform's state, so it becomes a `REPLACE-ME` placeholder shaped to pass the CRD
-schema, and the result lists every one.
+object. Expressions are evaluated offline first (`expressions`: variable defaults, locals,
+merge(), count/for_each instances, dynamic blocks); what is left (data sources, other
+resources' attributes, variables without a default) becomes a `REPLACE-ME` placeholder at its
+field path, with a note naming the file, line and expression. Nothing aborts the import but a
+file that is not HCL, and nothing is dropped without a note.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from batchops.importing.batch_module import is_batch_module, resources_of_batch_module
+from batchops.importing.expressions import (
+    NO_DEFAULT,
+    REFERENCE_REASONS,
+    Definition,
+    JsonDocument,
+    Scope,
+    Trace,
+    Unknown,
+    Value,
+    evaluate,
+    has_unknown,
+    plain,
+    text_of,
+)
 from batchops.importing.hcl import (
-    Expression,
-    TerraformError,
     TerraformFile,
+    TerraformModule,
     TerraformResource,
+    attribute_line,
     block,
     blocks_of,
-    document_value,
     parse_module,
-    template_parts,
-    whole_reference,
 )
 from batchops.importing.manifests import (
     ImportedObject,
@@ -34,7 +49,7 @@ from batchops.importing.manifests import (
 )
 from batchops.importing.names import object_names
 from batchops.importing.placeholders import (
-    embedded_placeholder,
+    MARK,
     placeholder_arn,
     placeholder_batch_name,
     placeholder_text,
@@ -57,7 +72,10 @@ COMPUTE_ENVIRONMENT = "aws_batch_compute_environment"
 JOB_QUEUE = "aws_batch_job_queue"
 JOB_DEFINITION = "aws_batch_job_definition"
 
-_CE_REFERENCE = re.compile(rf"^{COMPUTE_ENVIRONMENT}\.(?P<label>[A-Za-z0-9_-]+)\.[a-z_]+$")
+_CE_REFERENCE = re.compile(
+    rf"^(?P<address>(module\.[\w-]+(\[[^\]]*\])?\.)?{COMPUTE_ENVIRONMENT}\.[\w-]+(\[[^\]]*\])?)"
+    r"\.(arn|id|name|compute_environment_name)$"
+)
 _CE_ARN = re.compile(r"^arn:aws[a-z-]*:batch:[a-z0-9-]+:[0-9]{12}:compute-environment/[\w-]+$")
 
 # Attributes each resource maps; others are reported in the notes (or, on a job definition,
@@ -118,163 +136,470 @@ _JOB_DEFINITION_BATCH_NAMES = {
 
 _E = TypeVar("_E")
 
+# Meta-arguments: Terraform's, not the resource's; never evaluated as values.
+_META = frozenset({"count", "for_each", "lifecycle", "depends_on", "provider", "provisioner"})
+_STAND_IN = 1
+"""A number written into the model where the manifest will get a placeholder instead."""
+
 
 def import_from_terraform(
-    files: Sequence[TerraformFile], *, region: str | None = None, namespace: str | None = None
+    files: Sequence[TerraformFile],
+    *,
+    region: str | None = None,
+    namespace: str | None = None,
+    variables: Mapping[str, object] | None = None,
 ) -> ImportResult:
-    """Manifests for the compute environments, job queues and job definitions of `files`.
+    """Manifests for the compute environments, job queues and job definitions of `files`, and
+    of the terraform-aws-modules/batch module calls in them.
 
-    `region` defaults to the literal region of the files' `provider "aws"` block, if any.
-    Raises TerraformError for a file that is not HCL or a value that must be a literal.
+    `variables` are values given on the command line (they win over defaults, as `-var` does).
+    `region` defaults to the files' `provider "aws"` region, if known.
+    Raises TerraformError only for a file that is not HCL.
     """
     module = parse_module(files)
-    region = region or module.provider_region
-    environments = module.of_type(COMPUTE_ENVIRONMENT)
-    ce_names = object_names(r.label for r in environments)
-    objects = [_compute_environment(r, ce_names[r.label], region, namespace) for r in environments]
-    queues = module.of_type(JOB_QUEUE)
-    queue_names = object_names(r.label for r in queues)
-    objects += [_job_queue(r, queue_names[r.label], ce_names, region, namespace) for r in queues]
-    definitions = module.of_type(JOB_DEFINITION)
+    scope = _scope(module, variables or {})
+    region = region or _provider_region(module, scope)
+    warnings: list[str] = []
+    instances: list[_Instance] = []
+    for resource in module.resources:
+        if resource.type in (COMPUTE_ENVIRONMENT, JOB_QUEUE, JOB_DEFINITION):
+            instances += _instances(resource, scope, module, warnings)
+    for call in module.modules:
+        source = call.body.get("source")
+        if is_batch_module(source):
+            found = resources_of_batch_module(call, evaluate(call.body, scope), warnings)
+            instances += [
+                _Instance(r, r.body, r.label.replace('this["', "").rstrip('"]'), ()) for r in found
+            ]
+        else:
+            warnings.append(
+                f"{call.where}: module.{call.label} (source {source!r}) not imported: batchops "
+                "reads the inputs of terraform-aws-modules/batch only. Import what it creates "
+                "with --from-aws, or list its aws_batch_* resources in the files"
+            )
+    environments = [i for i in instances if i.resource.type == COMPUTE_ENVIRONMENT]
+    ce_names = object_names(i.base for i in environments)
+    ce_objects = {i.resource.address: ce_names[i.base] for i in environments}
+    objects = [_compute_environment(i, ce_names[i.base], region, namespace) for i in environments]
+    ce_by_aws_name = {
+        str(obj.manifest["spec"]["name"]): obj.manifest["metadata"]["name"] for obj in objects
+    }
+    queues = [i for i in instances if i.resource.type == JOB_QUEUE]
+    queue_names = object_names(i.base for i in queues)
+    objects += [
+        _job_queue(i, queue_names[i.base], _CeNames(ce_objects, ce_by_aws_name), region, namespace)
+        for i in queues
+    ]
+    definitions = [i for i in instances if i.resource.type == JOB_DEFINITION]
     pipeline = pipeline_from_job_definitions(
-        [_job_definition(r, region) for r in definitions],
-        queue_names[queues[0].label] if queues else None,
-        ", ".join(dict.fromkeys(f"{r.file}: {JOB_DEFINITION}" for r in definitions)),
+        [_job_definition(i, region) for i in definitions],
+        queue_names[queues[0].base] if queues else None,
+        ", ".join(dict.fromkeys(f"{i.resource.file}: {JOB_DEFINITION}" for i in definitions)),
         namespace,
     )
-    return ImportResult(tuple(objects), pipeline)
+    return ImportResult(tuple(objects), pipeline, tuple(warnings))
 
 
 @dataclass(frozen=True)
-class _Reader:
-    """Reads one resource's attributes; every non-literal string becomes a placeholder."""
+class _Instance:
+    """One instance of a resource (`count`/`for_each` make several), its body evaluated."""
 
     resource: TerraformResource
-    region: str | None
+    body: Mapping[str, Value]
+    base: str
+    """What its object name is made from: the label, with the instance key if any."""
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _CeNames:
+    by_address: Mapping[str, str]
+    by_aws_name: Mapping[str, str]
+
+
+def _scope(module: TerraformModule, given: Mapping[str, object]) -> Scope:
+    variables: dict[str, Definition] = {}
+    for variable in module.variables:
+        default = variable.body.get("default", NO_DEFAULT)
+        variables[variable.label] = Definition(
+            default, f'the default of variable "{variable.label}" ({variable.where})'
+        )
+    for name, value in given.items():
+        variables[name] = Definition(value, f"the value given for {name}")
+    locals_ = {
+        block.label: Definition(block.body["value"], f"locals ({block.where})")
+        for block in module.locals
+    }
+    return Scope(variables, locals_)
+
+
+def _provider_region(module: TerraformModule, scope: Scope) -> str | None:
+    if module.provider_region:
+        return module.provider_region
+    return None
+
+
+def _instances(
+    resource: TerraformResource, scope: Scope, module: TerraformModule, warnings: list[str]
+) -> list[_Instance]:
+    """One instance per count index or for_each key when they are known, else one standing for
+    all of them (with a warning saying the others are missing)."""
+    text = module.texts.get(resource.file, "")
+    where = f"{resource.file}:{attribute_line(text, resource.line, ['count'])}"
+    if "count" in resource.body:
+        count = evaluate(resource.body["count"], scope)
+        if isinstance(count, int) and not isinstance(count, bool):
+            return [
+                _instance(
+                    resource,
+                    f"[{i}]",
+                    f"{resource.label}-{i}",
+                    scope.bind(count={"index": i}),
+                    text,
+                )
+                for i in range(count)
+            ]
+        warnings.append(
+            f"{where}: {resource.address}: count = {_shown(resource.body['count'])} is not known "
+            "offline: one manifest stands for every instance, the other instances are missing "
+            "(add one copy per instance)"
+        )
+        return [
+            _instance(
+                resource,
+                "",
+                resource.label,
+                scope.bind(count={"index": Unknown("count.index")}),
+                text,
+            )
+        ]
+    if "for_each" in resource.body:
+        where = f"{resource.file}:{attribute_line(text, resource.line, ['for_each'])}"
+        collection = evaluate(resource.body["for_each"], scope)
+        items: list[tuple[str, Value]] | None = None
+        if isinstance(collection, Mapping) and not isinstance(collection, Unknown):
+            items = [(str(k), v) for k, v in collection.items()]
+        elif isinstance(collection, list) and not has_unknown(collection):
+            items = [(text_of(v), v) for v in collection]
+        if items is not None:
+            return [
+                _instance(
+                    resource,
+                    f'["{key}"]',
+                    f"{resource.label}-{key}",
+                    scope.bind(each={"key": key, "value": value}),
+                    text,
+                )
+                for key, value in items
+            ]
+        warnings.append(
+            f"{where}: {resource.address}: for_each = {_shown(resource.body['for_each'])} is "
+            "not known offline: one manifest stands for every instance, the other instances "
+            "are missing (add one copy per key)"
+        )
+        each = {"key": Unknown("each.key"), "value": Unknown("each.value")}
+        return [_instance(resource, "", resource.label, scope.bind(each=each), text)]
+    return [_instance(resource, "", resource.label, scope, text)]
+
+
+def _instance(
+    resource: TerraformResource, key: str, base: str, scope: Scope, text: str
+) -> _Instance:
+    located = TerraformResource(
+        resource.file, resource.type, f"{resource.label}{key}", resource.body, resource.line
+    )
+    notes: list[str] = []
+    body = _evaluate_body(resource.body, scope, _Locator(text, resource), (), notes)
+    return _Instance(located, body, base, tuple(dict.fromkeys(notes)))
+
+
+@dataclass(frozen=True)
+class _Locator:
+    text: str
+    resource: TerraformResource
+
+    def where(self, path: Sequence[str]) -> str:
+        line = attribute_line(self.text, self.resource.line, [p for p in path if p])
+        return f"{self.resource.file}:{line}" if line else self.resource.file
+
+
+def _evaluate_body(
+    raw: Mapping[str, Any],
+    scope: Scope,
+    locator: _Locator,
+    path: tuple[str, ...],
+    notes: list[str],
+) -> dict[str, Value]:
+    """A block body with every attribute evaluated and `dynamic` blocks expanded; notes say
+    what was resolved from where, and what stays a placeholder."""
+    out: dict[str, Value] = {}
+    for key, value in raw.items():
+        if key in _META:
+            out[key] = value
+        elif key == "dynamic":
+            for entry in value if isinstance(value, list) else [value]:
+                for name, spec in entry.items():
+                    out.setdefault(name, [])
+                    out[name] = [
+                        *_as_blocks(out[name]),
+                        *_dynamic(name, spec, scope, locator, (*path, name), notes),
+                    ]
+        elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+            blocks = [_evaluate_body(v, scope, locator, (*path, key), notes) for v in value]
+            out[key] = [*_as_blocks(out.get(key, [])), *blocks]
+        else:
+            trace = Trace()
+            out[key] = evaluate(value, scope, trace)
+            _note_trace(trace, locator, (*path, key), value, notes)
+    return out
+
+
+def _as_blocks(value: object) -> list[Value]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _dynamic(
+    name: str,
+    spec: Mapping[str, Any],
+    scope: Scope,
+    locator: _Locator,
+    path: tuple[str, ...],
+    notes: list[str],
+) -> list[dict[str, Value]]:
+    iterator = spec.get("iterator", name)
+    iterator = iterator if isinstance(iterator, str) else name
+    contents = blocks_of(spec, "content")
+    content = contents[0] if contents else {}
+    collection = evaluate(spec.get("for_each"), scope)
+    where = locator.where(path)
+    if isinstance(collection, Mapping):
+        items: list[tuple[Value, Value]] = list(collection.items())
+    elif isinstance(collection, list) and not isinstance(collection, Unknown):
+        items = list(enumerate(collection))
+    else:
+        notes.append(
+            f"{where}: dynamic {name!r} over {_shown(spec.get('for_each'))} is not known "
+            "offline: expanded once with placeholders for its iterator; Terraform may create "
+            "none or several"
+        )
+        unknown = {"key": Unknown(f"{iterator}.key"), "value": Unknown(f"{iterator}.value")}
+        return [_evaluate_body(content, scope.bind(**{iterator: unknown}), locator, path, notes)]
+    if not items:
+        notes.append(f"{where}: dynamic {name!r} is empty: its for_each gives no element")
+    return [
+        _evaluate_body(
+            content, scope.bind(**{iterator: {"key": k, "value": v}}), locator, path, notes
+        )
+        for k, v in items
+    ]
+
+
+def _note_trace(
+    trace: Trace, locator: _Locator, path: tuple[str, ...], raw: object, notes: list[str]
+) -> None:
+    if not trace.resolved and not trace.unknown:
+        return
+    where, name, shown = locator.where(path), ".".join(path), _shown(raw)
+    # A plain reference (data source, another resource) is listed with its placeholder already;
+    # a note is for what the reader may not expect: a variable without value, a function...
+    trace.unknown = [u for u in trace.unknown if u.reason not in REFERENCE_REASONS]
+    if trace.unknown:
+        reasons = "; ".join(dict.fromkeys(f"{u.expression}: {u.reason}" for u in trace.unknown))
+        notes.append(f"{where}: {name} = {shown}: not known offline ({reasons}): {MARK}")
+    if trace.resolved:
+        sources = ", ".join(dict.fromkeys(trace.resolved))
+        notes.append(f"{where}: {name} = {shown}: resolved with {sources}")
+
+
+def _shown(raw: object) -> str:
+    text = raw if isinstance(raw, str) else repr(raw)
+    if text.startswith("${") and text.endswith("}") and text.count("${") == 1:
+        text = text[2:-1]
+    text = " ".join(text.split())
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+class _Reader:
+    """Reads one instance's evaluated attributes into the model. A value that is unknown
+    becomes a placeholder: strings directly, numbers and enums through `patches` (the model
+    holds a stand-in, the manifest gets the placeholder at that field path)."""
+
+    def __init__(self, instance: _Instance, region: str | None) -> None:
+        self.instance = instance
+        self.region = region
+        self.patches: dict[str, str] = {}
+        self.notes: list[str] = []
 
     def text(self, value: object) -> str | None:
-        """A string attribute; interpolations become placeholders."""
+        """A string attribute; unknown parts are placeholders."""
         if value is None:
             return None
-        if not isinstance(value, str):
-            return str(value)
-        whole = whole_reference(value)
-        if whole is not None:
-            return placeholder_text(whole)
-        return "".join(
-            embedded_placeholder(part.text) if isinstance(part, Expression) else part
-            for part in template_parts(value)
-        )
+        if isinstance(value, Unknown):
+            return placeholder_text(value.expression)
+        if isinstance(value, JsonDocument) or not isinstance(value, (list, dict)):
+            if has_unknown(value):
+                return placeholder_text("jsonencode(...) with unknown parts")
+            return text_of(value)
+        return placeholder_text(text_of(value))
 
     def texts(self, value: object) -> tuple[str, ...] | None:
-        """A list of strings."""
+        """A list of strings (a whole-list expression is one placeholder element)."""
         if value is None:
             return None
-        if isinstance(value, str):  # a whole-list expression, e.g. var.subnet_ids
-            return (self.text(value) or "",)
-        if not isinstance(value, list):
-            raise self.fail("", f"expected a list, not {value!r}")
-        return tuple(self.text(item) or "" for item in value)
+        if isinstance(value, list):
+            return tuple(self.text(item) or "" for item in value)
+        return (self.text(value) or "",)
 
     def batch_name(self, value: object) -> str | None:
         """A name the CRD checks against Batch's name pattern."""
-        if isinstance(value, str) and "${" in value:
-            return placeholder_batch_name(value.replace("${", "").replace("}", ""))
-        return self.text(value)
+        if isinstance(value, Unknown):
+            return placeholder_batch_name(value.expression)
+        text = self.text(value)
+        if text is not None and MARK in text:
+            return placeholder_batch_name(text.replace(f"<{MARK} ", "").replace(f"{MARK} ", ""))
+        return text
 
-    def integer(self, body: Mapping[str, Any], key: str) -> int | None:
-        """A number attribute; an expression here cannot be a placeholder, so it is an error."""
+    def integer(self, body: Mapping[str, Any], key: str, field: str) -> int | None:
+        """A number attribute; an unknown one is a placeholder at `field` of the manifest."""
         value = body.get(key)
         if value is None or (isinstance(value, int) and not isinstance(value, bool)):
             return value
-        if isinstance(value, str) and value.isdigit():
+        if isinstance(value, float) and value.is_integer():
             return int(value)
-        raise self.fail(key, f"must be a literal number, not {value!r}")
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value)
+        self.patches[field] = (
+            placeholder_text(value.expression)
+            if isinstance(value, Unknown)
+            else placeholder_text(f"{key} = {value!r} is not a number")
+        )
+        return _STAND_IN
 
-    def choice(self, value: object, key: str, enum: Callable[[str], _E], default: str) -> _E:
+    def choice(
+        self, value: object, key: str, enum: Callable[[str], _E], default: str, field: str
+    ) -> _E:
         """An enum attribute (Terraform accepts any case; Batch's values are upper case)."""
-        text = default if value is None else str(value).upper()
+        if isinstance(value, Unknown):
+            self.patches[field] = placeholder_text(value.expression)
+            return enum(default)
+        text = default if value is None else text_of(value).upper()
         try:
             return enum(text)
         except ValueError:
-            raise self.fail(key, f"unsupported value {value!r}") from None
+            self.patches[field] = placeholder_text(f"{key} = {value!r} is not supported")
+            return enum(default)
 
     def tags(self, value: object) -> Mapping[str, str] | None:
-        """A map of strings."""
+        """A map of strings; an unknown map is one placeholder entry."""
         if value is None:
             return None
-        if not isinstance(value, Mapping):
-            raise self.fail("tags", f"must be a literal map, not {value!r}")
-        return frozen_map({str(k): self.text(v) or "" for k, v in value.items()})
+        if isinstance(value, Mapping):
+            return frozen_map({str(k): self.text(v) or "" for k, v in value.items()})
+        return frozen_map({MARK: self.text(value) or ""})
 
-    def fail(self, key: str, message: str) -> TerraformError:
-        """An error naming the file, resource and attribute."""
-        return TerraformError(f"{self.resource.source}: {key} {message}")
+
+def _patched(imported: ImportedObject, read: _Reader, notes: Sequence[str]) -> ImportedObject:
+    """The object with the reader's placeholders written over the model's stand-ins."""
+    manifest = imported.manifest
+    for field, placeholder in read.patches.items():
+        *parents, leaf = field.split(".")
+        target: Any = manifest
+        for parent in parents:
+            target = target.get(parent) if isinstance(target, dict) else None
+        if isinstance(target, dict) and leaf in target:
+            target[leaf] = placeholder
+    all_notes = (*read.instance.notes, *notes, *read.notes, *imported.notes)
+    return ImportedObject(manifest, imported.source, tuple(dict.fromkeys(all_notes)))
 
 
 def _unknown(body: Mapping[str, Any], known: frozenset[str], prefix: str = "") -> list[str]:
     return [
         f"{prefix}{key} not imported: batchops has no field for it"
         for key in body
-        if key not in known
+        if key not in known and key not in _META
     ]
 
 
 def _compute_environment(
-    resource: TerraformResource, object_name: str, region: str | None, namespace: str | None
+    instance: _Instance, object_name: str, region: str | None, namespace: str | None
 ) -> ImportedObject:
-    body, read = resource.body, _Reader(resource, region)
+    body, read = instance.body, _Reader(instance, region)
     name = body.get("compute_environment_name", body.get("name"))
-    notes = _unknown(body, _CE_ATTRIBUTES)
+    notes = _unknown(body, _CE_ATTRIBUTES | {"name_prefix", "compute_environment_name_prefix"})
     resources = block(body, "compute_resources")
     if resources is not None:
         notes += _unknown(resources, _RESOURCE_ATTRIBUTES, "compute_resources.")
     policy = block(body, "update_policy")
     spec = ComputeSpec(
-        type=read.choice(body.get("type"), "type", ComputeEnvironmentType, "MANAGED"),
-        state=read.choice(body.get("state"), "state", ResourceState, "ENABLED"),
+        type=read.choice(body.get("type"), "type", ComputeEnvironmentType, "MANAGED", "spec.type"),
+        state=read.choice(body.get("state"), "state", ResourceState, "ENABLED", "spec.state"),
         compute_resources=_compute_resources(resources, read) if resources else None,
         service_role=read.text(body.get("service_role")),
         update_policy=(
             UpdatePolicy(
-                terminate_jobs_on_update=policy.get("terminate_jobs_on_update"),
-                job_execution_timeout_minutes=read.integer(policy, "job_execution_timeout_minutes"),
+                terminate_jobs_on_update=(
+                    policy.get("terminate_jobs_on_update")
+                    if isinstance(policy.get("terminate_jobs_on_update"), bool)
+                    else None
+                ),
+                job_execution_timeout_minutes=read.integer(
+                    policy,
+                    "job_execution_timeout_minutes",
+                    "spec.updatePolicy.jobExecutionTimeoutMinutes",
+                ),
             )
             if policy
             else None
         ),
         tags=read.tags(body.get("tags")) or frozen_map(None),
         # Without a name Terraform generated one (name_prefix): only its state knows it.
-        name=read.batch_name(name) or placeholder_batch_name(f"name_of_{resource.label}"),
+        name=read.batch_name(name) or _generated_name(body, instance),
         region=region,
         adopt=True,
     )
-    imported = compute_environment_object(object_name, spec, resource.source, namespace)
-    return ImportedObject(imported.manifest, imported.source, (*notes, *imported.notes))
+    imported = compute_environment_object(object_name, spec, instance.resource.source, namespace)
+    return _patched(imported, read, notes)
+
+
+def _generated_name(body: Mapping[str, Any], instance: _Instance) -> str:
+    prefix = body.get("name_prefix", body.get("compute_environment_name_prefix"))
+    if isinstance(prefix, str) and MARK not in prefix:
+        return placeholder_batch_name(f"{prefix}generated_suffix")
+    return placeholder_batch_name(f"name_of_{instance.base}")
 
 
 def _compute_resources(cr: Mapping[str, Any], read: _Reader) -> ComputeResources:
-    max_vcpus = read.integer(cr, "max_vcpus")
+    at = "spec.computeResources."
+    max_vcpus = read.integer(cr, "max_vcpus", at + "maxvCpus")
     if max_vcpus is None:
-        raise read.fail("compute_resources.max_vcpus", "is required")
+        read.patches[at + "maxvCpus"] = placeholder_text("compute_resources.max_vcpus (not set)")
+        max_vcpus = _STAND_IN
     strategy = cr.get("allocation_strategy")
     template = block(cr, "launch_template")
     configurations = blocks_of(cr, "ec2_configuration")
     return ComputeResources(
-        type=read.choice(cr.get("type"), "compute_resources.type", ComputeResourceType, "EC2"),
+        type=read.choice(
+            cr.get("type"), "compute_resources.type", ComputeResourceType, "EC2", at + "type"
+        ),
         max_vcpus=max_vcpus,
         allocation_strategy=(
-            read.choice(strategy, "allocation_strategy", AllocationStrategy, "BEST_FIT")
+            read.choice(
+                strategy,
+                "allocation_strategy",
+                AllocationStrategy,
+                "BEST_FIT",
+                at + "allocationStrategy",
+            )
             if strategy is not None
             else None
         ),
-        min_vcpus=read.integer(cr, "min_vcpus"),
+        min_vcpus=read.integer(cr, "min_vcpus", at + "minvCpus"),
         instance_types=read.texts(cr.get("instance_type")),
         subnets=read.texts(cr.get("subnets")),
         security_group_ids=read.texts(cr.get("security_group_ids")),
         instance_role=read.text(cr.get("instance_role")),
         spot_iam_fleet_role=read.text(cr.get("spot_iam_fleet_role")),
-        bid_percentage=read.integer(cr, "bid_percentage"),
+        bid_percentage=read.integer(cr, "bid_percentage", at + "bidPercentage"),
         ec2_key_pair=read.text(cr.get("ec2_key_pair")),
         launch_template=(
             LaunchTemplate(
@@ -302,94 +627,131 @@ def _compute_resources(cr: Mapping[str, Any], read: _Reader) -> ComputeResources
 
 
 def _job_queue(
-    resource: TerraformResource,
+    instance: _Instance,
     object_name: str,
-    ce_names: Mapping[str, str],
+    ce_names: _CeNames,
     region: str | None,
     namespace: str | None,
 ) -> ImportedObject:
-    body, read = resource.body, _Reader(resource, region)
+    body, read = instance.body, _Reader(instance, region)
     order_blocks = blocks_of(body, "compute_environment_order")
+    pairs: list[tuple[int, object]]
     if order_blocks:
         pairs = [
-            (read.integer(entry, "order") or 0, entry.get("compute_environment"))
-            for entry in order_blocks
+            (index, entry.get("compute_environment")) for index, entry in enumerate(order_blocks)
+        ]
+        orders = [entry.get("order") for entry in order_blocks]
+        pairs = [
+            (order if isinstance(order, int) and not isinstance(order, bool) else index, value)
+            for (index, value), order in zip(pairs, orders, strict=True)
         ]
     else:
         # The deprecated list form: the provider numbers the entries from 0 in list order.
         listed = body.get("compute_environments") or []
-        pairs = list(enumerate([listed] if isinstance(listed, str) else listed))
+        pairs = list(enumerate(listed if isinstance(listed, list) else [listed]))
     actions = blocks_of(body, "job_state_time_limit_action")
-    policy = body.get("scheduling_policy_arn")
     spec = QueueSpec(
-        priority=read.integer(body, "priority") or 0,
+        priority=read.integer(body, "priority", "spec.priority") or 0,
         compute_environments=tuple(
             _compute_environment_entry(order, value, ce_names, read) for order, value in pairs
         ),
-        state=read.choice(body.get("state"), "state", ResourceState, "ENABLED"),
-        scheduling_policy_arn=_scheduling_policy_arn(policy, read),
+        state=read.choice(body.get("state"), "state", ResourceState, "ENABLED", "spec.state"),
+        scheduling_policy_arn=_scheduling_policy_arn(body.get("scheduling_policy_arn"), read),
         job_state_time_limit_actions=tuple(
             JobStateTimeLimitAction(
                 reason=read.text(a.get("reason")) or "",
-                max_time_seconds=read.integer(a, "max_time_seconds") or 0,
-                state=str(a.get("state", "RUNNABLE")).upper(),
-                action=str(a.get("action", "CANCEL")).upper(),
+                max_time_seconds=read.integer(a, "max_time_seconds", "-") or 0,
+                state=text_of(a.get("state", "RUNNABLE")).upper(),
+                action=text_of(a.get("action", "CANCEL")).upper(),
             )
             for a in actions
         ),
         tags=read.tags(body.get("tags")) or frozen_map(None),
-        name=read.batch_name(body.get("name")) or placeholder_batch_name(resource.label),
+        name=read.batch_name(body.get("name")) or placeholder_batch_name(instance.base),
         region=region,
         adopt=True,
     )
-    imported = job_queue_object(object_name, spec, resource.source, namespace)
-    notes = _unknown(body, _QUEUE_ATTRIBUTES)
-    return ImportedObject(imported.manifest, imported.source, (*notes, *imported.notes))
+    imported = job_queue_object(object_name, spec, instance.resource.source, namespace)
+    return _patched(imported, read, _unknown(body, _QUEUE_ATTRIBUTES))
 
 
 def _compute_environment_entry(
-    order: int, value: object, ce_names: Mapping[str, str], read: _Reader
+    order: int, value: object, ce_names: _CeNames, read: _Reader
 ) -> ComputeEnvironmentEntry:
-    expression = whole_reference(value)
-    if expression is not None:
-        match = _CE_REFERENCE.match(expression)
-        if match and match["label"] in ce_names:
-            return ComputeEnvironmentEntry(order=order, ref=ce_names[match["label"]])
+    if isinstance(value, Unknown):
+        match = _CE_REFERENCE.match(value.expression)
+        if match and match["address"] in ce_names.by_address:
+            return ComputeEnvironmentEntry(order=order, ref=ce_names.by_address[match["address"]])
         return ComputeEnvironmentEntry(
-            order=order, arn=placeholder_arn("compute-environment", expression, read.region)
+            order=order, arn=placeholder_arn("compute-environment", value.expression, read.region)
         )
     text = read.text(value) or ""
     if _CE_ARN.match(text):
         return ComputeEnvironmentEntry(order=order, arn=text)
+    if text in ce_names.by_aws_name:
+        return ComputeEnvironmentEntry(order=order, ref=ce_names.by_aws_name[text])
     return ComputeEnvironmentEntry(
         order=order, arn=placeholder_arn("compute-environment", text, read.region)
     )
 
 
 def _scheduling_policy_arn(value: object, read: _Reader) -> str | None:
-    expression = whole_reference(value)
-    if expression is None:
-        return read.text(value)
-    return placeholder_arn("scheduling-policy", expression, read.region)
+    if isinstance(value, Unknown):
+        return placeholder_arn("scheduling-policy", value.expression, read.region)
+    text = read.text(value)
+    if text is not None and MARK in text:
+        return placeholder_arn("scheduling-policy", text.replace(MARK, ""), read.region)
+    return text
 
 
-def _job_definition(resource: TerraformResource, region: str | None) -> JobDefinitionSource:
-    """The definition in Batch's camelCase shape, as RegisterJobDefinition would receive it."""
-    body, read = resource.body, _Reader(resource, region)
-    definition: dict[str, Any] = {"type": str(body.get("type", "container")).lower()}
-    if body.get("container_properties") is not None:
-        definition["containerProperties"] = document_value(
-            body["container_properties"], f"{resource.source}: container_properties"
+_UNQUOTED_PLACEHOLDER = re.compile(rf'(?<=[:\[,\s])<{MARK} ([^<>"]*)>(?=\s*[,}}\]\s])')
+
+
+def _document(value: object, where: str, notes: list[str]) -> Any:
+    """A JSON document attribute (`container_properties`): `jsonencode({...})`, a JSON string or
+    heredoc, evaluated; None (with a note) when it cannot be read offline."""
+    if isinstance(value, JsonDocument):
+        return value.value
+    if isinstance(value, Unknown):
+        notes.append(
+            f"{where} = {value.expression}: {value.reason}; the step runs the existing "
+            "definition instead"
         )
+        return None
+    if isinstance(value, (dict, list)):
+        return value
+    text = text_of(value)
+    for candidate in (text, _UNQUOTED_PLACEHOLDER.sub(rf'"{MARK} \1"', text)):
+        try:
+            return json.loads(candidate)
+        except ValueError:
+            continue
+    notes.append(f"{where} is not JSON once evaluated; the step runs the existing definition")
+    return None
+
+
+def _job_definition(instance: _Instance, region: str | None) -> JobDefinitionSource:
+    """The definition in Batch's camelCase shape, as RegisterJobDefinition would receive it."""
+    body, read = instance.body, _Reader(instance, region)
+    resource = instance.resource
+    notes: list[str] = list(instance.notes)
+    definition: dict[str, Any] = {"type": (read.text(body.get("type")) or "container").lower()}
+    if body.get("container_properties") is not None:
+        document = _document(
+            body["container_properties"], f"{resource.source}: container_properties", notes
+        )
+        if document is not None:
+            definition["containerProperties"] = document
     for key, batch_key in _JOB_DEFINITION_BATCH_NAMES.items():
         if body.get(key) is not None:
             definition[batch_key] = body[key]
-    if body.get("parameters"):
-        definition["parameters"] = dict(body["parameters"])
+    parameters = body.get("parameters")
+    if parameters:
+        definition["parameters"] = read.tags(parameters)
     retry = block(body, "retry_strategy")
     if retry:
         definition["retryStrategy"] = {
-            "attempts": read.integer(retry, "attempts"),
+            "attempts": retry.get("attempts"),
             "evaluateOnExit": [
                 {
                     "action": entry.get("action"),
@@ -401,31 +763,32 @@ def _job_definition(resource: TerraformResource, region: str | None) -> JobDefin
             ],
         }
     timeout = block(body, "timeout")
-    if timeout:
-        definition["timeout"] = {
-            "attemptDurationSeconds": read.integer(timeout, "attempt_duration_seconds")
-        }
+    if timeout and timeout.get("attempt_duration_seconds") is not None:
+        definition["timeout"] = {"attemptDurationSeconds": timeout["attempt_duration_seconds"]}
     for key, batch_key in (
         ("platform_capabilities", "platformCapabilities"),
         ("propagate_tags", "propagateTags"),
         ("scheduling_priority", "schedulingPriority"),
-        ("tags", "tags"),
     ):
         if body.get(key) is not None:
             definition[batch_key] = body[key]
+    if body.get("tags") is not None:
+        definition["tags"] = read.tags(body["tags"])
     name = body.get("name")
-    reference = read.batch_name(name) or resource.label
+    reference = read.batch_name(name) or instance.base
     # A step is named after the definition; a computed name can't be, so the label stands in.
-    step = name if isinstance(name, str) and "${" not in name else resource.label
-    return JobDefinitionSource(step, _resolved(definition, read), reference, resource.source)
+    step = name if isinstance(name, str) and MARK not in name else instance.base
+    return JobDefinitionSource(
+        step, _resolved(definition, read), reference, resource.source, tuple(notes)
+    )
 
 
 def _resolved(value: Any, read: _Reader) -> Any:
-    """Every string of a decoded document with its interpolations turned into placeholders."""
-    if isinstance(value, str):
-        return read.text(value)
+    """A decoded document with every unknown part turned into a placeholder string."""
+    if isinstance(value, (Unknown, JsonDocument)):
+        return read.text(value) if has_unknown(value) else plain(value)
     if isinstance(value, Mapping):
         return {key: _resolved(item, read) for key, item in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_resolved(item, read) for item in value]
     return value

@@ -62,6 +62,14 @@ class ImportResult:
     pipeline: ImportedObject | None = None
     """A BatchPipeline over the job definitions. It is one run, so applying it would submit
     jobs: `render` writes it commented out."""
+    warnings: tuple[str, ...] = ()
+    """What was not imported, or only partly (a module, the instances of an unknown count):
+    a human must look, even when no placeholder is left."""
+
+    @property
+    def needs_review(self) -> bool:
+        """True when placeholders remain or something was not imported."""
+        return bool(self.warnings or self.placeholders)
 
     @property
     def placeholders(self) -> list[Placeholder]:

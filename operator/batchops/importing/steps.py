@@ -83,17 +83,29 @@ def step_from_job_definition(
         )
     assert isinstance(container, Mapping)
     step: Step = {"name": name, "image": container["image"]}
-    if container.get("command"):
-        step["command"] = list(container["command"])
+    command = container.get("command")
+    if command:
+        # A placeholder string stands for a list Terraform computes: kept as written.
+        step["command"] = list(command) if isinstance(command, list) else command
     step.update(_resources(container))
-    if container.get("environment"):
+    environment = container.get("environment")
+    if isinstance(environment, list) and environment:
         step["environment"] = [
-            {"name": e["name"], "value": e.get("value", "")} for e in container["environment"]
+            {"name": e.get("name"), "value": e.get("value", "")}
+            for e in environment
+            if isinstance(e, Mapping)
         ]
-    if container.get("secrets"):
+    elif environment:
+        step["environment"] = environment
+    secrets = container.get("secrets")
+    if isinstance(secrets, list) and secrets:
         step["secrets"] = [
-            {"name": s["name"], "valueFrom": s["valueFrom"]} for s in container["secrets"]
+            {"name": s.get("name"), "valueFrom": s.get("valueFrom")}
+            for s in secrets
+            if isinstance(s, Mapping)
         ]
+    elif secrets:
+        step["secrets"] = secrets
     for key in ("jobRoleArn", "executionRoleArn"):
         if container.get(key):
             step[key] = container[key]
@@ -116,6 +128,8 @@ class JobDefinitionSource:
     """`name:revision` for a described revision, the bare name for Terraform (its latest)."""
     source: str
     """Where it came from, for messages."""
+    notes: tuple[str, ...] = ()
+    """What reading it found (values resolved, placeholders written)."""
 
 
 def pipeline_from_job_definitions(
@@ -135,12 +149,14 @@ def pipeline_from_job_definitions(
     steps = [
         step_from_job_definition(names[d.name], d.definition, d.reference) for d in definitions
     ]
-    notes = [
+    notes: list[str] = [
         "a BatchPipeline is one run: applying it submits every step, so it is written "
         "commented out. Add dependsOn between the steps (the order your submitter used), set "
         "each step's queue, then apply it or put its spec in a CronPipeline's pipelineTemplate",
         *(note for step in steps for note in step.notes),
+        *(note for d in definitions for note in d.notes),
     ]
+    notes = list(dict.fromkeys(notes))
     return pipeline_object(
         PIPELINE_NAME,
         queue or placeholder_text("job queue"),
@@ -165,7 +181,7 @@ def _blockers(definition: Mapping[str, Any], container: object) -> list[str]:
         for k, v in container.items()
         if k not in _CONTAINER_KEYS and _is_set(v)
     ]
-    types = {r.get("type") for r in container.get("resourceRequirements") or ()}
+    types = {r.get("type") for r in _requirements(container)}
     blockers += [f"resourceRequirements {t}" for t in sorted(map(str, types - _RESOURCE_TYPES))]
     if not container.get("image"):
         blockers.append("no image")
@@ -182,16 +198,29 @@ def _resources(container: Mapping[str, Any]) -> Step:
         out["vcpus"] = container["vcpus"]
     if container.get("memory"):
         out["memory"] = container["memory"]
-    for requirement in container.get("resourceRequirements") or ():
+    for requirement in _requirements(container):
         kind, value = requirement.get("type"), str(requirement.get("value"))
         if kind == "VCPU":
-            number = float(value)
-            out["vcpus"] = int(number) if number.is_integer() else number
+            out["vcpus"] = _number(value)
         elif kind == "MEMORY":
-            out["memory"] = int(value)
+            out["memory"] = _number(value)
         elif kind == "GPU":
-            out["gpus"] = int(value)
+            out["gpus"] = _number(value)
     return out
+
+
+def _requirements(container: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    listed = container.get("resourceRequirements")
+    return [r for r in listed if isinstance(r, Mapping)] if isinstance(listed, list) else []
+
+
+def _number(value: str) -> int | float | str:
+    """A resource requirement's value; a placeholder (not a number) is kept as written."""
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return int(number) if number.is_integer() else number
 
 
 def _run_settings(definition: Mapping[str, Any]) -> Step:
@@ -201,24 +230,26 @@ def _run_settings(definition: Mapping[str, Any]) -> Step:
         spec: Step = {}
         if retry.get("attempts"):
             spec["attempts"] = retry["attempts"]
-        if retry.get("evaluateOnExit"):
+        if isinstance(retry.get("evaluateOnExit"), list):
             spec["evaluateOnExit"] = [
                 {
                     **{k: v for k, v in entry.items() if k != "action" and v},
-                    "action": str(entry["action"]).upper(),
+                    "action": str(entry.get("action")).upper(),
                 }
                 for entry in retry["evaluateOnExit"]
+                if isinstance(entry, Mapping)
             ]
         if spec:
             out["retry"] = spec
     timeout = (definition.get("timeout") or {}).get("attemptDurationSeconds")
     if timeout:
         out["timeoutSeconds"] = timeout
-    if definition.get("parameters"):
+    if isinstance(definition.get("parameters"), Mapping) and definition["parameters"]:
         out["parameters"] = dict(definition["parameters"])
+    defined_tags = definition.get("tags")
     tags = {
         k: v
-        for k, v in (definition.get("tags") or {}).items()
+        for k, v in (defined_tags if isinstance(defined_tags, Mapping) else {}).items()
         if not k.lower().startswith(_RESERVED_TAG_PREFIXES)
     }
     if tags:
