@@ -16,8 +16,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from batchops.aws.calls import CALLS, THROTTLED_ATTEMPTS
-from batchops.model.pipeline import ObservedJob
-from batchops.reconcile.jobwatch import JobWatch, Source
+from batchops.jobs.watch import JobWatch, Source
+from batchops.model.observed import ObservedJob
 
 RECONCILES = Counter(
     "batchops_reconciles",

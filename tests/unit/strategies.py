@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from batchops.plans.schedule import MACROS
+from batchops.plans.cron_expr import MACROS
 
 Document: TypeAlias = dict[str, object]
 """A raw spec as the Kubernetes API hands it over (values are JSON: dicts, lists, scalars)."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from batchops.model.pipeline import ObservedJobDefinition
-from batchops.reconcile.catalog import JobDefinitionCatalog
+from batchops.jobs.catalog import JobDefinitionCatalog
+from batchops.model.observed import ObservedJobDefinition
 
 ARN_PREFIX = "arn:aws:batch:us-east-1:123456789012:job-definition/"
 

@@ -27,7 +27,8 @@ from batchops.model.cron import (
     ConcurrencyPolicy,
     parse_cron_spec,
 )
-from batchops.plans.schedule import MACROS, ScheduleError, child_name, parse_schedule
+from batchops.plans.cron_expr import MACROS, ScheduleError, parse_schedule
+from batchops.plans.schedule import child_name
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD = ROOT / "crds" / "cronpipelines.yaml"

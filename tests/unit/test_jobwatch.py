@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from batchops.model.pipeline import ObservedJob
-from batchops.reconcile.jobwatch import JobWatch
+from batchops.jobs.watch import JobWatch
+from batchops.model.observed import ObservedJob
 
 
 def job(job_id: str, status: str) -> ObservedJob:

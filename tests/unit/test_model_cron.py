@@ -12,7 +12,7 @@ import yaml
 from batchops.model.common import SpecError
 from batchops.model.cron import ConcurrencyPolicy, CronSpec, parse_cron_spec
 from batchops.model.pipeline import parse_pipeline_spec
-from batchops.plans.schedule import CronSchedule, parse_schedule
+from batchops.plans.cron_expr import CronSchedule, parse_schedule
 
 EXAMPLE = (
     Path(__file__).resolve().parents[2] / "manifests" / "examples" / "04-walkthrough-cron.yaml"

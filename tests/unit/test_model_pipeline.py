@@ -8,17 +8,19 @@ from datetime import UTC, datetime
 import pytest
 
 from batchops.model.common import SpecError
-from batchops.model.pipeline import (
-    EnvVar,
-    ExitCondition,
+from batchops.model.observed import (
     ListedJob,
     ObservedJob,
     ObservedJobDefinition,
+    RunRecord,
+    StepStatus,
+)
+from batchops.model.pipeline import (
+    EnvVar,
+    ExitCondition,
     PipelineSpec,
     RetrySpec,
-    RunRecord,
     SecretRef,
-    StepStatus,
     parse_pipeline_spec,
 )
 

@@ -7,9 +7,10 @@ from collections.abc import Mapping
 
 import pytest
 
-from batchops.model.pipeline import ObservedJobDefinition, StepSpec, parse_pipeline_spec
+from batchops.model.keys import CONTENT_HASH_TAG
+from batchops.model.observed import ObservedJobDefinition
+from batchops.model.pipeline import StepSpec, parse_pipeline_spec
 from batchops.plans.jobdefs import (
-    CONTENT_HASH_TAG,
     batch_name,
     content_hash,
     job_definition_name,

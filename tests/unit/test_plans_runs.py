@@ -11,34 +11,31 @@ from typing import TYPE_CHECKING
 import pytest
 import yaml
 
-from batchops.model.pipeline import (
-    JobStatus,
-    ListedJob,
-    ObservedJob,
-    PipelineSpec,
-    RunRecord,
-    datetime_to_ms,
-    parse_pipeline_spec,
-)
-from batchops.plans.runs import (
-    DeletionPlan,
-    JobLookup,
-    RunRef,
-    SubmitJob,
-    TerminateJob,
-    adopt_found_jobs,
+from batchops.model.observed import JobStatus, ListedJob, ObservedJob, RunRecord, datetime_to_ms
+from batchops.model.pipeline import PipelineSpec, parse_pipeline_spec
+from batchops.plans.run_status import (
     aggregate_status,
     human_duration,
     invalid_spec_assessment,
+    queue_wait_seconds,
+)
+from batchops.plans.run_submission import (
+    JobLookup,
+    adopt_found_jobs,
+    merge_observations,
+    plan_submissions,
+    recovery_lookup,
+)
+from batchops.plans.runs import (
+    DeletionPlan,
+    RunRef,
+    SubmitJob,
+    TerminateJob,
     job_name,
     make_run_id,
-    merge_observations,
     needs_new_run,
     new_run_status,
     plan_deletion,
-    plan_submissions,
-    queue_wait_seconds,
-    recovery_lookup,
     ttl_expires_at,
 )
 

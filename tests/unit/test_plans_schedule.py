@@ -9,27 +9,29 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from batchops.model.common import SpecError
-from batchops.model.cron import SCHEDULED_TIME_ANNOTATION, ConcurrencyPolicy
-from batchops.plans.schedule import (
+from batchops.model.cron import ConcurrencyPolicy
+from batchops.model.cron_runs import ChildRun, last_run_summary
+from batchops.model.keys import SCHEDULED_TIME_ANNOTATION
+from batchops.plans.cron_expr import (
     MACROS,
-    MAX_NAME_LENGTH,
-    MISSED_COUNT_CAP,
-    ChildRun,
-    Create,
     CronSchedule,
     EverySchedule,
-    ReplaceThenCreate,
     Schedule,
     ScheduleError,
+    parse_schedule,
+)
+from batchops.plans.schedule import (
+    MAX_NAME_LENGTH,
+    MISSED_COUNT_CAP,
+    Create,
+    ReplaceThenCreate,
     Skip,
     active_runs,
     child_name,
     children_to_prune,
-    last_run_summary,
     last_successful_time,
     most_recent_run,
     next_after,
-    parse_schedule,
     plan_concurrency,
     plan_tick,
     triggered_child_name,

@@ -17,11 +17,12 @@ from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
 from batchops.model.common import FieldError
+from batchops.model.keys import CONTENT_HASH_TAG
+from batchops.model.observed import JobStatus
 from batchops.model.pipeline import (
     PIPELINE_FIELDS,
     STEP_FIELDS,
     EnvVar,
-    JobStatus,
     PipelineSpec,
     RetrySpec,
     SecretRef,
@@ -35,12 +36,12 @@ from batchops.plans.dag import (
     validate_dag,
 )
 from batchops.plans.jobdefs import (
-    CONTENT_HASH_TAG,
     content_hash,
     job_definition_request,
     plan_job_definitions,
 )
-from batchops.plans.runs import RunRef, make_run_id, plan_submissions
+from batchops.plans.run_submission import plan_submissions
+from batchops.plans.runs import RunRef, make_run_id
 from tests.unit.botocore_requests import botocore_errors
 from tests.unit.strategies import (
     Document,

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from batchops.model.common import FieldError
 from batchops.model.cron import parse_cron_spec
 from batchops.model.pipeline import parse_pipeline_spec
+from batchops.plans.cron_expr import ScheduleError, parse_schedule
 from batchops.plans.jobdefs import batch_name
-from batchops.plans.schedule import ScheduleError, parse_schedule
 from tests.unit.strategies import Document, nested
 
 TEMPLATE: Document = {

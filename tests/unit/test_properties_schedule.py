@@ -15,13 +15,8 @@ from hypothesis import strategies as st
 
 from batchops.model.common import FieldError
 from batchops.model.cron import CRON_FIELDS, parse_cron_spec
-from batchops.plans.schedule import (
-    CronSchedule,
-    EverySchedule,
-    ScheduleError,
-    next_after,
-    parse_schedule,
-)
+from batchops.plans.cron_expr import CronSchedule, EverySchedule, ScheduleError, parse_schedule
+from batchops.plans.schedule import next_after
 from tests.unit.strategies import (
     Document,
     cron_schedule_texts,

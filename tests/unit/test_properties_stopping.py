@@ -24,8 +24,10 @@ from typing import Literal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from batchops.model.pipeline import JobStatus, ObservedJob, PipelineSpec, parse_pipeline_spec
-from batchops.plans.runs import TerminateJob, aggregate_status, plan_deletion
+from batchops.model.observed import JobStatus, ObservedJob
+from batchops.model.pipeline import PipelineSpec, parse_pipeline_spec
+from batchops.plans.run_status import aggregate_status
+from batchops.plans.runs import TerminateJob, plan_deletion
 
 LIFE: tuple[JobStatus, ...] = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING")
 """A job's states before it ends, in the order Batch moves it through them."""

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from batchops.model.pipeline import ObservedJob
+from batchops.model.observed import ObservedJob
 from batchops.reconcile.common import ObjectSnapshot, Timing
 from batchops.reconcile.pipeline import PipelineReconciler
 

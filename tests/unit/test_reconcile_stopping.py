@@ -22,8 +22,8 @@ from mypy_boto3_batch import BatchClient
 from batchops.aws.batch import BatchApi
 from batchops.local.emulator import Emulator
 from batchops.model.common import format_time
-from batchops.model.pipeline import ObservedJob
-from batchops.plans.runs import TERMINATE_ANNOTATION
+from batchops.model.keys import TERMINATE_ANNOTATION
+from batchops.model.observed import ObservedJob
 from batchops.reconcile.common import ObjectSnapshot, Timing
 from batchops.reconcile.pipeline import PipelineReconciler
 from tests.emulator.waits import (

@@ -20,9 +20,10 @@ import pytest
 
 from batchops.kube.status import merge_conditions
 from batchops.model.common import format_time
-from batchops.model.cron import SCHEDULED_TIME_ANNOTATION
-from batchops.model.pipeline import JobStatus, ObservedJob, parse_pipeline_spec
-from batchops.plans import runs
+from batchops.model.keys import SCHEDULED_TIME_ANNOTATION
+from batchops.model.observed import JobStatus, ObservedJob
+from batchops.model.pipeline import parse_pipeline_spec
+from batchops.plans import run_status, runs
 from batchops.reconcile.common import ObjectSnapshot, Timing
 from batchops.reconcile.cron import Children, CronReconciler
 from tests import argocd, kstatus
@@ -107,7 +108,7 @@ def _job(step: str, status: JobStatus, stopped: float | None = None) -> Observed
 
 
 def _pipeline(
-    assessment: runs.RunAssessment, previous: Sequence[Mapping[str, object]] = ()
+    assessment: run_status.RunAssessment, previous: Sequence[Mapping[str, object]] = ()
 ) -> dict[str, Any]:
     """The BatchPipeline as the operator's pass leaves it (conditions merged over the
     previous pass's, whose order kstatus depends on)."""
@@ -125,8 +126,8 @@ def _pipeline(
 
 def _assess(
     observed: Mapping[str, ObservedJob], *, seconds: float = 60, terminated: bool = False
-) -> runs.RunAssessment:
-    return runs.aggregate_status(
+) -> run_status.RunAssessment:
+    return run_status.aggregate_status(
         parse_pipeline_spec(RAW_SPEC),
         observed,
         T0 + timedelta(seconds=seconds),
@@ -137,7 +138,7 @@ def _assess(
     )
 
 
-PIPELINE_PHASES: Mapping[str, tuple[runs.RunAssessment, kstatus.KStatus, str]] = {
+PIPELINE_PHASES: Mapping[str, tuple[run_status.RunAssessment, kstatus.KStatus, str]] = {
     "pending": (_assess({}), "InProgress", "Progressing"),
     "running": (_assess({"a": _job("a", "RUNNING")}), "InProgress", "Progressing"),
     "succeeded": (
@@ -166,7 +167,7 @@ PIPELINE_PHASES: Mapping[str, tuple[runs.RunAssessment, kstatus.KStatus, str]] =
         "Degraded",
     ),
     "invalid spec": (
-        runs.invalid_spec_assessment("steps[1].dependsOn: no step named z", T0, generation=1),
+        run_status.invalid_spec_assessment("steps[1].dependsOn: no step named z", T0, generation=1),
         "Failed",
         "Degraded",
     ),

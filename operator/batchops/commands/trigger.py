@@ -10,9 +10,8 @@ from datetime import UTC, datetime
 from batchops.commands.objects import ObjectName, UsageError, add_cluster_flags, fetch, resolve
 from batchops.commands.types import Subparsers
 from batchops.kube.client import CRON_PIPELINE, PIPELINE, KubeNotFound, patch_object
-from batchops.model.cron import TRIGGER_ANNOTATION
-from batchops.model.pipeline import FINISHED_PHASES
-from batchops.plans.runs import RERUN_ANNOTATION
+from batchops.model.keys import RERUN_ANNOTATION, TRIGGER_ANNOTATION
+from batchops.model.observed import FINISHED_PHASES
 from batchops.plans.schedule import triggered_child_name
 
 

@@ -10,6 +10,7 @@ import kopf
 from batchops.handlers.context import OperatorContext
 from batchops.handlers.managed import arn_when_valid, finalize_managed, run_managed_loop
 from batchops.kube.client import COMPUTE_ENVIRONMENT, GROUP, JOB_QUEUE, VERSION
+from batchops.model import keys
 from batchops.reconcile.compute import compute_environment_reconciler
 
 RESOURCE = (GROUP, VERSION, COMPUTE_ENVIRONMENT.plural)
@@ -19,7 +20,7 @@ def _key(namespace: str | None, name: str) -> tuple[str, str, str]:
     return (COMPUTE_ENVIRONMENT.kind, namespace or "", name)
 
 
-@kopf.index(*RESOURCE)
+@kopf.index(*RESOURCE, id=keys.COMPUTE_ENVIRONMENT_ARNS.name)
 def compute_environment_arns(
     namespace: str | None, name: str, status: Mapping[str, Any], **_: Any
 ) -> dict[tuple[str | None, str], str | None]:
@@ -50,7 +51,7 @@ def wake_queues_of_compute_environment(
 ) -> None:
     """A compute environment changed (e.g. VALID, or replaced): its queues reconcile now."""
     context: OperatorContext = memo.context
-    queue_refs: kopf.Index[tuple[str | None, str], str] = kwargs["queue_refs"]
+    queue_refs = keys.QUEUE_REFS.of(kwargs)
     for queue in queue_refs.get((namespace, name), []):
         context.wakeups.wake((JOB_QUEUE.kind, namespace or "", queue))
 

@@ -13,13 +13,14 @@ from batchops.aws.events import JobEventQueue
 from batchops.aws.session import AwsSettings, client_for
 from batchops.config import OperatorConfig
 from batchops.handlers.loops import Wakeups
+from batchops.jobs.catalog import JobDefinitionCatalog
+from batchops.jobs.describer import describe_jobs
+from batchops.jobs.watch import JobWatch
 from batchops.kube.client import KINDS_BY_NAME, object_exists, read_config_map
 from batchops.metrics import observe_job_change
-from batchops.model.pipeline import ObservedJob
+from batchops.model.observed import ObservedJob
 from batchops.plans.ownership import Owner
-from batchops.reconcile.catalog import JobDefinitionCatalog
 from batchops.reconcile.common import Tenancy, Timing
-from batchops.reconcile.jobwatch import JobWatch
 
 
 @dataclass
@@ -99,7 +100,7 @@ class OperatorContext:
 
     def describe_jobs(self, job_ids: Sequence[str]) -> list[ObservedJob]:
         """DescribeJobs (chunked by the AWS layer) in the operator's region, parsed."""
-        return [ObservedJob.from_describe(item) for item in self.batch(None).describe_jobs(job_ids)]
+        return describe_jobs(self.batch(None), job_ids)
 
 
 def _owner_exists(kind: str, owner: Owner) -> bool:

@@ -11,10 +11,9 @@ import kopf
 from batchops.handlers.context import OperatorContext
 from batchops.handlers.loops import reconcile_until_deleted
 from batchops.kube.client import CRON_PIPELINE, GROUP, PIPELINE, VERSION
-from batchops.model.cron import TRIGGER_ANNOTATION
+from batchops.model import keys
 from batchops.reconcile.common import ObjectSnapshot
 from batchops.reconcile.cron import Children, CronOutcome, CronReconciler
-from batchops.reconcile.pipeline import CRON_LABEL
 
 RESOURCE = (GROUP, VERSION, CRON_PIPELINE.plural)
 
@@ -55,14 +54,14 @@ def cron_pipeline_triggered(
 ) -> None:
     """A `batchops.io/trigger` value not acted on yet: run now. (kopf's diff leaves out
     annotations under our own prefix, so on.update never sees this one change.)"""
-    trigger = annotations.get(TRIGGER_ANNOTATION)
+    trigger = keys.trigger_request(annotations)
     if trigger and trigger != status.get("lastTrigger"):
         context: OperatorContext = memo.context
         context.wakeups.wake(_key(namespace, name))
 
 
-@kopf.on.event(GROUP, VERSION, PIPELINE.plural, labels={CRON_LABEL: kopf.PRESENT})
+@kopf.on.event(GROUP, VERSION, PIPELINE.plural, labels={keys.CRON_LABEL: kopf.PRESENT})
 def wake_cron_of_run(namespace: str | None, labels: Mapping[str, str], memo: Any, **_: Any) -> None:
     """A run changed: its CronPipeline refreshes lastRun and active at once."""
     context: OperatorContext = memo.context
-    context.wakeups.wake(_key(namespace, labels[CRON_LABEL]))
+    context.wakeups.wake(_key(namespace, labels[keys.CRON_LABEL]))

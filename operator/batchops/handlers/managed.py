@@ -16,11 +16,9 @@ from batchops.handlers.loops import (
     write_status_if_changed,
 )
 from batchops.kube.client import Kind, patch_status
+from batchops.model.keys import ArnIndex
 from batchops.reconcile.common import FinalizeOutcome, ObjectSnapshot, PassOutcome
 from batchops.reconcile.managed import ManagedReconciler
-
-ArnIndex = kopf.Index[tuple[str, str], str | None]
-"""A kopf index: (namespace, object name) -> the ARN of its AWS resource once usable."""
 
 
 def usable_arns(index: ArnIndex) -> Callable[[str], dict[str, str | None]]:

@@ -4,44 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import kopf
 
 from batchops import metrics
-from batchops.aws.errors import AwsError
-from batchops.aws.events import JobEventQueue
 from batchops.handlers.context import OperatorContext
 from batchops.handlers.loops import reconcile_until_deleted
 from batchops.handlers.managed import hold_until_finalized
+from batchops.jobs.consumer import consume_events
+from batchops.jobs.describer import cached_describer, fresh_describer
+from batchops.jobs.poller import poll_interval, poll_jobs
 from batchops.kube.client import GROUP, PIPELINE, VERSION, delete_object, patch_status
-from batchops.model.pipeline import ObservedJob
-from batchops.plans.runs import RERUN_ANNOTATION, TERMINATE_ANNOTATION
+from batchops.model import keys
 from batchops.reconcile.common import ObjectSnapshot
 from batchops.reconcile.pipeline import PipelineOutcome, PipelineReconciler
 
 RESOURCE = (GROUP, VERSION, PIPELINE.plural)
-_logger = logging.getLogger(__name__)
 
 
 def _key(namespace: str | None, name: str) -> tuple[str, str, str]:
     return (PIPELINE.kind, namespace or "", name)
 
 
-def _describer(context: OperatorContext) -> Any:
-    """DescribeJobs through the shared poller's cache: only never-seen ids reach AWS."""
+def _wake_pipeline(context: OperatorContext) -> Callable[[tuple[str, str]], None]:
+    def wake(owner: tuple[str, str]) -> None:
+        context.wakeups.wake(_key(*owner))
 
-    def describe(job_ids: Sequence[str]) -> list[ObservedJob]:
-        known, missing = context.jobs.cached(job_ids)
-        if missing:
-            fresh = context.describe_jobs(missing)
-            context.jobs.record(fresh)
-            known += fresh
-        return known
-
-    return describe
+    return wake
 
 
 @kopf.daemon(*RESOURCE, cancellation_timeout=30)
@@ -62,13 +53,13 @@ async def pipeline_loop(
         tenancy=context.tenancy,
     )
     namespace, name = body.metadata.namespace or "", body.metadata.name or ""
-    describe = _describer(context)
+    describe = cached_describer(context.jobs, context.describe_jobs)
 
     def write_progress(status: Mapping[str, Any]) -> None:
         patch_status(PIPELINE, namespace, name, status)
 
     async def reconcile(obj: ObjectSnapshot) -> PipelineOutcome:
-        arns: kopf.Index[tuple[str, str], str | None] = kwargs["job_queue_arns"]
+        arns = keys.JOB_QUEUE_ARNS.of(kwargs)
         queues = {
             queue: next(iter(store), None)
             for (queue_namespace, queue), store in arns.items()
@@ -108,7 +99,7 @@ def pipeline_request_annotated(
     """A `batchops.io/rerun` or `batchops.io/terminate` value the pipeline has not acted on
     yet: look now. (kopf's diff leaves out annotations under our own prefix, so on.update never
     sees these changes.)"""
-    rerun, terminate = annotations.get(RERUN_ANNOTATION), annotations.get(TERMINATE_ANNOTATION)
+    rerun, terminate = keys.rerun_request(annotations), keys.terminate_request(annotations)
     if (rerun and rerun != status.get("rerunToken")) or (
         terminate and terminate != status.get("terminateToken")
     ):
@@ -130,24 +121,30 @@ async def delete_pipeline(body: kopf.Body, memo: Any, **_: Any) -> None:
         catalog_for_region=context.job_definitions,
     )
 
-    def describe_fresh(job_ids: Sequence[str]) -> list[ObservedJob]:
-        fresh = context.describe_jobs(job_ids)
-        context.jobs.record(fresh)
-        return fresh
-
-    outcome = await asyncio.to_thread(reconciler.finalize, obj, _describer(context), describe_fresh)
+    outcome = await asyncio.to_thread(
+        reconciler.finalize,
+        obj,
+        cached_describer(context.jobs, context.describe_jobs),
+        fresh_describer(context.jobs, context.describe_jobs),
+    )
     await hold_until_finalized(PIPELINE, obj, outcome, "stopping jobs")
     context.jobs.untrack((obj.namespace, obj.name))
 
 
 @kopf.on.startup()
 async def start_job_poller(memo: Any, **_: Any) -> None:
-    """One poller for every pipeline's active jobs (DescribeJobs in chunks of 100)."""
+    """One poller for every pipeline's active jobs (DescribeJobs in chunks of 100), and the
+    event consumer in event mode."""
     context: OperatorContext = memo.context
-    context.poller_task = asyncio.create_task(_poll_jobs(context))
+    wake = _wake_pipeline(context)
+    context.poller_task = asyncio.create_task(
+        poll_jobs(context.jobs, context.describe_jobs, wake, poll_interval(context.config))
+    )
     events = context.job_events()
     if events is not None:
-        context.events_task = asyncio.create_task(_consume_events(context, events))
+        context.events_task = asyncio.create_task(
+            consume_events(context.jobs, events, wake, context.config.poll_interval)
+        )
 
 
 @kopf.on.cleanup()
@@ -159,44 +156,3 @@ async def stop_job_poller(memo: Any, **_: Any) -> None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-
-
-# In event mode DescribeJobs polling stays on as a slow safety net for lost events.
-EVENT_MODE_POLL_FACTOR = 6
-
-
-async def _poll_jobs(context: OperatorContext) -> None:
-    interval = context.config.poll_interval
-    if context.config.event_queue_url is not None:
-        interval *= EVENT_MODE_POLL_FACTOR
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            changed = await asyncio.to_thread(context.jobs.poll_once, context.describe_jobs)
-        except AwsError as exc:
-            _logger.warning(f"job poll failed, will retry: {exc}")
-            continue
-        except Exception:
-            # Logged with its traceback (tests fail on it), but the poller keeps serving.
-            _logger.exception("job poll failed unexpectedly")
-            continue
-        for namespace, name in changed:
-            context.wakeups.wake(_key(namespace, name))
-
-
-async def _consume_events(context: OperatorContext, events: JobEventQueue) -> None:
-    while True:
-        try:
-            details = await asyncio.to_thread(events.receive)
-        except AwsError as exc:
-            _logger.warning(f"reading job events failed, will retry: {exc}")
-            await asyncio.sleep(context.config.poll_interval)
-            continue
-        jobs = []
-        for detail in details:
-            try:
-                jobs.append(ObservedJob.from_describe(detail))
-            except ValueError as exc:
-                _logger.warning(f"ignoring a malformed job event: {exc}")
-        for namespace, name in context.jobs.record_events(jobs):
-            context.wakeups.wake(_key(namespace, name))

@@ -15,6 +15,7 @@ from batchops.handlers.managed import (
     usable_arns,
 )
 from batchops.kube.client import GROUP, JOB_QUEUE, PIPELINE, VERSION
+from batchops.model import keys
 from batchops.reconcile.queue import job_queue_reconciler
 
 RESOURCE = (GROUP, VERSION, JOB_QUEUE.plural)
@@ -24,7 +25,7 @@ def _key(namespace: str | None, name: str) -> tuple[str, str, str]:
     return (JOB_QUEUE.kind, namespace or "", name)
 
 
-@kopf.index(*RESOURCE)
+@kopf.index(*RESOURCE, id=keys.QUEUE_REFS.name)
 def queue_refs(
     namespace: str | None, name: str, spec: Mapping[str, Any], **_: Any
 ) -> dict[tuple[str | None, str], str]:
@@ -33,7 +34,7 @@ def queue_refs(
     return {(namespace, ref): name for ref in refs if ref}
 
 
-@kopf.index(*RESOURCE)
+@kopf.index(*RESOURCE, id=keys.QUEUE_POLICY_REFS.name)
 def queue_policy_refs(
     namespace: str | None, name: str, spec: Mapping[str, Any], **_: Any
 ) -> dict[tuple[str | None, str], str]:
@@ -42,7 +43,7 @@ def queue_policy_refs(
     return {(namespace, ref): name} if ref else {}
 
 
-@kopf.index(*RESOURCE)
+@kopf.index(*RESOURCE, id=keys.JOB_QUEUE_ARNS.name)
 def job_queue_arns(
     namespace: str | None, name: str, status: Mapping[str, Any], **_: Any
 ) -> dict[tuple[str | None, str], str | None]:
@@ -67,8 +68,8 @@ async def job_queue_loop(
     """Observe → plan → act until the object is deleted."""
     context: OperatorContext = memo.context
     reconciler = job_queue_reconciler(
-        usable_arns(kwargs["compute_environment_arns"]),
-        usable_arns(kwargs["scheduling_policy_arns"]),
+        usable_arns(keys.COMPUTE_ENVIRONMENT_ARNS.of(kwargs)),
+        usable_arns(keys.SCHEDULING_POLICY_ARNS.of(kwargs)),
         context.batch,
         context.timing,
         context.tenancy,

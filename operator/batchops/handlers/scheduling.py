@@ -10,12 +10,13 @@ import kopf
 from batchops.handlers.context import OperatorContext
 from batchops.handlers.managed import arn_when_valid, finalize_managed, run_managed_loop
 from batchops.kube.client import GROUP, JOB_QUEUE, SCHEDULING_POLICY, VERSION
+from batchops.model import keys
 from batchops.reconcile.scheduling import scheduling_policy_reconciler
 
 RESOURCE = (GROUP, VERSION, SCHEDULING_POLICY.plural)
 
 
-@kopf.index(*RESOURCE)
+@kopf.index(*RESOURCE, id=keys.SCHEDULING_POLICY_ARNS.name)
 def scheduling_policy_arns(
     namespace: str | None, name: str, status: Mapping[str, Any], **_: Any
 ) -> dict[tuple[str | None, str], str | None]:
@@ -46,7 +47,7 @@ def wake_queues_of_scheduling_policy(
 ) -> None:
     """A policy changed (e.g. created in AWS): the queues that ref it reconcile now."""
     context: OperatorContext = memo.context
-    refs: kopf.Index[tuple[str | None, str], str] = kwargs["queue_policy_refs"]
+    refs = keys.QUEUE_POLICY_REFS.of(kwargs)
     for queue in refs.get((namespace, name), []):
         context.wakeups.wake((JOB_QUEUE.kind, namespace or "", queue))
 

@@ -7,19 +7,16 @@ from typing import Any
 
 import kopf
 
-FINALIZER = "batchops.io/finalizer"
-ANNOTATION_PREFIX = "batchops.io"
+from batchops.model import keys
 
 
 @kopf.on.startup()
 def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     """Keep kopf's bookkeeping under our own names and make watches recover quickly."""
-    settings.persistence.finalizer = FINALIZER
-    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(
-        prefix=ANNOTATION_PREFIX
-    )
+    settings.persistence.finalizer = keys.FINALIZER
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=keys.PREFIX)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=ANNOTATION_PREFIX, key="last-handled-configuration"
+        prefix=keys.PREFIX, key=keys.KOPF_DIFFBASE_KEY
     )
     # Our own events carry the useful messages; kopf's per-handler chatter stays in the log.
     settings.posting.level = logging.WARNING

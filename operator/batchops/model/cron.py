@@ -1,6 +1,6 @@
 """CronPipeline: the spec (a schedule plus a BatchPipeline template) and its status shapes.
 
-The schedule is kept as text here and parsed by `batchops.plans.schedule.parse_schedule` (its
+The schedule is kept as text here and parsed by `batchops.plans.cron_expr.parse_schedule` (its
 errors are SpecErrors on `spec.schedule` too); the template's spec stays an opaque mapping that the
 BatchPipeline parser validates.
 """
@@ -17,7 +17,7 @@ from typing import Final, NotRequired, TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from batchops.model.common import FieldReader, SpecError, empty_map
-from batchops.model.pipeline import Phase
+from batchops.model.observed import Phase
 
 CRON_FIELDS: Final = frozenset(
     {
@@ -38,11 +38,6 @@ DEFAULT_TIME_ZONE: Final = "UTC"
 DEFAULT_SUCCESSFUL_RUNS_HISTORY_LIMIT: Final = 3
 DEFAULT_FAILED_RUNS_HISTORY_LIMIT: Final = 1
 MAX_SCHEDULE_LENGTH: Final = 256
-
-TRIGGER_ANNOTATION: Final = "batchops.io/trigger"
-"""Any new value on a CronPipeline runs it once now (DESIGN.md, CronPipeline)."""
-SCHEDULED_TIME_ANNOTATION: Final = "batchops.io/scheduled-time"
-"""On a child BatchPipeline: the RFC 3339 time it was scheduled for."""
 
 # A label key is an optional DNS-subdomain prefix and a name of up to 63 characters; a value is
 # up to 63 characters. The apiserver would reject a bad one only when a child is created.
@@ -75,7 +70,7 @@ class PipelineTemplate:
 
 @dataclass(frozen=True)
 class CronSpec:
-    """A parsed CronPipeline spec; `schedule` is the text, for `plans.schedule.parse_schedule`."""
+    """A parsed CronPipeline spec; `schedule` is the text, for `plans.cron_expr.parse_schedule`."""
 
     schedule: str
     template: PipelineTemplate

@@ -10,7 +10,9 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from batchops.model.pipeline import ObservedJobDefinition, PipelineSpec, RetrySpec, StepSpec
+from batchops.model.keys import CONTENT_HASH_TAG, PIPELINE_TAG
+from batchops.model.observed import ObservedJobDefinition
+from batchops.model.pipeline import PipelineSpec, RetrySpec, StepSpec
 
 if TYPE_CHECKING:
     # Type-only: the request shapes boto3 accepts, so the aws layer can pass them through as is.
@@ -22,9 +24,6 @@ if TYPE_CHECKING:
         ResourceRequirementTypeDef,
         RetryStrategyTypeDef,
     )
-
-CONTENT_HASH_TAG: Final = "batchops.io/content-hash"
-PIPELINE_TAG: Final = "batchops.io/pipeline"
 
 BATCH_NAME_MAX: Final = 128
 """Job and job definition names: up to 128 letters, digits, '-' and '_'; a job name starts with

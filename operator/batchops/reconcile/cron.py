@@ -13,18 +13,18 @@ from typing import Any
 
 from batchops.kube import client as kube
 from batchops.kube import status as conditions
+from batchops.model import keys
 from batchops.model.common import SpecError, format_time, parse_time
 from batchops.model.cron import (
-    SCHEDULED_TIME_ANNOTATION,
-    TRIGGER_ANNOTATION,
     CronSpec,
     parse_cron_spec,
 )
+from batchops.model.cron_runs import ChildRun, last_run_summary
+from batchops.model.keys import CRON_LABEL, SCHEDULED_TIME_ANNOTATION
 from batchops.model.pipeline import parse_pipeline_spec
-from batchops.plans import dag
+from batchops.plans import cron_expr, dag
 from batchops.plans import schedule as plan
 from batchops.reconcile.common import ObjectSnapshot, PassRecorder, Timing
-from batchops.reconcile.pipeline import CRON_LABEL
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class CronReconciler:
         status["observedGeneration"] = obj.generation
         try:
             spec = parse_cron_spec(obj.spec)
-            schedule = plan.parse_schedule(spec.schedule)
+            schedule = cron_expr.parse_schedule(spec.schedule)
             _check_template(spec)
         except SpecError as exc:
             schedule_fields = ("spec.schedule", "spec.timeZone")
@@ -88,12 +88,12 @@ class CronReconciler:
         runs = [_child_run(c) for c in listed]
         active = [r.name for r in runs if r.active]
 
-        trigger = obj.annotations.get(TRIGGER_ANNOTATION)
+        trigger = keys.trigger_request(obj.annotations)
         if trigger and trigger != status.get("lastTrigger"):
             name = plan.triggered_child_name(obj.name, trigger)
             self._create(obj, spec, name, now, rec, reason="Triggered")
             status["lastTrigger"] = trigger
-            runs.append(plan.ChildRun(name=name, scheduled_time=now))
+            runs.append(ChildRun(name=name, scheduled_time=now))
 
         created = obj.body.get("metadata", {}).get("creationTimestamp")
         anchor = parse_time(created) if isinstance(created, str) else now
@@ -133,9 +133,7 @@ class CronReconciler:
         latest = plan.most_recent_run(runs)
         if latest is not None:
             child = next((c for c in listed if c["metadata"]["name"] == latest.name), None)
-            status["lastRun"] = dict(
-                plan.last_run_summary(latest.name, (child or {}).get("status"))
-            )
+            status["lastRun"] = dict(last_run_summary(latest.name, (child or {}).get("status")))
         _schedule_conditions(rec, spec.suspend, status)
         delay = min(self.timing.resync, max(0.05, tick.seconds_until_next(self.now())))
         return CronOutcome(self._with(status, rec), delay, rec)
@@ -149,7 +147,7 @@ class CronReconciler:
         run_time: datetime,
         active: list[str],
         rec: PassRecorder,
-    ) -> list[plan.ChildRun]:
+    ) -> list[ChildRun]:
         decision = plan.plan_concurrency(spec.concurrency_policy, active)
         name = plan.child_name(obj.name, run_time)
         if name in active:
@@ -163,7 +161,7 @@ class CronReconciler:
                     self.children.delete(obj.namespace, old)
                 rec.event("Normal", "Replaced", "cancelled " + ", ".join(doomed))
         self._create(obj, spec, name, run_time, rec, reason="Scheduled")
-        return [plan.ChildRun(name=name, scheduled_time=run_time)]
+        return [ChildRun(name=name, scheduled_time=run_time)]
 
     def _create(
         self,
@@ -204,11 +202,9 @@ class CronReconciler:
         return {**status, "conditions": rec.merged_conditions()}
 
 
-def _child_run(child: Mapping[str, Any]) -> plan.ChildRun:
+def _child_run(child: Mapping[str, Any]) -> ChildRun:
     meta = child.get("metadata") or {}
-    return plan.ChildRun.from_child(
-        meta.get("name", ""), meta.get("annotations"), child.get("status")
-    )
+    return ChildRun.from_child(meta.get("name", ""), meta.get("annotations"), child.get("status"))
 
 
 def _schedule_conditions(rec: PassRecorder, suspended: bool, status: Mapping[str, Any]) -> None:

@@ -11,26 +11,22 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from batchops.aws.batch import BatchApi
 from batchops.aws.errors import Retryable, Terminal
+from batchops.jobs.catalog import JobDefinitionCatalog
+from batchops.jobs.describer import JobDescriber
 from batchops.kube import status as conditions
-from batchops.model.common import SpecError, format_time, frozen_map, parse_time
-from batchops.model.pipeline import (
-    ListedJob,
-    ObservedJob,
-    ObservedJobDefinition,
-    PipelineSpec,
-    RunRecord,
-    parse_pipeline_spec,
-)
-from batchops.plans import dag, jobdefs, runs
+from batchops.model import keys
+from batchops.model.common import SpecError, format_time, parse_time
+from batchops.model.observed import ListedJob, ObservedJob, RunRecord
+from batchops.model.pipeline import PipelineSpec, parse_pipeline_spec
+from batchops.plans import dag, run_status, run_submission, runs
 from batchops.plans.ownership import Owner
-from batchops.reconcile.catalog import JobDefinitionCatalog
 from batchops.reconcile.common import (
     NO_OTHER_TENANTS,
     FinalizeOutcome,
@@ -40,12 +36,10 @@ from batchops.reconcile.common import (
     Timing,
     cross_namespace_message,
 )
-
-CRON_LABEL = "batchops.io/cron"
-"""Label on runs a CronPipeline created; its value names the job definitions of every run."""
+from batchops.reconcile.pipeline_deletion import finalize_pipeline
+from batchops.reconcile.pipeline_jobdefs import resolve_job_definitions, retire_old_definitions
 
 StatusWriter = Callable[[Mapping[str, Any]], None]
-JobDescriber = Callable[[Sequence[str]], list[ObservedJob]]
 
 
 @dataclass(frozen=True)
@@ -173,7 +167,7 @@ class PipelineReconciler:
         api = self.api_for_region(self.region)
         status: dict[str, Any] = {k: v for k, v in obj.status.items() if k != "conditions"}
         status["observedGeneration"] = obj.generation  # also in the writes mid-pass
-        token = obj.annotations.get(runs.RERUN_ANNOTATION)
+        token = keys.rerun_request(obj.annotations)
         digest = runs.spec_hash(obj.spec)
         if runs.needs_new_run(record, digest, token):
             run_id = runs.make_run_id(obj.uid, obj.generation, token, record.run_id)
@@ -190,12 +184,12 @@ class PipelineReconciler:
             # All four conditions: a rerun of a failed run must not keep its Stalled=True.
             status["conditions"] = conditions.merge_conditions(
                 obj.status.get("conditions"),
-                runs.run_conditions(
+                run_status.run_conditions(
                     "Pending", "Pending", status["message"], False, self.now(), obj.generation
                 ),
             )
             # A terminate request made before this run started is not meant for it.
-            status["terminateToken"] = obj.annotations.get(runs.TERMINATE_ANNOTATION)
+            status["terminateToken"] = keys.terminate_request(obj.annotations)
             write_status(status)  # before any submission: the run id names every job
             self._run_started = {run_id: time.monotonic()}
             self._recovered_runs.add(run_id)  # a brand-new run id has no jobs to find
@@ -213,8 +207,8 @@ class PipelineReconciler:
             if not record.finished:
                 job_ids.update(self._recover(spec, run, job_ids, arns, api, rec))
             described = describe_jobs(list(job_ids.values())) if job_ids else []
-            observed = runs.merge_observations(job_ids, described, record.jobs)
-            assessment = runs.aggregate_status(
+            observed = run_submission.merge_observations(job_ids, described, record.jobs)
+            assessment = run_status.aggregate_status(
                 spec,
                 observed,
                 self.now(),
@@ -229,8 +223,8 @@ class PipelineReconciler:
                 )
                 if submitted:
                     described = describe_jobs(list(job_ids.values()))
-                    observed = runs.merge_observations(job_ids, described, record.jobs)
-                    assessment = runs.aggregate_status(
+                    observed = run_submission.merge_observations(job_ids, described, record.jobs)
+                    assessment = run_status.aggregate_status(
                         spec,
                         observed,
                         self.now(),
@@ -270,7 +264,7 @@ class PipelineReconciler:
                 rec.event("Warning", f"Run{assessment.phase}", assessment.message[:1024])
         if assessment.settled and record.run_id not in self._retired_runs:
             try:
-                self._retire_old_definitions(spec, obj, observed, api, rec)
+                retire_old_definitions(spec, obj, observed, self._catalog(), api, rec)
             except (Retryable, Terminal) as exc:
                 rec.event("Warning", "AwsError", f"deregistering old job definitions: {exc}")
             else:
@@ -308,7 +302,7 @@ class PipelineReconciler:
         """A new `batchops.io/terminate` value ends the current run as Cancelled (its active
         jobs are stopped by the pass); on a finished run it is only recorded. Returns when the
         run was terminated, or None."""
-        request = obj.annotations.get(runs.TERMINATE_ANNOTATION)
+        request = keys.terminate_request(obj.annotations)
         if request and request != status.get("terminateToken"):
             status["terminateToken"] = request
             if not record.finished:
@@ -329,7 +323,7 @@ class PipelineReconciler:
         """Once per run and process: jobs SubmitJob created before a crash hid their ids."""
         if run.run_id in self._recovered_runs:
             return {}
-        lookups = runs.recovery_lookup(spec, run, job_ids)
+        lookups = run_submission.recovery_lookup(spec, run, job_ids)
         found: list[ListedJob] = []
         for lookup in lookups:
             queue = lookup.queue if lookup.queue.startswith("arn:") else queue_arns[lookup.queue]
@@ -337,7 +331,7 @@ class PipelineReconciler:
                 ListedJob.from_summary(item)
                 for item in api.list_jobs_by_name(queue, lookup.job_name)
             ]
-        adoption = runs.adopt_found_jobs(lookups, found)
+        adoption = run_submission.adopt_found_jobs(lookups, found)
         for action in adoption.stop:
             api.terminate_job(action.job_id, action.reason)
         if adoption.job_ids:
@@ -365,7 +359,7 @@ class PipelineReconciler:
         if len(job_ids) == len(spec.steps):
             return False
         definitions = self._resolve_job_definitions(spec, obj, run, api)
-        plan = runs.plan_submissions(spec, run, job_ids, states, definitions, queue_arns)
+        plan = run_submission.plan_submissions(spec, run, job_ids, states, definitions, queue_arns)
         started = self._run_started.get(run.run_id)
         gated = {step.name for step in spec.steps if dag.is_operator_gated(step)}
         for submit in plan.submit:
@@ -383,30 +377,7 @@ class PipelineReconciler:
         cached = self._job_definitions.get(run.run_id)
         if cached is not None:
             return cached
-        base = obj.body.get("metadata", {}).get("labels", {}).get(CRON_LABEL) or obj.name
-        catalog = self._catalog()
-        observed = {
-            name: catalog.revisions(name)
-            for name in (
-                jobdefs.job_definition_name(obj.namespace, base, step.name)
-                for step in spec.steps
-                if step.job_definition is None
-            )
-        }
-        plan = jobdefs.plan_job_definitions(spec, obj.namespace, base, observed)
-        resolved = dict(plan.job_definitions)
-        for register in plan.register:
-            response = api.register_job_definition(register.request)
-            resolved[register.step] = response["jobDefinitionArn"]
-            catalog.registered(
-                ObservedJobDefinition(
-                    register.name,
-                    response["jobDefinitionArn"],
-                    response["revision"],
-                    "ACTIVE",
-                    frozen_map(register.request.get("tags")),
-                )
-            )
+        resolved = resolve_job_definitions(spec, obj, self._catalog(), api)
         self._job_definitions = {run.run_id: resolved}
         return resolved
 
@@ -414,114 +385,27 @@ class PipelineReconciler:
         assert self.catalog_for_region is not None  # set by __post_init__
         return self.catalog_for_region(self.region)
 
-    def _retire_old_definitions(
-        self,
-        spec: PipelineSpec,
-        obj: ObjectSnapshot,
-        observed: Mapping[str, ObservedJob],
-        api: BatchApi,
-        rec: PassRecorder,
-    ) -> None:
-        """Once a run settled, deregister the revisions earlier runs registered: no job of this
-        pipeline can use them any more. Runs of a CronPipeline share their definitions (and may
-        overlap), so they keep theirs."""
-        if CRON_LABEL in (obj.body.get("metadata", {}).get("labels") or {}):
-            return
-        in_use = {job.job_definition for job in observed.values() if job.job_definition}
-        for step in spec.steps:
-            if step.job_definition is not None:
-                continue
-            name = jobdefs.job_definition_name(obj.namespace, obj.name, step.name)
-            revisions = self._catalog().revisions(name)
-            for arn in jobdefs.revisions_to_deregister(revisions, in_use):
-                api.deregister_job_definition(arn)
-                self._catalog().deregistered(arn)
-                rec.event("Normal", "JobDefinitionRetired", f"deregistered {arn}")
-
     # -- deletion -----------------------------------------------------------------------------
 
     def finalize(
         self, obj: ObjectSnapshot, describe_known: JobDescriber, describe_fresh: JobDescriber
     ) -> FinalizeOutcome:
-        """One pass of the finalizer: TerminateJob for every job of the run not known to be
-        finished (unless terminateOnDelete is false), then ask Batch afresh whether they all
-        are. `done` once Batch reports them finished or forgot them, or after
-        `Timing.job_stop_wait` (with a Warning event): a deletion never hangs on Batch.
-        `describe_known` may answer from the poller's cache; `describe_fresh` asks Batch."""
-        rec = PassRecorder(obj, self.now)
-        status = {k: v for k, v in obj.status.items() if k != "conditions"}
-        try:
-            spec = parse_pipeline_spec(obj.spec)
-        except SpecError:
-            return FinalizeOutcome(True, 0, status, rec)
-        record = RunRecord.from_status(obj.status)
-        if not record.job_ids:
-            return FinalizeOutcome(True, 0, status, rec)
-        ids = list(record.job_ids.values())
-        waited = self._deleting_for(obj)
-
-        def plan(observed: Mapping[str, ObservedJob]) -> runs.DeletionPlan:
-            return runs.plan_deletion(
-                spec,
-                observed,
-                waited_seconds=waited,
-                max_wait_seconds=self.timing.job_stop_wait,
-            )
-
-        api = self.api_for_region(self.region)
-        try:
-            known = describe_known(ids)
-        except (Retryable, Terminal):
-            known = []  # the status written last stands in: TerminateJob fits any state
-        deletion = plan(runs.merge_observations(record.job_ids, known, record.jobs))
-        failures = []
-        for action in deletion.stop:
-            try:
-                api.terminate_job(action.job_id, action.reason)
-            except (Retryable, Terminal) as exc:
-                failures.append(f"{action.step}: {exc}")
-                continue
-            if not action.repeated:
-                rec.event("Normal", "JobStopped", f"{action.step}: {action.reason}"[:1024])
-        if deletion.stop:
-            # Confirm with Batch itself, not a cache: a job it no longer lists is gone.
-            try:
-                fresh = {job.job_id: job for job in describe_fresh(ids)}
-            except (Retryable, Terminal) as exc:
-                failures.append(f"DescribeJobs: {exc}")
-            else:
-                deletion = plan(
-                    {
-                        step: fresh[job_id]
-                        for step, job_id in record.job_ids.items()
-                        if job_id in fresh
-                    }
-                )
-        if deletion.release:
-            if deletion.warning is not None:
-                rec.event("Warning", "JobsNotConfirmedStopped", deletion.warning)
-            return FinalizeOutcome(True, 0, status, rec)
-        active = ", ".join(f"{action.step} ({action.job_id})" for action in deletion.stop)
-        message = f"waiting for Batch to report stopped job(s) {active} finished"
-        if failures:
-            message += "; " + "; ".join(failures)
-        rec.condition(conditions.RECONCILING, True, "StoppingJobs", message[:1024])
-        delay = self.timing.retry if failures else self.timing.transition
-        # Setting deletionTimestamp raised metadata.generation: this status describes it.
-        status["observedGeneration"] = obj.generation
-        return FinalizeOutcome(False, delay, rec.with_conditions(status), rec)
-
-    def _deleting_for(self, obj: ObjectSnapshot) -> float:
-        """Seconds since the deletion was requested (metadata.deletionTimestamp)."""
-        requested = obj.body.get("metadata", {}).get("deletionTimestamp")
-        if not isinstance(requested, str):
-            return 0.0
-        return max(0.0, (self.now() - parse_time(requested)).total_seconds())
+        """One pass of the finalizer (`reconcile/pipeline_deletion.py`)."""
+        return finalize_pipeline(
+            obj,
+            lambda: self.api_for_region(self.region),
+            self.timing,
+            self.now,
+            describe_known,
+            describe_fresh,
+        )
 
     # -- helpers ------------------------------------------------------------------------------
 
     def _invalid(self, obj: ObjectSnapshot, rec: PassRecorder, message: str) -> PipelineOutcome:
-        assessment = runs.invalid_spec_assessment(message, self.now(), generation=obj.generation)
+        assessment = run_status.invalid_spec_assessment(
+            message, self.now(), generation=obj.generation
+        )
         status = {k: v for k, v in obj.status.items() if k != "conditions"}
         status.update(
             phase="Failed",

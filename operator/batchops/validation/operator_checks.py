@@ -17,8 +17,8 @@ from batchops.model.cron import parse_cron_spec
 from batchops.model.pipeline import PipelineSpec, parse_pipeline_spec
 from batchops.model.queue import QueueSpec, parse_queue_spec
 from batchops.model.scheduling import parse_scheduling_policy_spec
+from batchops.plans.cron_expr import parse_schedule
 from batchops.plans.dag import validate_dag
-from batchops.plans.schedule import parse_schedule
 from batchops.validation.paths import FieldPath, parse_path
 
 TEMPLATE_SPEC: FieldPath = ("spec", "pipelineTemplate", "spec")

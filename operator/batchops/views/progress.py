@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from batchops.plans.runs import human_duration
+from batchops.plans.run_status import human_duration
 from batchops.views.run import RunView, StepView
 
 TABLE_HEADER = ("STEP", "STATUS", "ATTEMPTS", "DURATION", "QUEUE-WAIT", "EXIT", "REASON")

@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Final, Literal
 
 from batchops.model.common import parse_time
-from batchops.model.pipeline import FINISHED_PHASES, PipelineSpec
+from batchops.model.observed import FINISHED_PHASES
+from batchops.model.pipeline import PipelineSpec
 from batchops.plans.dag import topological_order
-from batchops.plans.runs import human_duration
+from batchops.plans.run_status import human_duration
 
 StateClass = Literal["waiting", "queued", "running", "succeeded", "failed", "cancelled"]
 """A step's state in the few groups a reader tells apart by colour."""

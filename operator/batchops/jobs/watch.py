@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Literal
 
-from batchops.model.pipeline import ObservedJob
+from batchops.model.observed import ObservedJob
 
 OwnerKey = tuple[str, str]
 """(namespace, name) of the BatchPipeline that waits on the jobs."""

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 
-from batchops.model.pipeline import ObservedJobDefinition
+from batchops.model.observed import ObservedJobDefinition
 
 Lister = Callable[[], Iterable[Mapping[str, object]]]
 """DescribeJobDefinitions(status=ACTIVE), every page."""

@@ -1,0 +1,120 @@
+"""Every `batchops.io/*` key the operator and the CLI agree on, and the names of kopf's indexes.
+
+Annotations (requests a person or the CLI makes), labels (which CronPipeline made a run), the
+finalizer and kopf's own bookkeeping, the tags the operator puts on AWS resources, and the
+indexes one kind's handlers read of another's: each spelled once, here. The ownership tags of
+AWS resources (`batchops.io/owner`, `batchops.io/owner-uid`) live with the ownership rules in
+`plans/ownership.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Final, Generic, TypeVar, cast
+
+PREFIX: Final = "batchops.io"
+"""The prefix of every key below; kopf keeps its progress annotations under it too."""
+
+# --- annotations: requests on an object ---------------------------------------------------------
+
+RERUN_ANNOTATION: Final = "batchops.io/rerun"
+"""On a BatchPipeline: a new value starts the run again without a spec change."""
+
+TERMINATE_ANNOTATION: Final = "batchops.io/terminate"
+"""On a BatchPipeline: a new value ends the current run as Cancelled."""
+
+TRIGGER_ANNOTATION: Final = "batchops.io/trigger"
+"""On a CronPipeline: a new value starts a run now, whatever the schedule says."""
+
+SCHEDULED_TIME_ANNOTATION: Final = "batchops.io/scheduled-time"
+"""On a run a CronPipeline created: the due time it was created for (RFC 3339)."""
+
+KOPF_DIFFBASE_KEY: Final = "last-handled-configuration"
+"""kopf's last-handled spec, stored as `batchops.io/last-handled-configuration`."""
+
+# --- labels and finalizers ----------------------------------------------------------------------
+
+CRON_LABEL: Final = "batchops.io/cron"
+"""On runs a CronPipeline created; its value names the job definitions of every run."""
+
+FINALIZER: Final = "batchops.io/finalizer"
+"""Holds every kind until its AWS resources (or jobs) are gone."""
+
+# --- tags on AWS resources ----------------------------------------------------------------------
+
+PIPELINE_TAG: Final = "batchops.io/pipeline"
+"""On job definitions and jobs: `namespace/pipeline` (the cron's name for a cron's runs)."""
+
+CONTENT_HASH_TAG: Final = "batchops.io/content-hash"
+"""On job definitions: the hash of the registration request, to reuse an identical revision."""
+
+STEP_TAG: Final = "batchops.io/step"
+"""On jobs: the pipeline step the job runs."""
+
+RUN_TAG: Final = "batchops.io/run-id"
+"""On jobs: the run the job belongs to."""
+
+RESERVED_TAG_PREFIXES: Final = ("aws:", "batchops.io/")
+"""Tag keys a user may not set: AWS's own, and ours."""
+
+
+# --- typed accessors ----------------------------------------------------------------------------
+
+
+def rerun_request(annotations: Mapping[str, str]) -> str | None:
+    """The `batchops.io/rerun` value, if set."""
+    return annotations.get(RERUN_ANNOTATION)
+
+
+def terminate_request(annotations: Mapping[str, str]) -> str | None:
+    """The `batchops.io/terminate` value, if set."""
+    return annotations.get(TERMINATE_ANNOTATION)
+
+
+def trigger_request(annotations: Mapping[str, str]) -> str | None:
+    """The `batchops.io/trigger` value, if set."""
+    return annotations.get(TRIGGER_ANNOTATION)
+
+
+def creating_cron(labels: Mapping[str, str]) -> str | None:
+    """The CronPipeline that created a run (its `batchops.io/cron` label), if any."""
+    return labels.get(CRON_LABEL)
+
+
+# --- kopf indexes -------------------------------------------------------------------------------
+
+IndexKey = tuple[str | None, str]
+"""(namespace, object name): the key of every batchops index."""
+
+_Value = TypeVar("_Value")
+
+
+@dataclass(frozen=True)
+class IndexName(Generic[_Value]):
+    """A kopf index: the id its `@kopf.index` handler registers under, and its value type."""
+
+    name: str
+
+    def of(self, kwargs: Mapping[str, object]) -> Mapping[IndexKey, Collection[_Value]]:
+        """The live index among a handler's keyword arguments (kopf passes each by name)."""
+        return cast(Mapping[IndexKey, Collection[_Value]], kwargs[self.name])
+
+
+ArnIndex = Mapping[IndexKey, Collection[str | None]]
+"""(namespace, object name) -> the ARN of its AWS resource once usable, else None."""
+
+COMPUTE_ENVIRONMENT_ARNS: Final = IndexName[str | None]("compute_environment_arns")
+"""BatchComputeEnvironment -> its ARN once VALID (for queues)."""
+
+JOB_QUEUE_ARNS: Final = IndexName[str | None]("job_queue_arns")
+"""BatchJobQueue -> its ARN once VALID (for pipeline steps)."""
+
+SCHEDULING_POLICY_ARNS: Final = IndexName[str | None]("scheduling_policy_arns")
+"""BatchSchedulingPolicy -> its ARN once it exists (for queues)."""
+
+QUEUE_REFS: Final = IndexName[str]("queue_refs")
+"""(namespace, compute environment name) -> the queues that reference it."""
+
+QUEUE_POLICY_REFS: Final = IndexName[str]("queue_policy_refs")
+"""(namespace, scheduling policy name) -> the queues that reference it."""

@@ -1,0 +1,225 @@
+"""Which jobs of a run go to Batch now, and how a run finds its jobs again after a crash.
+
+`plan_submissions` turns the run's DAG and what DescribeJobs reports into SubmitJob actions for
+every step whose dependencies allow it; after a restart, `recovery_lookup` -> ListJobs ->
+`adopt_found_jobs` finds jobs submitted before the crash, so none is submitted twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from batchops.model.keys import PIPELINE_TAG, RUN_TAG, STEP_TAG
+from batchops.model.observed import JobStatus, ListedJob, ObservedJob
+from batchops.model.pipeline import PipelineSpec, StepSpec
+from batchops.plans.dag import BATCH_MAX_DEPENDENCIES, is_operator_gated, topological_order
+from batchops.plans.runs import (
+    ContainerOverrides,
+    RunRef,
+    StepDependency,
+    SubmitJob,
+    TerminateJob,
+    stop_job,
+)
+
+# --- submission ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmissionPlan:
+    """Jobs to submit now, in order, and why every other unsubmitted step waits."""
+
+    submit: tuple[SubmitJob, ...]
+    waiting: Mapping[str, str]
+
+
+def _queue_arn(queue: str, queue_arns: Mapping[str, str]) -> str | None:
+    return queue if queue.startswith("arn:") else queue_arns.get(queue)
+
+
+def _submit_job(
+    spec: PipelineSpec,
+    step: StepSpec,
+    run: RunRef,
+    queue: str,
+    job_definition: str,
+    depends_on: tuple[StepDependency, ...],
+) -> SubmitJob:
+    inline = step.inline
+    overrides = None
+    if not inline and (step.vcpus or step.memory or step.gpus is not None or step.environment):
+        overrides = ContainerOverrides(step.vcpus, step.memory, step.gpus, step.environment)
+    return SubmitJob(
+        step=step.name,
+        job_name=run.job_name(step.name),
+        job_queue=queue,
+        job_definition=job_definition,
+        depends_on=depends_on,
+        parameters=MappingProxyType({**spec.parameters, **step.parameters}),
+        array_size=step.array_size,
+        # An inline step's retry, timeout and tag propagation live in its job definition.
+        retry=None if inline else step.retry,
+        timeout_seconds=None if inline else step.timeout_seconds,
+        container_overrides=overrides,
+        tags=MappingProxyType(
+            {
+                **step.tags,
+                PIPELINE_TAG: f"{run.namespace}/{run.pipeline}",
+                STEP_TAG: step.name,
+                RUN_TAG: run.run_id,
+            }
+        ),
+        propagate_tags=None if inline else step.propagate_tags,
+        share_identifier=step.share_identifier,
+        scheduling_priority=step.scheduling_priority,
+    )
+
+
+def plan_submissions(
+    spec: PipelineSpec,
+    run: RunRef,
+    submitted: Mapping[str, str],
+    step_states: Mapping[str, JobStatus],
+    jobdef_arns: Mapping[str, str],
+    queue_arns: Mapping[str, str],
+) -> SubmissionPlan:
+    """SubmitJobs for every step that can go now, in topological order. `submitted` maps step ->
+    job id, `step_states` step -> last Batch status, `jobdef_arns` step -> job definition,
+    `queue_arns` queue name -> ARN. A step with up to 20 dependencies goes as soon as its
+    parents are submitted (Batch holds it); a step with more waits until all succeeded.
+    Call it only while the run is not finished (see `aggregate_status`)."""
+    steps = {step.name: step for step in spec.steps}
+    order = topological_order(spec)
+    if spec.fail_fast and any(step_states.get(name) == "FAILED" for name in steps):
+        reason = "not submitted: a step failed and failFast stops the run"
+        return SubmissionPlan((), {name: reason for name in order if name not in submitted})
+    will_have_id = set(submitted)
+    submit: list[SubmitJob] = []
+    waiting: dict[str, str] = {}
+    for name in order:
+        if name in submitted:
+            continue
+        step = steps[name]
+        failed = [dep for dep in step.depends_on if step_states.get(dep) == "FAILED"]
+        queue = _queue_arn(step.queue, queue_arns)
+        job_definition = step.job_definition or jobdef_arns.get(name)
+        sequential = step.array_size is not None and step.array_dependency == "SEQUENTIAL"
+        own: tuple[StepDependency, ...] = (
+            (StepDependency(None, "SEQUENTIAL"),) if sequential else ()
+        )
+        if failed:
+            waiting[name] = f"will not run: dependency {failed[0]} failed"
+        elif queue is None:
+            waiting[name] = f"waiting for job queue {step.queue!r} to be resolved"
+        elif job_definition is None:
+            waiting[name] = "waiting for its job definition to be registered"
+        elif is_operator_gated(step):
+            # Submitted without dependsOn once every parent succeeded; an N_TO_N array
+            # dependency therefore waits for whole parents, not index by index.
+            done = sum(1 for dep in step.depends_on if step_states.get(dep) == "SUCCEEDED")
+            if done < len(step.depends_on):
+                waiting[name] = (
+                    f"held by batchops until all {len(step.depends_on)} dependencies succeed "
+                    f"({done} so far; Batch holds at most {BATCH_MAX_DEPENDENCIES})"
+                )
+            else:
+                submit.append(_submit_job(spec, step, run, queue, job_definition, own))
+                will_have_id.add(name)
+        else:
+            missing = [dep for dep in step.depends_on if dep not in will_have_id]
+            if missing:
+                waiting[name] = f"waiting for {missing[0]} to be submitted"
+                continue
+            parents = tuple(
+                StepDependency(
+                    dep,
+                    "N_TO_N"
+                    if step.array_dependency == "N_TO_N" and steps[dep].array_size is not None
+                    else None,
+                )
+                for dep in step.depends_on
+            )
+            submit.append(_submit_job(spec, step, run, queue, job_definition, parents + own))
+            will_have_id.add(name)
+    return SubmissionPlan(tuple(submit), MappingProxyType(waiting))
+
+
+# --- recovery after a crash ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobLookup:
+    """Find jobs named `job_name` with ListJobs(jobQueue=<queue's ARN>, JOB_NAME filter)."""
+
+    step: str
+    job_name: str
+    queue: str
+
+
+def recovery_lookup(
+    spec: PipelineSpec, run: RunRef, submitted: Mapping[str, str]
+) -> tuple[JobLookup, ...]:
+    """ListJobs look-ups for every step without a recorded job id: SubmitJob may have
+    succeeded just before a crash, before the id reached the status. Run once per run and
+    operator process, before the first submission."""
+    return tuple(
+        JobLookup(step.name, run.job_name(step.name), step.queue)
+        for step in spec.steps
+        if step.name not in submitted
+    )
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """Which found job counts for each step, and the extra copies to stop."""
+
+    job_ids: Mapping[str, str]
+    duplicates: tuple[ListedJob, ...]
+    stop: tuple[TerminateJob, ...]
+
+
+def adopt_found_jobs(lookups: Iterable[JobLookup], found: Iterable[ListedJob]) -> Adoption:
+    """Per step, the oldest job with exactly its name counts (the JOB_NAME filter ignores
+    case, so the name is compared here); any younger copies are duplicates to stop."""
+    step_of = {lookup.job_name: lookup.step for lookup in lookups}
+    by_step: dict[str, dict[str, ListedJob]] = {}
+    for job in found:
+        if job.job_name in step_of:
+            by_step.setdefault(step_of[job.job_name], {})[job.job_id] = job
+    job_ids: dict[str, str] = {}
+    duplicates: list[ListedJob] = []
+    stop: list[TerminateJob] = []
+    for step, jobs in by_step.items():
+        ordered = sorted(
+            jobs.values(),
+            key=lambda j: (j.created_at if j.created_at is not None else 2**63, j.job_id),
+        )
+        job_ids[step] = ordered[0].job_id
+        for extra in ordered[1:]:
+            duplicates.append(extra)
+            reason = f"batchops: duplicate of job {ordered[0].job_id} for step {step}"
+            action = stop_job(step, extra.job_id, extra.status, reason)
+            if action is not None:
+                stop.append(action)
+    return Adoption(MappingProxyType(job_ids), tuple(duplicates), tuple(stop))
+
+
+def merge_observations(
+    job_ids: Mapping[str, str],
+    described: Iterable[ObservedJob],
+    recorded: Mapping[str, ObservedJob],
+) -> dict[str, ObservedJob]:
+    """step -> latest known job: DescribeJobs results where Batch still has the job, else the
+    state last written to status (Batch forgets finished jobs after about 7 days)."""
+    fresh = {job.job_id: job for job in described}
+    result: dict[str, ObservedJob] = {}
+    for step, job_id in job_ids.items():
+        if job_id in fresh:
+            result[step] = fresh[job_id]
+        elif step in recorded and recorded[step].job_id == job_id:
+            result[step] = recorded[step]
+        else:
+            result[step] = ObservedJob(job_id=job_id, job_name="", status="SUBMITTED")
+    return result
