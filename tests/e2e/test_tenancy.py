@@ -257,3 +257,19 @@ def test_only_admin_allowed_users_may_set_adopt(
     assert apply_as("alice", "team-a", compute_environment("fresh")).returncode == 0
     allowed = apply_as("root", "batchops:adopters", adopting)
     assert allowed.returncode == 0, allowed.stderr
+
+
+def test_adopting_a_compute_environment_that_does_not_exist_creates_nothing(
+    kubectl: Kubectl, namespace: str, operator: OperatorProcess, emulator: Any, batch: Any
+) -> None:
+    aws_name = f"{namespace}-typo"[:128]
+    kubectl.apply(
+        compute_environment("ghost", extra_spec={"name": aws_name, "adopt": True}), namespace
+    )
+    message = wait_stalled(kubectl, "bce/ghost", namespace, "AdoptionTargetMissing")
+    assert aws_name in message
+    assert (
+        batch.describe_compute_environments(computeEnvironments=[aws_name])["computeEnvironments"]
+        == []
+    )
+    assert emulator.counters().get("CreateComputeEnvironment", 0) == 0

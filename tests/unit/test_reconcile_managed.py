@@ -489,3 +489,22 @@ def test_no_pass_leaves_stalled_and_reconciling_both_true(
     fixed = loops.ce_pass(ce_object(status=dict(stalled.status), generation=2))
     assert conditions(fixed)["Reconciling"] == ("True", "Creating")
     assert conditions(fixed)["Stalled"][0] == "False"
+
+
+def test_adopting_a_resource_that_does_not_exist_stalls_and_creates_nothing(
+    loops: Reconcilers, fake: FakeBatch
+) -> None:
+    outcome = loops.ce_pass(ce_object({"name": "typo", "adopt": True}))
+    assert fake.mutations == []
+    assert conditions(outcome)["Stalled"] == ("True", "AdoptionTargetMissing")
+    assert event_reasons(outcome) == ["AdoptionTargetMissing"]
+
+
+def test_an_import_placeholder_in_the_spec_stalls_before_any_aws_call(
+    loops: Reconcilers, fake: FakeBatch
+) -> None:
+    outcome = loops.ce_pass(ce_object({"serviceRole": "REPLACE-ME aws_iam_role.batch.arn"}))
+    assert fake.calls == []
+    assert conditions(outcome)["Stalled"] == ("True", "InvalidSpec")
+    message = next(c["message"] for c in outcome.status["conditions"] if c["type"] == "Stalled")
+    assert message.startswith("spec.serviceRole: still holds a REPLACE-ME placeholder")

@@ -7,7 +7,9 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-MARK = "REPLACE-ME"
+from batchops.model.common import PLACEHOLDER_MARK
+
+MARK = PLACEHOLDER_MARK
 
 _NOT_IN_BATCH_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 _BATCH_NAME_MAX = 128

@@ -270,3 +270,29 @@ def check_tags(reader: FieldReader, key: str) -> Mapping[str, str]:
     if reserved:
         raise reader.fail(key, f"tag keys starting with 'aws:' are reserved by AWS: {reserved}")
     return tags
+
+
+PLACEHOLDER_MARK = "REPLACE-ME"
+"""What `batchops import` writes where it could not know a value; a human must replace it."""
+
+
+def placeholder_paths(raw: object, path: str = "spec") -> list[str]:
+    """Field paths (`spec.computeResources.subnets[0]`) whose value still holds an import
+    placeholder: the operator acts on none of them, `batchops validate` reports each."""
+    if isinstance(raw, str):
+        return [path] if PLACEHOLDER_MARK in raw else []
+    if isinstance(raw, Mapping):
+        return [p for key, value in raw.items() for p in placeholder_paths(value, f"{path}.{key}")]
+    if isinstance(raw, list | tuple):
+        return [
+            p for index, item in enumerate(raw) for p in placeholder_paths(item, f"{path}[{index}]")
+        ]
+    return []
+
+
+def placeholder_message(paths: Sequence[str]) -> str:
+    """Why an object holding import placeholders is not acted on."""
+    return (
+        f"{', '.join(paths)}: still holds a {PLACEHOLDER_MARK} placeholder from batchops import; "
+        "fill in the real value"
+    )

@@ -21,7 +21,12 @@ from typing import Any, Generic, Protocol, TypeVar
 from batchops.aws.batch import BatchApi
 from batchops.aws.errors import Retryable, Terminal
 from batchops.kube.client import Kind
-from batchops.model.common import DeletionPolicy, SpecError
+from batchops.model.common import (
+    DeletionPolicy,
+    SpecError,
+    placeholder_message,
+    placeholder_paths,
+)
 from batchops.model.compute import BatchStatus
 from batchops.plans import ownership
 from batchops.plans import retirement as retire
@@ -221,6 +226,10 @@ class ManagedReconciler(Generic[SpecT, ObservedT, DesiredT]):
         except SpecError as exc:
             rec.stall("InvalidSpec", str(exc))
             return PassOutcome(rec.with_conditions(status), self._timing.resync, rec)
+        placeholders = placeholder_paths(obj.spec)
+        if placeholders:
+            rec.stall("InvalidSpec", placeholder_message(placeholders))
+            return PassOutcome(rec.with_conditions(status), self._timing.resync, rec)
         name = str(status.get("awsName") or aws_name(obj.namespace, obj.name, spec.name))
         current = Pass(
             obj=obj,
@@ -262,6 +271,14 @@ class ManagedReconciler(Generic[SpecT, ObservedT, DesiredT]):
 
         observed = kind.describe(current.api, current.name)
         if observed is None or observed.status is BatchStatus.DELETED:
+            if current.spec.adopt and not obj.status.get("arn"):
+                # adopt names something that exists; creating it would hide a wrong name.
+                rec.stall(
+                    "AdoptionTargetMissing",
+                    f"adopt: true names {kind.noun} {current.name}, which does not exist in AWS; "
+                    "nothing was created. Correct spec.name, or drop adopt to create it",
+                )
+                return self._timing.resync
             return self._create(current, desired)
         what = f"{kind.noun} {observed.name}"
         claim = self._tenancy.claim(

@@ -22,7 +22,13 @@ from batchops.jobs.catalog import JobDefinitionCatalog
 from batchops.jobs.describer import JobDescriber
 from batchops.kube import status as conditions
 from batchops.model import keys
-from batchops.model.common import SpecError, format_time, parse_time
+from batchops.model.common import (
+    SpecError,
+    format_time,
+    parse_time,
+    placeholder_message,
+    placeholder_paths,
+)
 from batchops.model.observed import ListedJob, ObservedJob, RunRecord
 from batchops.model.pipeline import PipelineSpec, parse_pipeline_spec
 from batchops.plans import dag, run_status, run_submission, runs
@@ -143,6 +149,9 @@ class PipelineReconciler:
             spec = parse_pipeline_spec(obj.spec)
         except SpecError as exc:
             return self._invalid(obj, rec, str(exc))
+        placeholders = placeholder_paths(obj.spec)
+        if placeholders:
+            return self._invalid(obj, rec, placeholder_message(placeholders))
         problems = dag.validate_dag(spec)
         if problems:
             return self._invalid(obj, rec, "; ".join(p.message for p in problems))

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from batchops.model.common import SpecError
+from batchops.model.common import SpecError, placeholder_message, placeholder_paths
 from batchops.model.compute import ComputeSpec, parse_compute_spec
 from batchops.model.consumable import parse_consumable_resource_spec
 from batchops.model.cron import parse_cron_spec
@@ -37,7 +37,13 @@ class OperatorVerdict:
 
 
 def check_with_operator(kind: str, spec: Mapping[str, Any]) -> OperatorVerdict:
-    """Parse `spec` as the operator's reconciler for `kind` does; a SpecError becomes a finding."""
+    """Parse `spec` as the operator's reconciler for `kind` does; a SpecError becomes a finding,
+    and so does every import placeholder left in it."""
+    placeholders = placeholder_paths(spec)
+    if placeholders:
+        return OperatorVerdict(
+            findings=tuple((parse_path(p), placeholder_message([p])) for p in placeholders)
+        )
     try:
         if kind == "BatchComputeEnvironment":
             return OperatorVerdict(compute=parse_compute_spec(spec))
