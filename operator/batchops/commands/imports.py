@@ -1,6 +1,7 @@
 """`batchops import`: manifests that adopt existing AWS Batch infrastructure.
 
-`--from-aws` describes what is in the account; `--from-terraform` reads `.tf` files. Both print
+`--from-aws` describes what is in the account; `--from-terraform` reads `.tf` files;
+`--from-terraform-json` reads `terraform show -json` output (state or plan). All print
 multi-document YAML (stdout or `-o`) and list on stderr every placeholder to fill in and every
 change the import made. The conversion itself is pure and lives in `batchops.importing`.
 
@@ -34,7 +35,8 @@ _EPILOG = """exit status:
   0  everything imported
   1  imported, but REPLACE-ME placeholders remain or something was not imported (a module,
      the instances of a count/for_each not known offline): stderr lists each one
-  2  nothing usable: a file is not HCL, or no aws_batch_* resource or batch module was found
+  2  nothing usable: a file is not HCL (or, with --from-terraform-json, not `terraform show
+     -json` output), or no aws_batch_* resource or batch module was found
 """
 
 
@@ -64,11 +66,20 @@ def register(subparsers: Subparsers) -> None:
         "or directories (all *.tf in one, plus terraform.tfvars and *.auto.tfvars, as "
         "Terraform reads them)",
     )
+    source.add_argument(
+        "--from-terraform-json",
+        metavar="FILE",
+        type=Path,
+        help="read `terraform show -json` output, a state or a saved plan (- reads stdin): "
+        "every value is resolved, so placeholders remain only for what the plan knows after "
+        "apply or marks sensitive. e.g. terraform show -json > state.json",
+    )
     parser.add_argument(
         "--region",
         default=None,
         help="AWS region (--from-aws default: $AWS_REGION or us-east-1; --from-terraform "
-        "default: the files' provider region, else the operator's)",
+        "default: the files' provider region, else the operator's; --from-terraform-json "
+        "default: the region in the resources' ARNs, else the plan's provider region)",
     )
     parser.add_argument(
         "--aws-endpoint-url",
@@ -106,7 +117,12 @@ def register(subparsers: Subparsers) -> None:
 
 def _import(args: argparse.Namespace) -> int:
     try:
-        result = _from_aws(args) if args.from_aws else _from_terraform(args)
+        if args.from_aws:
+            result = _from_aws(args)
+        elif args.from_terraform_json is not None:
+            result = _from_terraform_json(args)
+        else:
+            result = _from_terraform(args)
     except TerraformError as exc:
         print(f"batchops import: {exc}", file=sys.stderr)
         return EXIT_NOTHING_USABLE
@@ -154,6 +170,10 @@ def _from_terraform(args: argparse.Namespace) -> ImportResult:
             files += [_read(p) for p in sorted(path.glob("*.tf"))]
             var_files += [p for p in [path / "terraform.tfvars"] if p.is_file()]
             var_files += sorted(path.glob("*.auto.tfvars"))
+        elif path.suffix == ".json" and not path.name.endswith(".tf.json"):
+            raise TerraformError(
+                f"{path}: `terraform show -json` output is read with --from-terraform-json"
+            )
         else:
             files.append(_read(path))
     variables: dict[str, object] = {}
@@ -167,6 +187,18 @@ def _from_terraform(args: argparse.Namespace) -> ImportResult:
     return import_from_terraform(
         files, region=args.region, namespace=args.namespace, variables=variables
     )
+
+
+def _from_terraform_json(args: argparse.Namespace) -> ImportResult:
+    from batchops.importing.from_terraform_json import import_from_terraform_json
+
+    path: Path = args.from_terraform_json
+    if str(path) == "-":
+        text, name = sys.stdin.read(), "<stdin>"
+    else:
+        file = _read(path)
+        text, name = file.text, file.path
+    return import_from_terraform_json(text, name, region=args.region, namespace=args.namespace)
 
 
 def _read(path: Path) -> TerraformFile:

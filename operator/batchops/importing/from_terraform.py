@@ -160,7 +160,7 @@ def import_from_terraform(
     scope = _scope(module, variables or {})
     region = region or _provider_region(module, scope)
     warnings: list[str] = []
-    instances: list[_Instance] = []
+    instances: list[ResourceInstance] = []
     for resource in module.resources:
         if resource.type in (COMPUTE_ENVIRONMENT, JOB_QUEUE, JOB_DEFINITION):
             instances += _instances(resource, scope, module, warnings)
@@ -169,7 +169,8 @@ def import_from_terraform(
         if is_batch_module(source):
             found = resources_of_batch_module(call, evaluate(call.body, scope), warnings)
             instances += [
-                _Instance(r, r.body, r.label.replace('this["', "").rstrip('"]'), ()) for r in found
+                ResourceInstance(r, r.body, r.label.replace('this["', "").rstrip('"]'), ())
+                for r in found
             ]
         else:
             warnings.append(
@@ -177,9 +178,22 @@ def import_from_terraform(
                 "reads the inputs of terraform-aws-modules/batch only. Import what it creates "
                 "with --from-aws, or list its aws_batch_* resources in the files"
             )
+    return import_instances(instances, region=region, namespace=namespace, warnings=warnings)
+
+
+def import_instances(
+    instances: Sequence[ResourceInstance],
+    *,
+    region: str | None,
+    namespace: str | None,
+    warnings: Sequence[str] = (),
+) -> ImportResult:
+    """Manifests for resource instances whose bodies are already evaluated: the part of the
+    import the `.tf` reader and the `terraform show -json` reader share."""
     environments = [i for i in instances if i.resource.type == COMPUTE_ENVIRONMENT]
     ce_names = object_names(i.base for i in environments)
     ce_objects = {i.resource.address: ce_names[i.base] for i in environments}
+    ce_by_arn = {i.arn: ce_names[i.base] for i in environments if i.arn}
     objects = [_compute_environment(i, ce_names[i.base], region, namespace) for i in environments]
     ce_by_aws_name = {
         str(obj.manifest["spec"]["name"]): obj.manifest["metadata"]["name"] for obj in objects
@@ -187,7 +201,13 @@ def import_from_terraform(
     queues = [i for i in instances if i.resource.type == JOB_QUEUE]
     queue_names = object_names(i.base for i in queues)
     objects += [
-        _job_queue(i, queue_names[i.base], _CeNames(ce_objects, ce_by_aws_name), region, namespace)
+        _job_queue(
+            i,
+            queue_names[i.base],
+            _CeNames(ce_objects, ce_by_aws_name, ce_by_arn),
+            region,
+            namespace,
+        )
         for i in queues
     ]
     definitions = [i for i in instances if i.resource.type == JOB_DEFINITION]
@@ -201,7 +221,7 @@ def import_from_terraform(
 
 
 @dataclass(frozen=True)
-class _Instance:
+class ResourceInstance:
     """One instance of a resource (`count`/`for_each` make several), its body evaluated."""
 
     resource: TerraformResource
@@ -209,12 +229,15 @@ class _Instance:
     base: str
     """What its object name is made from: the label, with the instance key if any."""
     notes: tuple[str, ...]
+    arn: str | None = None
+    """Its ARN when known (a state knows it; `.tf` files don't): a queue naming it gets a ref."""
 
 
 @dataclass(frozen=True)
 class _CeNames:
     by_address: Mapping[str, str]
     by_aws_name: Mapping[str, str]
+    by_arn: Mapping[str, str]
 
 
 def _scope(module: TerraformModule, given: Mapping[str, object]) -> Scope:
@@ -241,7 +264,7 @@ def _provider_region(module: TerraformModule, scope: Scope) -> str | None:
 
 def _instances(
     resource: TerraformResource, scope: Scope, module: TerraformModule, warnings: list[str]
-) -> list[_Instance]:
+) -> list[ResourceInstance]:
     """One instance per count index or for_each key when they are known, else one standing for
     all of them (with a warning saying the others are missing)."""
     text = module.texts.get(resource.file, "")
@@ -304,13 +327,13 @@ def _instances(
 
 def _instance(
     resource: TerraformResource, key: str, base: str, scope: Scope, text: str
-) -> _Instance:
+) -> ResourceInstance:
     located = TerraformResource(
         resource.file, resource.type, f"{resource.label}{key}", resource.body, resource.line
     )
     notes: list[str] = []
     body = _evaluate_body(resource.body, scope, _Locator(text, resource), (), notes)
-    return _Instance(located, body, base, tuple(dict.fromkeys(notes)))
+    return ResourceInstance(located, body, base, tuple(dict.fromkeys(notes)))
 
 
 @dataclass(frozen=True)
@@ -424,7 +447,7 @@ class _Reader:
     becomes a placeholder: strings directly, numbers and enums through `patches` (the model
     holds a stand-in, the manifest gets the placeholder at that field path)."""
 
-    def __init__(self, instance: _Instance, region: str | None) -> None:
+    def __init__(self, instance: ResourceInstance, region: str | None) -> None:
         self.instance = instance
         self.region = region
         self.patches: dict[str, str] = {}
@@ -521,7 +544,7 @@ def _unknown(body: Mapping[str, Any], known: frozenset[str], prefix: str = "") -
 
 
 def _compute_environment(
-    instance: _Instance, object_name: str, region: str | None, namespace: str | None
+    instance: ResourceInstance, object_name: str, region: str | None, namespace: str | None
 ) -> ImportedObject:
     body, read = instance.body, _Reader(instance, region)
     name = body.get("compute_environment_name", body.get("name"))
@@ -561,7 +584,7 @@ def _compute_environment(
     return _patched(imported, read, notes)
 
 
-def _generated_name(body: Mapping[str, Any], instance: _Instance) -> str:
+def _generated_name(body: Mapping[str, Any], instance: ResourceInstance) -> str:
     prefix = body.get("name_prefix", body.get("compute_environment_name_prefix"))
     if isinstance(prefix, str) and MARK not in prefix:
         return placeholder_batch_name(f"{prefix}generated_suffix")
@@ -627,7 +650,7 @@ def _compute_resources(cr: Mapping[str, Any], read: _Reader) -> ComputeResources
 
 
 def _job_queue(
-    instance: _Instance,
+    instance: ResourceInstance,
     object_name: str,
     ce_names: _CeNames,
     region: str | None,
@@ -686,6 +709,8 @@ def _compute_environment_entry(
             order=order, arn=placeholder_arn("compute-environment", value.expression, read.region)
         )
     text = read.text(value) or ""
+    if text in ce_names.by_arn:
+        return ComputeEnvironmentEntry(order=order, ref=ce_names.by_arn[text])
     if _CE_ARN.match(text):
         return ComputeEnvironmentEntry(order=order, arn=text)
     if text in ce_names.by_aws_name:
@@ -730,7 +755,7 @@ def _document(value: object, where: str, notes: list[str]) -> Any:
     return None
 
 
-def _job_definition(instance: _Instance, region: str | None) -> JobDefinitionSource:
+def _job_definition(instance: ResourceInstance, region: str | None) -> JobDefinitionSource:
     """The definition in Batch's camelCase shape, as RegisterJobDefinition would receive it."""
     body, read = instance.body, _Reader(instance, region)
     resource = instance.resource

@@ -249,10 +249,11 @@ def block(body: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
 def blocks_of(body: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
     """Every nested block `key` (e.g. compute_environment_order), in order."""
     value = body.get(key)
-    if value is None:
-        return []
     if isinstance(value, Mapping):
         return [value]
+    if not isinstance(value, list):
+        # None, or a whole block only Terraform knows (a plan's "known after apply").
+        return []
     return [item for item in value if isinstance(item, Mapping)]
 
 
