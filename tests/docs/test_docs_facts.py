@@ -187,3 +187,8 @@ def test_watch_exit_codes_are_documented_as_they_are() -> None:
     assert EXIT_NOT_WATCHED == 3
     assert "| 3 | could not watch" in doc("cli.md")
     assert "3+ could not watch" in README
+
+
+def test_the_bad_input_count_stated_is_the_corpus_size() -> None:
+    corpus = len(list((REPO / "tests" / "bad_inputs").glob("*.yaml")))
+    assert f"`tests/bad_inputs/`: {corpus} invalid manifests" in README
