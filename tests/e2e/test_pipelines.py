@@ -36,7 +36,10 @@ def test_walkthrough_chain_runs_in_order_on_alternating_queues(
     status = pipeline_status(kubectl, namespace, "nightly-etl")
     steps = steps_by_name(status)
     assert status["progress"] == "3/3"
-    assert progress_seen[0] == "0/3" and progress_seen[-1] == "3/3"
+    # Which progress values a kubectl poll catches depends on timing (at emulator speed 20 a
+    # step can finish between two polls); what must hold is that progress only moves forward.
+    assert progress_seen == sorted(progress_seen) and progress_seen[-1] == "3/3"
+    assert set(progress_seen) <= {"0/3", "1/3", "2/3", "3/3"}
     assert steps["job1"]["stoppedAt"] <= steps["job2"]["startedAt"]
     assert steps["job2"]["stoppedAt"] <= steps["job3"]["startedAt"]
     jobs = batch.describe_jobs(jobs=[steps[s]["jobId"] for s in ("job1", "job2", "job3")])["jobs"]
