@@ -33,6 +33,7 @@ from botocore.model import (
 from mypy_boto3_batch import BatchClient
 
 from batchops.local.emulator import Emulator
+from batchops.local.emulator.wsgi import BATCH_OPERATIONS, TAG_OPERATIONS
 from tests.conftest import aws_client
 from tests.emulator.waits import (
     FINISHED,
@@ -51,41 +52,9 @@ from tests.emulator.waits import (
 # Slow enough that polling sees the jobs in their transient states (SUBMITTED ... RUNNING).
 SPEED = 5.0
 
-# Every Batch operation the emulator serves; the lifecycle below calls each at least once.
-OPERATIONS = frozenset(
-    {
-        "CreateComputeEnvironment",
-        "DescribeComputeEnvironments",
-        "UpdateComputeEnvironment",
-        "DeleteComputeEnvironment",
-        "CreateJobQueue",
-        "DescribeJobQueues",
-        "UpdateJobQueue",
-        "DeleteJobQueue",
-        "CreateSchedulingPolicy",
-        "DescribeSchedulingPolicies",
-        "ListSchedulingPolicies",
-        "UpdateSchedulingPolicy",
-        "DeleteSchedulingPolicy",
-        "CreateConsumableResource",
-        "DescribeConsumableResource",
-        "ListConsumableResources",
-        "UpdateConsumableResource",
-        "DeleteConsumableResource",
-        "ListJobsByConsumableResource",
-        "RegisterJobDefinition",
-        "DescribeJobDefinitions",
-        "DeregisterJobDefinition",
-        "SubmitJob",
-        "DescribeJobs",
-        "ListJobs",
-        "CancelJob",
-        "TerminateJob",
-        "TagResource",
-        "UntagResource",
-        "ListTagsForResource",
-    }
-)
+# Every Batch operation the emulator serves (its own routing table): the lifecycle below calls
+# each at least once, so an operation added to the emulator must be added here too.
+OPERATIONS = frozenset(BATCH_OPERATIONS.values()) | frozenset(TAG_OPERATIONS.values())
 
 BEFORE_RUNNING = frozenset({"SUBMITTED", "PENDING", "RUNNABLE", "STARTING"})
 
