@@ -8,15 +8,16 @@ import json
 import os
 import re
 import subprocess
-import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 from batchops.commands.run import _peering_priority
 from batchops.commands.watch import EXIT_NOT_WATCHED
 from batchops.local.stack import DEMO_EXAMPLES, DEMO_NAMESPACE, DEMO_PIPELINE
 from tests.docs.markdown import DOCS, REPO, blocks, exchanges
+from tests.waits import wait_for
 
 README = (REPO / "README.md").read_text()
 
@@ -49,16 +50,18 @@ def test_the_dev_env_idiom_returns_while_dev_keeps_running(tmp_path: Path) -> No
     )
     fake.chmod(0o755)
     script = snippet.replace("kubectl get batchops", 'echo "KUBECONFIG=$KUBECONFIG"; kill %1')
-    started = time.monotonic()
-    result = subprocess.run(
-        ["bash", "-c", script],
-        cwd=tmp_path,
-        env={**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"},
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert time.monotonic() - started < 15, "the idiom blocked on dev's open stdout"
+    try:
+        # The stand-in keeps stdout open for 60 s: an idiom that waits for it never returns.
+        result = subprocess.run(
+            ["bash", "-c", script],
+            cwd=tmp_path,
+            env={**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("the idiom blocked on dev's open stdout")
     assert "KUBECONFIG=/tmp/kc" in result.stdout
     assert "ready: command not found" not in result.stderr
 
@@ -112,8 +115,8 @@ def test_argocd_doc_no_longer_says_terminate_is_not_built() -> None:
 
 def test_install_doc_describes_the_peering_priority_the_operator_uses() -> None:
     first = _peering_priority(None)
-    time.sleep(0.001)
-    assert _peering_priority(None) < first, "an older replica ranks higher"
+    # A replica started later (the clock moved on) ranks lower.
+    wait_for(lambda: _peering_priority(None) < first, timeout=1, message="a later start time")
     assert _peering_priority(5) == 5
     text = doc("install.md")
     assert "priority 0" not in text
