@@ -272,6 +272,30 @@ def check_tags(reader: FieldReader, key: str) -> Mapping[str, str]:
     return tags
 
 
+class ManagedFields(TypedDict):
+    """What every AWS-backed kind's spec has beside AWS's own fields: its tags and the
+    operator's name, region, deletionPolicy and adopt."""
+
+    tags: Mapping[str, str]
+    name: str | None
+    region: str | None
+    deletion_policy: DeletionPolicy
+    adopt: bool
+
+
+def read_managed_fields(spec: FieldReader) -> ManagedFields:
+    """Parse those fields the one way every infrastructure kind does."""
+    return ManagedFields(
+        tags=check_tags(spec, "tags"),
+        name=spec.opt_str("name"),
+        region=spec.opt_str("region"),
+        deletion_policy=DeletionPolicy(
+            spec.enum("deletionPolicy", list(DeletionPolicy), default="Delete")
+        ),
+        adopt=bool(spec.opt_bool("adopt")),
+    )
+
+
 PLACEHOLDER_MARK = "REPLACE-ME"
 """What `batchops import` writes where it could not know a value; a human must replace it."""
 

@@ -21,6 +21,7 @@ from batchops.model.common import (
     empty_map,
     format_time,
     frozen_map,
+    read_managed_fields,
 )
 
 if TYPE_CHECKING:
@@ -334,13 +335,7 @@ def parse_compute_spec(raw: Mapping[str, object]) -> ComputeSpec:
             if policy_reader
             else None
         ),
-        tags=check_tags(spec, "tags"),
-        name=spec.opt_str("name"),
-        region=spec.opt_str("region"),
-        deletion_policy=DeletionPolicy(
-            spec.enum("deletionPolicy", list(DeletionPolicy), default="Delete")
-        ),
-        adopt=bool(spec.opt_bool("adopt")),
+        **read_managed_fields(spec),
     )
 
 

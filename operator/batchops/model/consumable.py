@@ -16,9 +16,9 @@ from batchops.model.common import (
     DeletionPolicy,
     FieldReader,
     ResourceState,
-    check_tags,
     empty_map,
     frozen_map,
+    read_managed_fields,
 )
 from batchops.model.compute import BatchStatus
 
@@ -91,11 +91,5 @@ def parse_consumable_resource_spec(raw: Mapping[str, object]) -> ConsumableResou
     return ConsumableResourceSpec(
         total_quantity=quantity,
         resource_type=ConsumableResourceType(kind) if kind else None,
-        tags=check_tags(spec, "tags"),
-        name=spec.opt_str("name"),
-        region=spec.opt_str("region"),
-        deletion_policy=DeletionPolicy(
-            spec.enum("deletionPolicy", list(DeletionPolicy), default="Delete")
-        ),
-        adopt=bool(spec.opt_bool("adopt")),
+        **read_managed_fields(spec),
     )

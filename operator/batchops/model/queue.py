@@ -12,9 +12,9 @@ from batchops.model.common import (
     FieldReader,
     ResourceState,
     SpecError,
-    check_tags,
     empty_map,
     frozen_map,
+    read_managed_fields,
 )
 from batchops.model.compute import BatchStatus
 
@@ -170,13 +170,7 @@ def parse_queue_spec(raw: Mapping[str, object]) -> QueueSpec:
             )
             for a in actions
         ),
-        tags=check_tags(spec, "tags"),
-        name=spec.opt_str("name"),
-        region=region,
-        deletion_policy=DeletionPolicy(
-            spec.enum("deletionPolicy", list(DeletionPolicy), default="Delete")
-        ),
-        adopt=bool(spec.opt_bool("adopt")),
+        **read_managed_fields(spec),
     )
 
 

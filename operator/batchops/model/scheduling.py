@@ -16,9 +16,9 @@ from batchops.model.common import (
     DeletionPolicy,
     FieldReader,
     ResourceState,
-    check_tags,
     empty_map,
     frozen_map,
+    read_managed_fields,
 )
 from batchops.model.compute import BatchStatus
 
@@ -123,11 +123,5 @@ def parse_scheduling_policy_spec(raw: Mapping[str, object]) -> SchedulingPolicyS
             raise fairshare.fail("shareDistribution", f"share identifiers repeat: {duplicated}")
     return SchedulingPolicySpec(
         fairshare_policy=policy,
-        tags=check_tags(spec, "tags"),
-        name=spec.opt_str("name"),
-        region=spec.opt_str("region"),
-        deletion_policy=DeletionPolicy(
-            spec.enum("deletionPolicy", list(DeletionPolicy), default="Delete")
-        ),
-        adopt=bool(spec.opt_bool("adopt")),
+        **read_managed_fields(spec),
     )
