@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 
-from batchops.model.common import SpecError, frozen_map
+from batchops.model.common import DeletionPolicy, SpecError, frozen_map
 from batchops.model.scheduling import (
     FairsharePolicy,
     ObservedSchedulingPolicy,
     ShareAttributes,
     parse_scheduling_policy_spec,
 )
+from batchops.plans.retirement import Delete, WaitForUsers, plan_retirement
 from batchops.plans.scheduling import classify_policy_update, desired_policy_request
 
 ARN = "arn:aws:batch:us-east-1:123456789012:scheduling-policy/teams"
@@ -90,3 +91,10 @@ def test_a_share_identifier_listed_twice_is_refused() -> None:
     shares = [{"shareIdentifier": "a"}, {"shareIdentifier": "a", "weightFactor": 2}]
     with pytest.raises(SpecError, match="repeat"):
         parse_scheduling_policy_spec({"fairsharePolicy": {"shareDistribution": shares}})
+
+
+def test_a_policy_has_no_state_so_retirement_deletes_it_without_disabling() -> None:
+    policy = observed()
+    assert policy.state is None
+    assert plan_retirement(policy, [], DeletionPolicy.DELETE) == Delete("teams")
+    assert plan_retirement(policy, ["queue_a"], DeletionPolicy.DELETE) == WaitForUsers(("queue_a",))

@@ -1,8 +1,8 @@
 """BatchConsumableResource: the spec as the user wrote it, and the resource AWS reports.
 
 A consumable resource (licence seats, database connections) has a quantity that jobs claim; it
-has no state or status in AWS. Like a scheduling policy, the observed resource says VALID and
-DISABLED so the managed loop reads it as usable and deletes it without disabling it first.
+has no state or status in AWS. Like a scheduling policy, the observed resource is VALID and has no
+state, so the managed loop reads it as usable and deletes it without disabling it first.
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ class ObservedConsumableResource:
     available_quantity: int | None
     resource_type: ConsumableResourceType | None
     tags: Mapping[str, str] = field(default_factory=empty_map)
-    state: ResourceState = ResourceState.DISABLED
-    """No state in AWS; DISABLED tells retirement there is nothing to disable first."""
+    state: ResourceState | None = None
+    """None: no state in AWS, so retirement disables nothing before deleting."""
     status: BatchStatus = BatchStatus.VALID
     """No status in AWS; a resource AWS describes is usable."""
     status_reason: str | None = None

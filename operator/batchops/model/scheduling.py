@@ -2,8 +2,8 @@
 
 A fair-share scheduling policy has no state and no status in AWS: it exists, usable, from the
 moment CreateSchedulingPolicy returns, and can be deleted as soon as no job queue uses it. The
-observed policy says so in the terms the managed loop reads (VALID, and DISABLED: nothing to
-disable before deleting it).
+observed policy reports it VALID and without a state, which retirement reads as nothing to
+disable before deleting it.
 """
 
 from __future__ import annotations
@@ -67,8 +67,8 @@ class ObservedSchedulingPolicy:
     arn: str
     fairshare_policy: FairsharePolicy | None
     tags: Mapping[str, str] = field(default_factory=empty_map)
-    state: ResourceState = ResourceState.DISABLED
-    """No state in AWS; DISABLED tells retirement there is nothing to disable first."""
+    state: ResourceState | None = None
+    """None: no state in AWS, so retirement disables nothing before deleting."""
     status: BatchStatus = BatchStatus.VALID
     """No status in AWS; a policy AWS describes is usable."""
     status_reason: str | None = None

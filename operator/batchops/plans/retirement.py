@@ -27,8 +27,10 @@ class RetirementStep(Enum):
     GONE = "gone"
 
 
-def retirement_step(state: ResourceState, status: BatchStatus) -> RetirementStep:
-    """AWS deletes only DISABLED resources, and updates only settled (VALID/INVALID) ones."""
+def retirement_step(state: ResourceState | None, status: BatchStatus) -> RetirementStep:
+    """AWS deletes only DISABLED resources, and updates only settled (VALID/INVALID) ones. A
+    resource without a state (a scheduling policy, a consumable resource) has nothing to
+    disable."""
     if status is BatchStatus.DELETED:
         return RetirementStep.GONE
     if status is BatchStatus.DELETING:
@@ -94,7 +96,7 @@ class Retirable(Protocol):
     @property
     def name(self) -> str: ...
     @property
-    def state(self) -> ResourceState: ...
+    def state(self) -> ResourceState | None: ...
     @property
     def status(self) -> BatchStatus: ...
 

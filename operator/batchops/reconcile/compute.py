@@ -84,8 +84,8 @@ class ComputeEnvironments(ManagedKind[ComputeSpec, ObservedComputeEnvironment, C
     def disable(self, api: BatchApi, name: str) -> None:
         api.update_compute_environment({"computeEnvironment": name, "state": "DISABLED"})
 
-    def delete(self, api: BatchApi, name: str) -> None:
-        api.delete_compute_environment(name)
+    def delete(self, api: BatchApi, observed: ObservedComputeEnvironment) -> None:
+        api.delete_compute_environment(observed.name)
 
 
 class BlueGreen(Replacement[ComputeSpec, ComputeSpec]):

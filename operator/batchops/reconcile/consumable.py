@@ -57,7 +57,6 @@ class ConsumableResources(
 
     def observe_into(self, status: dict[str, Any], observed: ObservedConsumableResource) -> None:
         super().observe_into(status, observed)
-        status.pop("state", None)  # none in AWS; the model's DISABLED is for retirement
         status.update(
             totalQuantity=observed.total_quantity,
             inUseQuantity=observed.in_use_quantity,
@@ -70,11 +69,8 @@ class ConsumableResources(
             f"{observed.total_quantity} available"
         )
 
-    def disable(self, api: BatchApi, name: str) -> None:
-        raise AssertionError("a consumable resource has no state to disable")  # see the model
-
-    def delete(self, api: BatchApi, name: str) -> None:
-        api.delete_consumable_resource(name)
+    def delete(self, api: BatchApi, observed: ObservedConsumableResource) -> None:
+        api.delete_consumable_resource(observed.arn)
 
 
 def consumable_resource_reconciler(

@@ -187,12 +187,12 @@ class ManagedKind(ABC, Generic[SpecT, ObservedT, DesiredT]):
         """Other resources that must let go before this one can be deleted."""
         return []
 
-    @abstractmethod
     def disable(self, api: BatchApi, name: str) -> None:
-        """Set the resource DISABLED."""
+        """Set the resource DISABLED; retirement asks only of resources that have a state."""
+        raise NotImplementedError(f"a {self.noun} has no state to disable")
 
     @abstractmethod
-    def delete(self, api: BatchApi, name: str) -> None:
+    def delete(self, api: BatchApi, observed: ObservedT) -> None:
         """Ask AWS to delete the (DISABLED) resource."""
 
 
@@ -386,8 +386,8 @@ class ManagedReconciler(Generic[SpecT, ObservedT, DesiredT]):
                 case retire.Disable(name=resource):
                     self._kind.disable(api, resource)
                     rec.report(outcomes.deleting("Deleting", f"disabling {resource}"))
-                case retire.Delete(name=resource):
-                    self._kind.delete(api, resource)
+                case retire.Delete(name=resource) if observed is not None:
+                    self._kind.delete(api, observed)
                     rec.event("Normal", "Deleting", f"deleting {self._kind.noun} {resource}")
                     rec.report(outcomes.deleting("Deleting", f"deleting {resource}"))
                 case _:
@@ -403,10 +403,11 @@ def record_observed(status: dict[str, Any], observed: ObservedResource) -> None:
     status.update(
         awsName=observed.name,
         arn=observed.arn,
-        state=observed.state.value,
         status=observed.status.value,
         statusReason=observed.status_reason,
     )
+    if observed.state is not None:
+        status["state"] = observed.state.value
 
 
 def _spec_changed(obj: ObjectSnapshot) -> bool:

@@ -111,8 +111,8 @@ class JobQueues(ManagedKind[QueueSpec, ObservedJobQueue, Desired]):
     def disable(self, api: BatchApi, name: str) -> None:
         api.update_job_queue({"jobQueue": name, "state": "DISABLED"})
 
-    def delete(self, api: BatchApi, name: str) -> None:
-        api.delete_job_queue(name)
+    def delete(self, api: BatchApi, observed: ObservedJobQueue) -> None:
+        api.delete_job_queue(observed.name)
 
 
 def job_queue_reconciler(

@@ -45,7 +45,6 @@ class SchedulingPolicies(
 
     def observe_into(self, status: dict[str, Any], observed: ObservedSchedulingPolicy) -> None:
         super().observe_into(status, observed)
-        status.pop("state", None)  # a policy has none; the model's DISABLED is for retirement
         policy = observed.fairshare_policy
         status["shares"] = len(policy.share_distribution) if policy else 0
 
@@ -69,13 +68,8 @@ class SchedulingPolicies(
             q["jobQueueName"] for q in api.list_queues_using_scheduling_policy(observed.arn)
         )
 
-    def disable(self, api: BatchApi, name: str) -> None:
-        raise AssertionError("a scheduling policy has no state to disable")  # see the model
-
-    def delete(self, api: BatchApi, name: str) -> None:
-        described = api.describe_scheduling_policy(name)
-        if described is not None:
-            api.delete_scheduling_policy(described["arn"])
+    def delete(self, api: BatchApi, observed: ObservedSchedulingPolicy) -> None:
+        api.delete_scheduling_policy(observed.arn)  # DeleteSchedulingPolicy takes the ARN only
 
 
 def scheduling_policy_reconciler(
