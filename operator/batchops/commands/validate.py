@@ -19,7 +19,8 @@ EXIT_INVALID = 1
 EXIT_USAGE = 2
 EXIT_CODES_HELP = (
     "exit status: 0 no error (warnings allowed), 1 an error, or no batchops object found "
-    "(unless --allow-empty), 2 the CRD files cannot be read"
+    "(unless --allow-empty), 2 the CRD files cannot be read (or a CEL rule of theirs cannot "
+    "be evaluated offline)"
 )
 
 

@@ -20,6 +20,9 @@ GROUP = "batchops.io"
 # Where the files are when the package data is missing (an install made before the CRDs were
 # package data): the repository checkout this module sits in.
 _CHECKOUT_CRDS = Path(__file__).resolve().parents[3] / "crds"
+# libyaml's safe loader when PyYAML was built with it: the CRDs are thousands of lines, and the
+# pure-Python loader took most of a validate run reading them.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class CatalogError(RuntimeError):
@@ -59,7 +62,7 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     for name, text in _crd_texts(directory):
         path = str(directory / name) if directory is not None else name
         try:
-            documents = list(yaml.safe_load_all(text))
+            documents = list(yaml.load_all(text, Loader=_LOADER))
         except yaml.YAMLError as exc:
             raise CatalogError(f"{path}: not valid YAML: {exc}") from None
         for crd in documents:

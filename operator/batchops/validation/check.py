@@ -4,10 +4,12 @@ cross-object checks, into a `Report`."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
-from batchops.validation.admission import cel_findings, metadata_findings
-from batchops.validation.catalog import GROUP, Catalog
+from batchops.validation.admission import metadata_findings
+from batchops.validation.catalog import GROUP, Catalog, CatalogError, CustomResource
+from batchops.validation.cel_rules import RuleCompileError, cel_findings
 from batchops.validation.documents import Document, Sources
 from batchops.validation.operator_checks import OperatorVerdict, check_with_operator
 from batchops.validation.paths import FieldPath, format_path
@@ -17,7 +19,7 @@ from batchops.validation.references import (
     duplicate_findings,
     reference_findings,
 )
-from batchops.validation.schema import schema_problems
+from batchops.validation.schema import apply_defaults, schema_problems
 
 
 def validate_sources(sources: Sources, catalog: Catalog) -> Report:
@@ -53,7 +55,7 @@ def validate_sources(sources: Sources, catalog: Catalog) -> Report:
                 )
             )
             continue
-        findings, verdict = _own_findings(kind, body, resource.schema)
+        findings, verdict = _own_findings(body, resource)
         problems.extend(_problem(document, subject, path, message) for path, message in findings)
         namespace = (body.get("metadata") or {}).get("namespace")
         checked.append(CheckedObject(kind, namespace, name, document, verdict))
@@ -69,19 +71,27 @@ def validate_sources(sources: Sources, catalog: Catalog) -> Report:
 
 
 def _own_findings(
-    kind: str, body: Mapping[str, Any], schema: Mapping[str, Any]
+    body: Mapping[str, Any], resource: CustomResource
 ) -> tuple[list[tuple[FieldPath, str]], OperatorVerdict]:
-    """Schema first; CEL and the operator only look at an object the schema accepts, as the API
-    server skips rules on an invalid object ("some validation rules were not checked")."""
-    findings = [*metadata_findings(body), *schema_problems(schema, body)]
+    """The three gates an object meets in a cluster, in order: the schema, the CEL rules (on the
+    defaulted object), the operator. The API server skips the rules of an object its schema
+    rejects ("some validation rules were not checked"), and the operator never sees an object
+    the API server rejects: so each violation is reported once, by the first gate it meets, in
+    that gate's words. The operator's parse of a rejected object still feeds the cross-object
+    reference checks."""
+    findings = [*metadata_findings(body), *schema_problems(resource.schema, body)]
     if findings:
         return findings, OperatorVerdict()
-    findings = cel_findings(kind, body)
-    verdict = check_with_operator(kind, body.get("spec") or {})
-    for finding in verdict.findings:
-        if finding not in findings:
-            findings.append(finding)
-    return findings, verdict
+    # The API server defaults an object as it decodes it: rules and operator see the result.
+    defaulted = apply_defaults(resource.schema, body)
+    try:
+        findings = cel_findings(resource.schema, defaulted)
+    except RuleCompileError as exc:
+        raise CatalogError(f"{resource.crd_file}: {resource.kind}: {exc}") from None
+    verdict = check_with_operator(resource.kind, defaulted.get("spec") or {})
+    if findings:
+        return findings, replace(verdict, findings=())
+    return list(verdict.findings), verdict
 
 
 def _problem(

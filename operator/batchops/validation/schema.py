@@ -4,12 +4,14 @@ A Kubernetes structural schema is OpenAPI v3.0, which is JSON Schema draft 4 plu
 the `x-kubernetes-*` extensions. The conversion keeps the draft-4 keywords, turns `nullable`
 into a null type, closes every object that lists its properties (unknown fields fail
 `kubectl apply`'s strict decoding) and gives the list extensions (`set`, `map` keyed by fields)
-their uniqueness meaning. CEL rules (`x-kubernetes-validations`) are not interpreted here: see
-`batchops.validation.admission` and the operator's own parsers.
+their uniqueness meaning. `apply_defaults` fills in `default`s as the API server does when it
+decodes an object. CEL rules (`x-kubernetes-validations`) are evaluated by
+`batchops.validation.cel_rules`, on the defaulted object.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
@@ -128,6 +130,48 @@ def schema_problems(
     for error in validator.iter_errors(instance):
         found.extend(_explain(error))
     return sorted(found, key=lambda item: (format_path(item[0]), item[1]))
+
+
+def apply_defaults(schema: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of `body` with the schema's defaults filled in where the API server fills them (its
+    structural defaulting): a property that is absent, or null without `nullable`, takes its
+    `default`, in properties, additionalProperties and items alike, into defaulted values too."""
+    defaulted = _defaulted(schema, body)
+    return defaulted if isinstance(defaulted, dict) else {}
+
+
+def _defaulted(node: Mapping[str, Any], value: object) -> object:
+    if isinstance(value, Mapping):
+        properties: Mapping[str, Any] = node.get("properties") or {}
+        out = dict(value)
+        for key, prop in properties.items():
+            if "default" in prop and (key not in out or _non_nullable_null(out[key], prop)):
+                out[key] = copy.deepcopy(prop["default"])
+        additional = node.get("additionalProperties")
+        for key, child in out.items():
+            if key in properties:
+                out[key] = _defaulted(properties[key], child)
+            elif isinstance(additional, Mapping):
+                if "default" in additional and _non_nullable_null(child, additional):
+                    child = copy.deepcopy(additional["default"])
+                out[key] = _defaulted(additional, child)
+        return out
+    items = node.get("items")
+    if isinstance(value, list) and isinstance(items, Mapping):
+        return [
+            _defaulted(
+                items,
+                copy.deepcopy(items["default"])
+                if "default" in items and _non_nullable_null(item, items)
+                else item,
+            )
+            for item in value
+        ]
+    return value
+
+
+def _non_nullable_null(value: object, node: Mapping[str, Any]) -> bool:
+    return value is None and not node.get("nullable")
 
 
 def _explain(error: ValidationError) -> Iterator[tuple[FieldPath, str]]:
