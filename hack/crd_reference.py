@@ -12,7 +12,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import botocore.loaders
 import yaml
+
+from batchops.model.request_surface import PASSTHROUGH
 
 ROOT = Path(__file__).resolve().parent.parent
 CRD_DIR = ROOT / "crds"
@@ -47,15 +50,42 @@ def _constraints(schema: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
+_API_REFERENCE = "https://docs.aws.amazon.com/batch/latest/APIReference/API_{}.html"
+_SHAPES: Mapping[str, Any] = botocore.loaders.Loader().load_service_model("batch", "service-2")[
+    "shapes"
+]
+
+
+def _passthrough_note(name: str) -> str:
+    """Where AWS documents a step field that mirrors a Batch request member."""
+    shape = _SHAPES[PASSTHROUGH[name].shape]
+    if shape["type"] == "list":
+        shape_name = shape["member"]["shape"]
+    elif shape["type"] == "structure":
+        shape_name = PASSTHROUGH[name].shape
+    else:
+        return ""
+    return f" Batch's [{shape_name}]({_API_REFERENCE.format(shape_name)}), as written."
+
+
+def _is_passthrough(path: str) -> bool:
+    parent, _, name = path.rpartition(".")
+    return name in PASSTHROUGH and (parent.endswith("defaults") or parent.endswith("steps[]"))
+
+
 def _rows(schema: Mapping[str, Any], path: str, required: bool) -> Iterator[str]:
     if path:
         description = " ".join(str(schema.get("description", "")).split())
+        if _is_passthrough(path):
+            description += _passthrough_note(path.rpartition(".")[2])
         constraints = _constraints(schema)
         if constraints:
             description += f" ({constraints})"
         req = "yes" if required else ""
         cell = description.replace("|", "\\|")
         yield f"| `{path}` | {_type_of(schema)} | {req} | {cell} |"
+        if _is_passthrough(path):
+            return  # its members are AWS's, documented there
     target = schema.get("items", schema) if schema.get("type") == "array" else schema
     props = target.get("properties", {})
     required_names = set(target.get("required", []))
@@ -67,6 +97,8 @@ def _rows(schema: Mapping[str, Any], path: str, required: bool) -> Iterator[str]
 
 
 def _rules(schema: Mapping[str, Any], path: str) -> Iterator[str]:
+    if _is_passthrough(path):
+        return
     for rule in schema.get("x-kubernetes-validations", []):
         message = rule.get("message") or rule.get("messageExpression") or rule["rule"]
         yield f"- `{path or '.'}`: {message}"

@@ -24,3 +24,12 @@ def test_cron_template_embeds_the_batchpipeline_spec_schema() -> None:
         text=True,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_step_fields_mirroring_batch_are_generated_from_the_installed_botocore() -> None:
+    result = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "hack" / "batch_shapes.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr

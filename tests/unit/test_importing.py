@@ -19,6 +19,7 @@ from batchops.importing.hcl import TerraformError, TerraformFile
 from batchops.importing.manifests import ImportResult
 from batchops.importing.names import object_names, step_names
 from batchops.importing.render import render_yaml
+from batchops.importing.steps import step_from_job_definition
 from batchops.model.compute import ObservedComputeEnvironment, parse_compute_spec
 from batchops.model.pipeline import parse_pipeline_spec
 from batchops.model.queue import parse_queue_spec
@@ -315,14 +316,42 @@ def test_jsonencode_definition_becomes_a_fargate_step_with_retry_and_timeout() -
     }
 
 
-def test_definition_with_volumes_runs_the_existing_definition_instead() -> None:
+def test_definition_with_volumes_imports_inline_under_batch_names() -> None:
     pipeline = terraform(OTHER_SHAPES).pipeline
     assert pipeline is not None
     assert pipeline.manifest["spec"]["steps"][1] == {
         "name": "indented",
-        "jobDefinition": "indented",
+        "image": "busybox",
+        "command": ["true"],
+        "vcpus": 1,
+        "memory": 512,
+        "volumes": [{"name": "data", "host": {"sourcePath": "/data"}}],
     }
-    assert any("containerProperties.volumes" in note for note in pipeline.notes)
+    assert not any("containerProperties.volumes" in note for note in pipeline.notes)
+
+
+def test_multi_node_definition_imports_inline_and_a_step_less_member_is_referenced() -> None:
+    nodes = {
+        "numNodes": 2,
+        "mainNode": 0,
+        "nodeRangeProperties": [{"targetNodes": "0:", "container": {"image": "mpi"}}],
+    }
+    multinode = step_from_job_definition(
+        "mpi", {"type": "multinode", "nodeProperties": nodes}, "mpi:1"
+    )
+    assert multinode.step == {"name": "mpi", "nodeProperties": nodes}
+    claims = {"consumableResourceList": [{"consumableResource": "licenses", "quantity": 1}]}
+    claiming = step_from_job_definition(
+        "licensed",
+        {
+            "type": "container",
+            "containerProperties": {"image": "app", "vcpus": 1, "memory": 512},
+            "consumableResourceProperties": claims,
+        },
+        "licensed:2",
+    )
+    assert claiming.step == {"name": "licensed", "jobDefinition": "licensed:2"}
+    assert "consumableResourceProperties" in claiming.notes[0]
 
 
 def test_other_shapes_are_accepted_by_the_crd_schemas_and_the_operator() -> None:
@@ -498,7 +527,7 @@ def test_described_queue_refers_to_imported_ces_and_keeps_arns_of_the_others() -
     ]
 
 
-def test_latest_active_revision_is_inlined_and_an_unsupported_one_is_referenced() -> None:
+def test_latest_active_revisions_are_inlined_with_their_linux_parameters() -> None:
     pipeline = from_aws().pipeline
     assert pipeline is not None
     assert pipeline.manifest["spec"]["steps"] == [
@@ -509,9 +538,16 @@ def test_latest_active_revision_is_inlined_and_an_unsupported_one_is_referenced(
             "vcpus": 72,
             "memory": 102400,
         },
-        {"name": "Job3", "jobDefinition": "Job3:4"},
+        {
+            "name": "Job3",
+            "image": "repo/batch_image:latest",
+            "command": ["python", "src/run1.py"],
+            "vcpus": 72,
+            "memory": 102400,
+            "linuxParameters": {"sharedMemorySize": 64},
+        },
     ]
-    assert any("containerProperties.linuxParameters" in note for note in pipeline.notes)
+    assert not any("linuxParameters" in note for note in pipeline.notes)
 
 
 def test_described_output_is_accepted_by_the_crd_schemas_and_the_operator() -> None:

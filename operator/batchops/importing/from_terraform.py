@@ -128,9 +128,12 @@ _QUEUE_ATTRIBUTES = frozenset(
         "timeouts",
     }
 )
+# JSON documents in Batch's own shape (the provider takes them as jsonencode()d strings).
+# eks_properties is an HCL block with snake_case names instead: it is kept under its Terraform
+# name, which no step field has, so the definition is referenced rather than inlined wrongly.
 _JOB_DEFINITION_BATCH_NAMES = {
     "node_properties": "nodeProperties",
-    "eks_properties": "eksProperties",
+    "eks_properties": "eks_properties",
     "ecs_properties": "ecsProperties",
 }
 

@@ -1,10 +1,11 @@
 """Job definitions as BatchPipeline steps.
 
-A step with an inline container (image, command, vcpus, memory...) is preferred: the operator
-then registers and versions the definition itself, so the pipeline in Git is the whole truth and
-the old definition can be retired. A definition using something an inline step cannot express
-(volumes, Linux parameters, multi-node, EKS...) becomes a `jobDefinition: <name>:<revision>`
-step instead, which runs the existing definition unchanged.
+An inline step is preferred: the operator then registers and versions the definition itself, so
+the pipeline in Git is the whole truth and the old definition can be retired. Steps carry Batch's
+own members under their own names (volumes, linuxParameters, nodeProperties, eksProperties, ...;
+see `batchops.model.request_surface`), so nearly every definition imports inline. One using
+something a step cannot say becomes a `jobDefinition: <name>:<revision>` step instead, which runs
+the existing definition unchanged.
 
 Input is a job definition in Batch's camelCase shape: a DescribeJobDefinitions item, or what a
 Terraform `aws_batch_job_definition` would register.
@@ -19,6 +20,7 @@ from typing import Any
 from batchops.importing.manifests import ImportedObject, pipeline_object
 from batchops.importing.names import step_names
 from batchops.importing.placeholders import placeholder_text
+from batchops.model.request_surface import CONTAINER_PASSTHROUGH, JOB_PROPERTIES
 
 Step = dict[str, Any]
 
@@ -39,6 +41,7 @@ _STEP_KEYS = frozenset(
         "propagateTags",
         "schedulingPriority",
         "containerOrchestrationType",
+        *JOB_PROPERTIES,
     }
 )
 _CONTAINER_KEYS = frozenset(
@@ -52,6 +55,7 @@ _CONTAINER_KEYS = frozenset(
         "secrets",
         "jobRoleArn",
         "executionRoleArn",
+        *CONTAINER_PASSTHROUGH,
     }
 )
 _RESOURCE_TYPES = frozenset({"VCPU", "MEMORY", "GPU"})
@@ -81,8 +85,17 @@ def step_from_job_definition(
                 f"{', '.join(blockers)}, which an inline step cannot express",
             ),
         )
+    properties = next((key for key in JOB_PROPERTIES if _is_set(definition.get(key))), None)
+    if properties is not None:
+        step = {"name": name, properties: definition[properties]}
+        if properties == "ecsProperties" and "FARGATE" in (
+            definition.get("platformCapabilities") or ()
+        ):
+            step["platform"] = "FARGATE"
+        step.update(_run_settings(definition))
+        return ImportedStep(step)
     assert isinstance(container, Mapping)
-    step: Step = {"name": name, "image": container["image"]}
+    step = {"name": name, "image": container["image"]}
     command = container.get("command")
     if command:
         # A placeholder string stands for a list Terraform computes: kept as written.
@@ -106,8 +119,8 @@ def step_from_job_definition(
         ]
     elif secrets:
         step["secrets"] = secrets
-    for key in ("jobRoleArn", "executionRoleArn"):
-        if container.get(key):
+    for key in ("jobRoleArn", "executionRoleArn", *sorted(CONTAINER_PASSTHROUGH)):
+        if _is_set(container.get(key)):
             step[key] = container[key]
     if "FARGATE" in (definition.get("platformCapabilities") or ()):
         step["platform"] = "FARGATE"
@@ -171,11 +184,16 @@ def pipeline_from_job_definitions(
 def _blockers(definition: Mapping[str, Any], container: object) -> list[str]:
     """What in the definition an inline step cannot say; empty values (AWS reports `[]`s)
     don't count."""
+    blockers = [k for k, v in definition.items() if k not in _STEP_KEYS and _is_set(v)]
+    kinds = [key for key in JOB_PROPERTIES if _is_set(definition.get(key))]
+    if kinds:
+        if _is_set(container):
+            blockers.append(f"both containerProperties and {kinds[0]}")
+        return blockers
     if definition.get("type", "container") != "container":
-        return [f"type {definition['type']}"]
+        return [*blockers, f"type {definition['type']} without nodeProperties"]
     if not isinstance(container, Mapping):
         return ["no containerProperties"]
-    blockers = [k for k, v in definition.items() if k not in _STEP_KEYS and _is_set(v)]
     blockers += [
         f"containerProperties.{k}"
         for k, v in container.items()

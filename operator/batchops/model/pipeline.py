@@ -18,8 +18,17 @@ from typing import Final, Literal, TypeVar
 
 from batchops.model.common import FieldReader, SpecError, check_tags, frozen_map
 from batchops.model.keys import RESERVED_TAG_PREFIXES
+from batchops.model.request_surface import (
+    CONTAINER_PASSTHROUGH,
+    JOB_PROPERTIES,
+    PASSTHROUGH,
+    SUBMIT_OVERRIDES,
+    JsonValue,
+    freeze_json,
+)
 
 Platform = Literal["EC2", "FARGATE"]
+JobKind = Literal["container", "nodeProperties", "eksProperties", "ecsProperties", "jobDefinition"]
 ArrayDependency = Literal["N_TO_N", "SEQUENTIAL"]
 RetryAction = Literal["RETRY", "EXIT"]
 _PLATFORMS: Final[tuple[Platform, ...]] = ("EC2", "FARGATE")
@@ -98,11 +107,22 @@ class StepSpec:
     propagate_tags: bool | None = None
     share_identifier: str | None = None
     scheduling_priority: int | None = None
+    batch_fields: Mapping[str, JsonValue] = field(default_factory=lambda: MappingProxyType({}))
+    """Batch request members carried as written (`request_surface.PASSTHROUGH`), only those
+    that apply to the step's kind of job."""
 
     @property
     def inline(self) -> bool:
         """True when the operator registers this step's job definition from the spec."""
         return self.job_definition is None
+
+    @property
+    def kind(self) -> JobKind:
+        """What the step runs: an inline container, another inline job type (by the name of
+        its RegisterJobDefinition member), or an existing job definition."""
+        if self.job_definition is not None:
+            return "jobDefinition"
+        return next((p for p in JOB_PROPERTIES if p in self.batch_fields), "container")
 
 
 @dataclass(frozen=True)
@@ -155,17 +175,22 @@ STEP_FIELDS: Final = frozenset(
         "shareIdentifier",
         "schedulingPriority",
         "jobDefinition",
+        *PASSTHROUGH,
     }
 )
-# Fields a job definition owns; a jobDefinition step may not set them (CEL enforces this too).
+# Fields only an inline container has: a jobDefinition, nodeProperties, eksProperties or
+# ecsProperties step may not set them (CEL enforces this too).
 _CONTAINER_ONLY_FIELDS: Final = (
     "image",
     "command",
     "secrets",
     "jobRoleArn",
     "executionRoleArn",
-    "platform",
+    *sorted(CONTAINER_PASSTHROUGH),
 )
+# Fields of the container's resources and environment, which the other inline job types
+# describe inside their own properties.
+_CONTAINER_RESOURCE_FIELDS: Final = ("vcpus", "memory", "gpus", "environment")
 PIPELINE_FIELDS: Final = frozenset(
     {
         "queue",
@@ -315,27 +340,60 @@ class _StepValues:
     share_identifier: str | None = None
     scheduling_priority: int | None = None
     job_definition: str | None = None
+    batch_fields: Mapping[str, JsonValue] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
-    def defines_container(self) -> bool:
-        """Sets a field only an inline container has, so a default jobDefinition does not apply."""
-        return any(
+    def own_kind(self) -> JobKind | None:
+        """The kind of job these values set by themselves (None: nothing that decides it)."""
+        if self.job_definition is not None:
+            return "jobDefinition"
+        for name in JOB_PROPERTIES:
+            if name in self.batch_fields:
+                return name
+        defines_container = any(
             value is not None
-            for value in (
-                self.image,
-                self.command,
-                self.job_role_arn,
-                self.execution_role_arn,
-                self.platform,
-            )
-        ) or bool(self.secrets)
+            for value in (self.image, self.command, self.job_role_arn, self.execution_role_arn)
+        ) or bool(self.secrets or CONTAINER_PASSTHROUGH & self.batch_fields.keys())
+        return "container" if defines_container else None
+
+    def applicable(self, kind: JobKind) -> Mapping[str, JsonValue]:
+        """The pass-through fields that apply to a step of `kind`."""
+        if kind == "container":
+            names: frozenset[str] | tuple[str, ...] = CONTAINER_PASSTHROUGH
+        elif kind == "jobDefinition":
+            names = SUBMIT_OVERRIDES
+        else:
+            names = (kind,)
+        return {name: value for name, value in self.batch_fields.items() if name in names}
+
+
+def _check_one_kind(reader: FieldReader) -> None:
+    """A step (or spec.defaults) describes one kind of job: a container, one of the other
+    job types of RegisterJobDefinition, or an existing job definition (CEL says it too)."""
+    kinds = [key for key in ("jobDefinition", *JOB_PROPERTIES) if reader.has(key)]
+    if len(kinds) > 1:
+        raise reader.fail(kinds[1], f"cannot be set together with {kinds[0]}")
+    container = any(reader.has(key) for key in _CONTAINER_ONLY_FIELDS)
+    kind = kinds[0] if kinds else ("container" if container else None)
+    if kind is not None and kind != "jobDefinition":
+        for key in sorted(SUBMIT_OVERRIDES):
+            if reader.has(key):
+                raise reader.fail(key, "only applies to a step that uses jobDefinition")
+    if kind is None or kind == "container":
+        return
+    for key in _CONTAINER_ONLY_FIELDS:
+        if reader.has(key):
+            raise reader.fail(key, f"cannot be set together with {kind}")
+    if kind in ("jobDefinition", "eksProperties") and reader.has("platform"):
+        raise reader.fail("platform", f"cannot be set together with {kind}")
+    if kind != "jobDefinition":
+        for key in _CONTAINER_RESOURCE_FIELDS:
+            if reader.has(key):
+                raise reader.fail(key, f"belongs in the containers of {kind}, not on the step")
 
 
 def _read_step_values(raw: Mapping[str, object], reader: FieldReader) -> _StepValues:
-    if reader.has("jobDefinition"):
-        for key in _CONTAINER_ONLY_FIELDS:
-            if reader.has(key):
-                raise reader.fail(key, "cannot be set together with jobDefinition")
+    _check_one_kind(reader)
     environment: dict[str, EnvVar] = {}
     for entry in _objects(
         raw.get("environment"), reader.path + ".environment", frozenset({"name", "value"})
@@ -378,6 +436,9 @@ def _read_step_values(raw: Mapping[str, object], reader: FieldReader) -> _StepVa
         share_identifier=_string(reader, "shareIdentifier", 255),
         scheduling_priority=_bounded(reader, "schedulingPriority", 0, 9999),
         job_definition=_string(reader, "jobDefinition"),
+        batch_fields=MappingProxyType(
+            {name: freeze_json(raw[name]) for name in PASSTHROUGH if raw.get(name) is not None}
+        ),
     )
 
 
@@ -395,17 +456,23 @@ def _merge(
     container fields of defaults (image, command, resources, environment, secrets, roles,
     platform) do not apply: the definition owns its container, and the step's own vcpus,
     memory, gpus and environment become submit-time overrides."""
-    job_definition = own.job_definition
-    if job_definition is None and not own.defines_container:
-        job_definition = defaults.job_definition
-    inline = job_definition is None
-    container = defaults if inline else _UNSET
+    kind = own.own_kind or defaults.own_kind or "container"
+    job_definition = (
+        own.job_definition or defaults.job_definition if kind == "jobDefinition" else None
+    )
+    container = defaults if kind == "container" else _UNSET
+    if kind == "container":
+        image = _first(own.image, container.image, _string(pipeline, "image"))
+    else:
+        image = None
+    own_fields = own.applicable(kind)
+    batch_fields = {**defaults.applicable(kind), **own_fields}
     return StepSpec(
         name=name,
         queue=_first(own.queue, defaults.queue, _string(pipeline, "queue", 512)) or "",
         depends_on=depends_on,
         job_definition=job_definition,
-        image=_first(own.image, container.image, _string(pipeline, "image")) if inline else None,
+        image=image,
         command=_first(own.command, container.command),
         vcpus=_first(own.vcpus, container.vcpus),
         memory=_first(own.memory, container.memory),
@@ -414,7 +481,7 @@ def _merge(
         secrets=tuple({**container.secrets, **own.secrets}.values()),
         job_role_arn=_first(own.job_role_arn, container.job_role_arn),
         execution_role_arn=_first(own.execution_role_arn, container.execution_role_arn),
-        platform=_first(own.platform, container.platform, "EC2") if inline else None,
+        platform=_platform(kind, own, defaults),
         retry=_first(own.retry, defaults.retry),
         timeout_seconds=_first(own.timeout_seconds, defaults.timeout_seconds),
         array_size=_first(own.array_size, defaults.array_size),
@@ -424,7 +491,20 @@ def _merge(
         propagate_tags=_first(own.propagate_tags, defaults.propagate_tags),
         share_identifier=_first(own.share_identifier, defaults.share_identifier),
         scheduling_priority=_first(own.scheduling_priority, defaults.scheduling_priority),
+        batch_fields=MappingProxyType(batch_fields),
     )
+
+
+def _platform(kind: JobKind, own: _StepValues, defaults: _StepValues) -> Platform | None:
+    """The platform of an inline job: a container's or ECS task's is EC2 unless set, a
+    multi-node job's is EC2 (never Fargate), an EKS job has none (RegisterJobDefinition:
+    "If the job runs on Amazon EKS resources, then you must not specify
+    platformCapabilities." https://docs.aws.amazon.com/batch/latest/APIReference/API_RegisterJobDefinition.html)."""
+    if kind == "jobDefinition":
+        return None
+    if kind == "eksProperties":
+        return own.platform
+    return _first(own.platform, defaults.platform, "EC2")
 
 
 def _check_step(step: StepSpec, reader: FieldReader) -> None:
@@ -447,7 +527,11 @@ def _check_step(step: StepSpec, reader: FieldReader) -> None:
         r"[A-Za-z0-9]+\*?", step.share_identifier
     ):
         raise reader.fail("shareIdentifier", "must be alphanumeric, optionally ending with *")
-    if not step.inline:
+    if step.kind == "jobDefinition":
+        _check_overrides(step, reader)
+    if step.kind == "nodeProperties":
+        _check_multinode(step, reader)
+    if step.kind != "container":
         return
     if step.image is None:
         raise reader.fail(
@@ -467,8 +551,87 @@ def _check_step(step: StepSpec, reader: FieldReader) -> None:
             raise reader.fail("gpus", "GPUs are not available on Fargate")
         if step.execution_role_arn is None:
             raise reader.fail("executionRoleArn", "is required on Fargate")
-    elif not step.vcpus.is_integer():
-        raise reader.fail("vcpus", "must be a whole number on EC2 (at least 1)")
+        _check_fargate_container(step, reader)
+    else:
+        if not step.vcpus.is_integer():
+            raise reader.fail("vcpus", "must be a whole number on EC2 (at least 1)")
+        for key in _FARGATE_ONLY:
+            if key in step.batch_fields:
+                raise reader.fail(key, "is for jobs on Fargate only (platform: FARGATE)")
+
+
+# "Jobs that are running on Amazon EC2 resources must not specify this parameter."
+# (ContainerProperties.networkConfiguration and .fargatePlatformConfiguration,
+# https://docs.aws.amazon.com/batch/latest/APIReference/API_ContainerProperties.html)
+_FARGATE_ONLY: Final = ("networkConfiguration", "fargatePlatformConfiguration")
+# "This parameter isn't applicable to jobs that are running on Fargate resources and shouldn't
+# be provided" (ContainerProperties.privileged and .ulimits; LinuxParameters.devices,
+# .sharedMemorySize, .tmpfs, .maxSwap, .swappiness:
+# https://docs.aws.amazon.com/batch/latest/APIReference/API_LinuxParameters.html)
+_NOT_ON_FARGATE_LINUX: Final = ("devices", "sharedMemorySize", "tmpfs", "maxSwap", "swappiness")
+
+
+def _check_fargate_container(step: StepSpec, reader: FieldReader) -> None:
+    if step.batch_fields.get("privileged") is True:
+        raise reader.fail("privileged", "Fargate does not run privileged containers")
+    if "ulimits" in step.batch_fields:
+        raise reader.fail("ulimits", "is not available on Fargate")
+    linux = step.batch_fields.get("linuxParameters")
+    if isinstance(linux, Mapping):
+        for key in _NOT_ON_FARGATE_LINUX:
+            if linux.get(key) is not None:
+                raise reader.fail(f"linuxParameters.{key}", "is not available on Fargate")
+
+
+def _check_inherited_kind(step: StepSpec, reader: FieldReader) -> None:
+    """A step whose kind of job comes from spec.defaults may not set what that kind ignores:
+    a setting is refused, never silently dropped."""
+    if step.kind != "jobDefinition":
+        for key in sorted(SUBMIT_OVERRIDES):
+            if reader.has(key):
+                raise reader.fail(key, "only applies to a step that uses jobDefinition")
+    if step.kind in JOB_PROPERTIES:
+        for key in _CONTAINER_RESOURCE_FIELDS:
+            if reader.has(key):
+                raise reader.fail(key, f"belongs in the containers of {step.kind}, not on the step")
+
+
+def _check_overrides(step: StepSpec, reader: FieldReader) -> None:
+    """vcpus, memory, gpus and environment are the short form of containerOverrides: one
+    value may not be given twice."""
+    overrides = step.batch_fields.get("containerOverrides")
+    if not isinstance(overrides, Mapping):
+        return
+    if overrides.get("resourceRequirements") is not None and (
+        step.vcpus is not None or step.memory is not None or step.gpus is not None
+    ):
+        raise reader.fail(
+            "containerOverrides.resourceRequirements",
+            "cannot be set together with vcpus, memory or gpus (their short form)",
+        )
+    if overrides.get("environment") is not None and step.environment:
+        raise reader.fail(
+            "containerOverrides.environment",
+            "cannot be set together with environment (its short form)",
+        )
+
+
+def _check_multinode(step: StepSpec, reader: FieldReader) -> None:
+    """Multi-node parallel jobs run on EC2 only and are never array jobs: "Multi-node parallel
+    jobs aren't supported on Fargate" and "you can't submit multi-node parallel jobs as array
+    jobs" (AWS Batch User Guide, "Multi-node parallel jobs",
+    https://docs.aws.amazon.com/batch/latest/userguide/multi-node-parallel-jobs.html)."""
+    if step.platform == "FARGATE":
+        raise reader.fail("platform", "multi-node parallel jobs do not run on Fargate")
+    if step.array_size is not None:
+        raise reader.fail("arraySize", "a multi-node parallel job cannot be an array job")
+    nodes = step.batch_fields["nodeProperties"]
+    assert isinstance(nodes, Mapping)
+    count, main = nodes.get("numNodes"), nodes.get("mainNode")
+    if isinstance(count, int) and isinstance(main, int) and not 0 <= main < count:
+        raise reader.fail(
+            "nodeProperties.mainNode", f"must be a node index below numNodes ({count})"
+        )
 
 
 def parse_pipeline_spec(raw: Mapping[str, object]) -> PipelineSpec:
@@ -499,7 +662,9 @@ def parse_pipeline_spec(raw: Mapping[str, object]) -> PipelineSpec:
         depends_on = reader.opt_str_list("dependsOn") or ()
         if len(set(depends_on)) != len(depends_on):
             raise reader.fail("dependsOn", "lists a step more than once")
-        step = _merge(name, depends_on, _read_step_values(step_raw, reader), defaults, pipeline)
+        own = _read_step_values(step_raw, reader)
+        step = _merge(name, depends_on, own, defaults, pipeline)
+        _check_inherited_kind(step, reader)
         _check_step(step, reader)
         steps.append(step)
     return PipelineSpec(

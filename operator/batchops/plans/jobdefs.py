@@ -8,11 +8,12 @@ import json
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from batchops.model.keys import CONTENT_HASH_TAG, PIPELINE_TAG
 from batchops.model.observed import ObservedJobDefinition
 from batchops.model.pipeline import PipelineSpec, RetrySpec, StepSpec
+from batchops.model.request_surface import PASSTHROUGH, Destination, thaw_json
 
 if TYPE_CHECKING:
     # Type-only: the request shapes boto3 accepts, so the aws layer can pass them through as is.
@@ -101,11 +102,8 @@ def environment_variables(step: StepSpec) -> list[KeyValuePairTypeDef]:
     ]
 
 
-def job_definition_request(
-    namespace: str, base: str, step: StepSpec
-) -> RegisterJobDefinitionRequestTypeDef:
-    """RegisterJobDefinition kwargs for an inline step, tagged with their own content hash."""
-    if not step.inline or step.image is None:
+def _container_properties(step: StepSpec) -> ContainerPropertiesTypeDef:
+    if step.image is None:
         raise ValueError(f"step {step.name!r} does not define an inline container")
     container: ContainerPropertiesTypeDef = {
         "image": step.image,
@@ -124,13 +122,40 @@ def job_definition_request(
         container["jobRoleArn"] = step.job_role_arn
     if step.execution_role_arn is not None:
         container["executionRoleArn"] = step.execution_role_arn
+    # Shaped as botocore's model says: the CRD schema of these fields is generated from it.
+    passed: Any = {
+        name: thaw_json(value)
+        for name, value in step.batch_fields.items()
+        if PASSTHROUGH[name].destination is Destination.CONTAINER
+    }
+    container.update(passed)
+    return container
+
+
+def job_definition_request(
+    namespace: str, base: str, step: StepSpec
+) -> RegisterJobDefinitionRequestTypeDef:
+    """RegisterJobDefinition kwargs for an inline step, tagged with their own content hash."""
+    if not step.inline:
+        raise ValueError(f"step {step.name!r} uses an existing job definition")
     request: RegisterJobDefinitionRequestTypeDef = {
         "jobDefinitionName": job_definition_name(namespace, base, step.name),
-        "type": "container",
-        "containerProperties": container,
-        "platformCapabilities": [step.platform or "EC2"],
+        "type": "multinode" if step.kind == "nodeProperties" else "container",
         "tags": {**step.tags, PIPELINE_TAG: f"{namespace}/{base}"},
     }
+    if step.kind == "container":
+        request["containerProperties"] = _container_properties(step)
+    else:
+        # The member is shaped as botocore's model says: the CRD schema is generated from it.
+        properties: Any = thaw_json(step.batch_fields[step.kind])
+        if step.kind == "nodeProperties":
+            request["nodeProperties"] = properties
+        elif step.kind == "eksProperties":
+            request["eksProperties"] = properties
+        else:
+            request["ecsProperties"] = properties
+    if step.platform is not None:
+        request["platformCapabilities"] = [step.platform]
     if step.retry is not None:
         request["retryStrategy"] = retry_strategy(step.retry)
     if step.timeout_seconds is not None:

@@ -74,6 +74,7 @@ def _submit_job(
         propagate_tags=None if inline else step.propagate_tags,
         share_identifier=step.share_identifier,
         scheduling_priority=step.scheduling_priority,
+        overrides=step.batch_fields if step.kind == "jobDefinition" else MappingProxyType({}),
     )
 
 

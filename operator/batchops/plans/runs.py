@@ -17,7 +17,8 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal, TypedDict
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from batchops.model.common import format_time, frozen_map
 from batchops.model.observed import (
@@ -30,6 +31,7 @@ from batchops.model.observed import (
     StepStatusEntry,
 )
 from batchops.model.pipeline import ArrayDependency, EnvVar, PipelineSpec, RetrySpec
+from batchops.model.request_surface import JsonValue, thaw_json
 from batchops.plans.dag import topological_order
 from batchops.plans.jobdefs import (
     DeregisterJobDefinition,
@@ -210,6 +212,8 @@ class SubmitJob:
     propagate_tags: bool | None = None
     share_identifier: str | None = None
     scheduling_priority: int | None = None
+    overrides: Mapping[str, JsonValue] = field(default_factory=lambda: MappingProxyType({}))
+    """The step's SubmitJob overrides as written (containerOverrides, nodeOverrides, ...)."""
 
     @property
     def parent_steps(self) -> tuple[str, ...]:
@@ -243,8 +247,14 @@ class SubmitJob:
             request["retryStrategy"] = retry_strategy(self.retry)
         if self.timeout_seconds is not None:
             request["timeout"] = {"attemptDurationSeconds": self.timeout_seconds}
+        # Shaped as botocore's model says: the CRD schema of these fields is generated from it.
+        written: Any = {name: thaw_json(value) for name, value in self.overrides.items()}
         if self.container_overrides is not None:
-            request["containerOverrides"] = self.container_overrides.request()
+            written["containerOverrides"] = {
+                **written.get("containerOverrides", {}),
+                **self.container_overrides.request(),
+            }
+        request.update(written)
         if self.tags:
             request["tags"] = dict(self.tags)
         if self.propagate_tags is not None:

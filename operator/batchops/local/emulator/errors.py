@@ -299,3 +299,199 @@ def enum_value(field: str, value: str, allowed: tuple[str, ...]) -> BatchApiErro
 def unknown_filter(name: str | None, allowed: tuple[str, ...]) -> BatchApiError:
     """Assumed: a filter name the API reference does not list for the operation."""
     return client_error(f"Invalid filter name {name}, must be one of " + ", ".join(allowed))
+
+
+# --- combination rules of job definitions and submissions (jobrules.py) ------------------------
+# "probe" below: badmintoncryer/cdk-preflight records real RegisterJobDefinition answers in each
+# rule's meta.yaml (rules/batch/pf-batch-jd-*/meta.yaml, "API probe 2026-09-10 us-east-1" or
+# "bench 2026-09-12 us-east-1" through CloudFormation); those texts are "seen". Real Batch wraps
+# RegisterJobDefinition's validation errors; the two seen SubmitJob reports of the Fargate rules
+# are plain, so the functions taking `submission` answer plain text at SubmitJob.
+
+
+def payload_required_for_container() -> BatchApiError:
+    """Seen (probe, pf-batch-jd-container-type-requires-props): type container without
+    containerProperties, ecsProperties or eksProperties (also with nodeProperties only)."""
+    return request_error(
+        "ECS ContainerProperties, ecsProperties, or eksProperties is required when using type "
+        "container."
+    )
+
+
+def node_properties_required() -> BatchApiError:
+    """Seen (probe, pf-batch-jd-multinode-requires-node-properties)."""
+    return request_error("Node properties of multinode job is required.")
+
+
+def cannot_use_both(first: str, second: str) -> BatchApiError:
+    """Seen (probes, pf-batch-jd-props-*) for "ECS containerProperties" with ecsProperties or
+    eksProperties and for ecsProperties with eksProperties; assumed for pairs with
+    nodeProperties, worded the same way."""
+    return request_error(f"Cannot use both {first} and {second}")
+
+
+def fargate_does_not_support_mnp() -> BatchApiError:
+    """Seen (bench, pf-batch-fargate-multinode): type multinode with platformCapabilities
+    FARGATE."""
+    return request_error("Fargate does not support MNP jobs")
+
+
+def platform_capabilities_on_eks() -> BatchApiError:
+    """Assumed: the API reference says EKS job definitions must not specify
+    platformCapabilities; no public report of the text."""
+    return request_error("platformCapabilities is not applicable for EKS.")
+
+
+def not_allowed_for_fargate(linux_parameter: str) -> BatchApiError:
+    """Seen (probes, pf-batch-jd-fargate-*) for devices, sharedMemorySize, tmpfs and maxSwap;
+    assumed for swappiness (the probe that set both got the maxSwap text)."""
+    return request_error(f"linuxParameter.{linux_parameter} is not allowed for Fargate.")
+
+
+def privileged_on_fargate() -> BatchApiError:
+    """Seen (probe, pf-batch-jd-fargate-privileged), with its typographic quotes."""
+    return request_error(
+        "Fargate requires that the \u2018privileged\u2019 setting be \u2018false\u2019 at the "
+        "container level."
+    )
+
+
+def use_resource_requirements_on_fargate(field: str, submission: bool) -> BatchApiError:
+    """Seen for vcpus at SubmitJob, plain (insitro/redun#95: "vcpus is not applicable for
+    Fargate. Use resource requirements instead."); assumed for memory."""
+    message = f"{field} is not applicable for Fargate. Use resource requirements instead."
+    return client_error(message) if submission else request_error(message)
+
+
+def fargate_resources_not_valid(vcpus: float, memory: int, submission: bool) -> BatchApiError:
+    """Seen: wrapped at RegisterJobDefinition ("Fargate resource requirements (0.50 vCPU, 1 MiB)
+    not valid.", pplu/cfn-fargate-batch) and plain at SubmitJob ("Fargate resource requirements
+    (1.00 vCPU, 4000 MiB) not valid.", Netflix/metaflow#749)."""
+    message = f"Fargate resource requirements ({vcpus:.2f} vCPU, {memory} MiB) not valid."
+    return client_error(message) if submission else request_error(message)
+
+
+# The two wordings seen for Fargate-only members on EC2; members not listed were not seen.
+_EC2_WORDING = {
+    "networkConfiguration": "not applicable for EC2.",  # pplu/cfn-fargate-batch, probe
+    "fargatePlatformConfiguration": "not applicable for EC2.",  # probe
+    "runtimePlatform": "is not applicable for EC2.",  # probe
+}
+
+
+def fargate_only_on_ec2(field: str) -> BatchApiError:
+    """Seen for networkConfiguration and fargatePlatformConfiguration ("<field> not applicable
+    for EC2.") and runtimePlatform ("<field> is not applicable for EC2."); assumed for
+    ephemeralStorage, worded like runtimePlatform."""
+    return request_error(f"{field} {_EC2_WORDING.get(field, 'is not applicable for EC2.')}")
+
+
+def ephemeral_storage_out_of_range() -> BatchApiError:
+    """Seen (probe, pf-batch-jd-fargate-ephemeral-storage-range)."""
+    return request_error(
+        "Ephemeral storage for Fargate tasks can be only between range 21 GiB to 200 GiB"
+    )
+
+
+def efs_iam_needs_transit_encryption() -> BatchApiError:
+    """Seen (probe, pf-batch-jd-efs-iam-transit-encryption)."""
+    return request_error("EFS IAM authorization requires TransitEncryption to be enabled.")
+
+
+def efs_access_point_needs_transit_encryption() -> BatchApiError:
+    """Seen (probe, pf-batch-jd-efs-access-point-transit-encryption)."""
+    return request_error("EFS IAM access point requires TransitEncryption to be enabled.")
+
+
+def efs_access_point_root_directory() -> BatchApiError:
+    """Seen (probe, pf-batch-jd-efs-access-point-root-directory; the probe record is cut off
+    after the first quote, the rest is the rule's own quotation)."""
+    return request_error(
+        'When using an EFS access point, the root directory must either be set to "/" or omitted'
+    )
+
+
+def efs_port_needs_transit_encryption() -> BatchApiError:
+    """Assumed for Batch: the text is ECS RegisterTaskDefinition's (cdk-preflight rule
+    pf-ecs-efs-transit-encryption-port-without-encryption), which Batch calls underneath."""
+    return request_error("TransitEncryptionPort requires that TransitEncryption is enabled")
+
+
+def num_nodes_out_of_range() -> BatchApiError:
+    """Seen (bench, pf-batch-jd-node-num-nodes-max)."""
+    return request_error("Number of nodes must be between 1 and 1000.")
+
+
+def main_node_out_of_range(submission: bool = False) -> BatchApiError:
+    """Seen at RegisterJobDefinition (bench, pf-batch-jd-node-main-node-lt-num); assumed for
+    a nodeOverrides.numNodes at SubmitJob."""
+    message = "Main node index is out of range, must be less than numNodes."
+    return client_error(message) if submission else request_error(message)
+
+
+def too_many_node_ranges() -> BatchApiError:
+    """Seen (bench, pf-batch-jd-node-ranges-max)."""
+    return request_error("Maximum allowed size of node range properties is 5")
+
+
+def target_nodes_not_digits() -> BatchApiError:
+    """Seen (bench, pf-batch-jd-node-target-nodes-format)."""
+    return request_error("targetNodes should contain only digits.")
+
+
+def node_range_needs_container(target_nodes: str) -> BatchApiError:
+    """Seen (bench, pf-batch-jd-node-range-payload-required): "Must specify container for node
+    range 0:1."."""
+    return request_error(f"Must specify container for node range {target_nodes}.")
+
+
+def node_range_beyond_num_nodes(target_nodes: str, submission: bool = False) -> BatchApiError:
+    """Seen at RegisterJobDefinition (bench, pf-batch-jd-node-target-nodes-in-range: "Node range
+    error 0:5. Node range should be smaller than number of nodes"); assumed at SubmitJob."""
+    message = f"Node range error {target_nodes}. Node range should be smaller than number of nodes"
+    return client_error(message) if submission else request_error(message)
+
+
+def node_ranges_missing() -> BatchApiError:
+    """Seen (bench, pf-batch-jd-node-target-nodes-coverage)."""
+    return request_error("Node Range Properties target nodes have missing ranges")
+
+
+def node_override_targets(non_matching: list[str]) -> BatchApiError:
+    """Seen at SubmitJob, plain (aws/aws-parallelcluster#964: "NodeOverride targets should match
+    job definition. Non matching targets - 0:0"); the separator of several targets is assumed."""
+    return client_error(
+        "NodeOverride targets should match job definition. Non matching targets - "
+        + ", ".join(non_matching)
+    )
+
+
+def num_nodes_override_needs_open_range() -> BatchApiError:
+    """Seen at SubmitJob, plain (aws/aws-cdk#29415)."""
+    return client_error(
+        "NumNodes override can only be applied if the job definition has at least 1 target node "
+        "without a range_end i.e (:) or (range_start:)."
+    )
+
+
+def array_of_multinode_job() -> BatchApiError:
+    """Assumed: arrayProperties on a multinode job definition; no public report of the text."""
+    return client_error("Array properties are not supported for multi-node parallel jobs")
+
+
+def override_not_applicable(override: str, kind: str) -> BatchApiError:
+    """Assumed: nodeOverrides, eksPropertiesOverride or ecsPropertiesOverride on a job
+    definition of another kind (API reference SubmitJob says where each applies)."""
+    return client_error(f"{override} can only be specified for {kind} job definitions")
+
+
+def eks_containers_required() -> BatchApiError:
+    """Seen (bench, pf-batch-jd-eks-containers-required)."""
+    return request_error("Containers must be provided for Batch on EKS jobs.")
+
+
+def not_applicable_for_fargate_job(field: str) -> BatchApiError:
+    """Seen (probes, pf-batch-jd-fargate-ulimits and pf-batch-jd-resource-requirements-gpu-not-
+    fargate) for ulimits and GPU, in the wording of the compute environment one above; assumed
+    for instanceType."""
+    return not_applicable_for_fargate(field)

@@ -2,6 +2,11 @@
 
 Revision numbers are never reused, also after deregistration. A reference is a name (its latest
 ACTIVE revision), name:revision, or an ARN with or without the revision.
+
+RegisterJobDefinition takes every member of its request shape; AWS's combination rules are
+checked first (jobrules.py). DescribeJobDefinitions returns each member as it was registered;
+only containerProperties gets the empty lists Batch fills in (command, volumes, environment,
+mountPoints, ulimits, secrets, resourceRequirements).
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ import copy
 import re
 from dataclasses import dataclass
 
-from batchops.local.emulator import account, errors
+from batchops.local.emulator import account, errors, jobrules
 from batchops.local.emulator.paging import page
 from batchops.local.emulator.tags import TagStore
 from batchops.local.emulator.wire import (
@@ -27,6 +32,27 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 _ARN_PREFIX = f"arn:{account.PARTITION}:batch:{account.REGION}:{account.ACCOUNT_ID}:job-definition/"
 
 
+# RegisterJobDefinition members JobDefinition keeps in fields of their own; every other member
+# is kept in `extra` and echoed as given.
+_OWN_FIELDS = frozenset(
+    {
+        "jobDefinitionName",
+        "type",
+        "parameters",
+        "containerProperties",
+        "retryStrategy",
+        "timeout",
+        "platformCapabilities",
+        "propagateTags",
+        "tags",
+        "nodeProperties",
+        "ecsProperties",
+        "eksProperties",
+        "consumableResourceProperties",
+    }
+)
+
+
 @dataclass(eq=False)
 class JobDefinition:
     """One revision of a job definition."""
@@ -40,13 +66,37 @@ class JobDefinition:
     timeout: JsonObject | None
     platform_capabilities: list[str]
     propagate_tags: bool
-    extra: JsonObject  # other RegisterJobDefinition fields, echoed back by describe
+    extra: JsonObject  # other RegisterJobDefinition members (schedulingPriority), echoed back
+    node_properties: JsonObject | None = None
+    ecs_properties: JsonObject | None = None
+    eks_properties: JsonObject | None = None
+    consumable_resource_properties: JsonObject | None = None
     status: str = "ACTIVE"
 
     @property
     def arn(self) -> str:
         """This revision's ARN."""
         return f"{_ARN_PREFIX}{self.name}:{self.revision}"
+
+    @property
+    def kind(self) -> str:
+        """What its jobs run: jobrules.CONTAINER, ECS, EKS or MULTINODE."""
+        payloads = [
+            key
+            for key, value in (
+                ("containerProperties", self.container_properties),
+                ("ecsProperties", self.ecs_properties),
+                ("eksProperties", self.eks_properties),
+                ("nodeProperties", self.node_properties),
+            )
+            if value is not None
+        ]
+        return jobrules.kind_of(self.type, payloads)
+
+    @property
+    def is_fargate(self) -> bool:
+        """Whether its jobs run on Fargate (platformCapabilities FARGATE)."""
+        return jobrules.FARGATE in self.platform_capabilities
 
     def describe(self, tags: dict[str, str]) -> JsonObject:
         """The JobDefinition shape."""
@@ -59,16 +109,23 @@ class JobDefinition:
             "type": self.type,
             "parameters": dict(self.parameters),
             "tags": tags,
-            "platformCapabilities": list(self.platform_capabilities),
             "propagateTags": self.propagate_tags,
-            "containerOrchestrationType": "ECS",
+            # API_JobDefinition.html: containerOrchestrationType is ECS (default) or EKS.
+            "containerOrchestrationType": "EKS" if self.kind == jobrules.EKS else "ECS",
         }
-        if self.container_properties is not None:
-            detail["containerProperties"] = copy.deepcopy(self.container_properties)
-        if self.retry_strategy is not None:
-            detail["retryStrategy"] = copy.deepcopy(self.retry_strategy)
-        if self.timeout is not None:
-            detail["timeout"] = dict(self.timeout)
+        optional: JsonObject = {
+            "containerProperties": self.container_properties,
+            "nodeProperties": self.node_properties,
+            "ecsProperties": self.ecs_properties,
+            "eksProperties": self.eks_properties,
+            "consumableResourceProperties": self.consumable_resource_properties,
+            "retryStrategy": self.retry_strategy,
+            "timeout": self.timeout,
+            "platformCapabilities": self.platform_capabilities or None,
+        }
+        detail.update(
+            {key: copy.deepcopy(value) for key, value in optional.items() if value is not None}
+        )
         return detail
 
 
@@ -89,39 +146,41 @@ class JobDefinitions:
         if not NAME_PATTERN.match(name):
             raise errors.invalid_parameter("Job definition name should match valid pattern")
         definition_type = required_str(body, "type")
-        if definition_type not in ("container", "multinode"):
+        if definition_type not in (jobrules.CONTAINER, jobrules.MULTINODE):
             raise errors.invalid_parameter(f"Invalid job definition type {definition_type}")
-        container = optional_object(body, "containerProperties")
-        if (
-            definition_type == "container"
-            and container is None
-            and not (body.get("ecsProperties") or body.get("eksProperties"))
-        ):
-            raise errors.invalid_parameter("containerProperties must be provided")
-        if container is not None and not container.get("image"):
-            raise errors.image_required()
+        jobrules.check_job_definition(body)
         retry = optional_object(body, "retryStrategy")
         if retry is not None:
             check_retry_strategy(retry)
         timeout = optional_object(body, "timeout")
         if timeout is not None:
             check_timeout(timeout)
+        eks = optional_object(body, "eksProperties")
         revisions = self._revisions.setdefault(name, [])
         definition = JobDefinition(
             name=name,
             revision=len(revisions) + 1,
             type=definition_type,
-            container_properties=_with_container_defaults(container),
+            container_properties=_with_container_defaults(
+                optional_object(body, "containerProperties")
+            ),
             parameters=str_map(body, "parameters"),
             retry_strategy=copy.deepcopy(retry),
             timeout=copy.deepcopy(timeout),
-            platform_capabilities=str_list(body, "platformCapabilities") or ["EC2"],
+            # "If no value is specified, it defaults to EC2", except for EKS job definitions,
+            # which must not specify one (API reference RegisterJobDefinition).
+            platform_capabilities=str_list(body, "platformCapabilities")
+            or ([] if eks is not None else [jobrules.EC2]),
             propagate_tags=bool(body.get("propagateTags", False)),
             extra={
-                key: copy.deepcopy(value)
-                for key, value in body.items()
-                if key in ("nodeProperties", "ecsProperties", "eksProperties", "schedulingPriority")
+                key: copy.deepcopy(value) for key, value in body.items() if key not in _OWN_FIELDS
             },
+            node_properties=copy.deepcopy(optional_object(body, "nodeProperties")),
+            ecs_properties=copy.deepcopy(optional_object(body, "ecsProperties")),
+            eks_properties=copy.deepcopy(eks),
+            consumable_resource_properties=copy.deepcopy(
+                optional_object(body, "consumableResourceProperties")
+            ),
         )
         revisions.append(definition)
         self._tags.add(definition.arn, str_map(body, "tags"))

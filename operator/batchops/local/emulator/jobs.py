@@ -1,6 +1,18 @@
-"""Jobs as data: the job record, its attempts, what DescribeJobs and ListJobs show of it.
+"""Jobs as data: the job record, its attempts, what it runs, what DescribeJobs and ListJobs show.
 
-The transitions live in scheduler.py; this module only holds and renders state.
+The transitions live in scheduler.py; this module holds and renders state, and computes a job's
+workload: the job definition's payload (containerProperties, ecsProperties, eksProperties, or
+one node range of nodeProperties) with SubmitJob's overrides and parameters applied, which is
+what DescribeJobs shows as the job's `container`, `ecsProperties`, `eksProperties` or
+`nodeProperties`.
+
+A multi-node parallel job is a parent `<id>` and one node job `<id>#<index>` per node; the
+parent has `nodeProperties`, each node `nodeDetails` and its own container, as the user guide
+describes (https://docs.aws.amazon.com/batch/latest/userguide/multi-node-parallel-jobs.html:
+"Nodes are addressed using #N notation"; "The started, stoppedAt, statusReason, and exit
+information for a multi-node parallel job is populated from the main node"), so the parent's
+attempts are its main node's. An EKS job shows `eksProperties` (with the pod and node names
+Batch fills in) and `eksAttempts` instead of `container` and `attempts` (API reference JobDetail).
 """
 
 from __future__ import annotations
@@ -11,11 +23,11 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from batchops.local.emulator import account, errors
+from batchops.local.emulator import account, errors, jobrules
 from batchops.local.emulator.clock import Timer
 from batchops.local.emulator.jobdefs import JobDefinition
 from batchops.local.emulator.paging import page
-from batchops.local.emulator.wire import JsonObject
+from batchops.local.emulator.wire import JsonObject, object_list, optional_int, optional_object
 
 STATUSES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
 TERMINAL = frozenset({"SUCCEEDED", "FAILED"})
@@ -59,6 +71,8 @@ class Attempt:
     exit_code: int | None = None
     reason: str | None = None  # the container's reason, e.g. why it could not start
     status_reason: str | None = None
+    pod_name: str | None = None  # EKS jobs: the pod Batch created for the attempt
+    node_name: str | None = None  # EKS jobs: the Kubernetes node the pod ran on
 
     @property
     def ended(self) -> bool:
@@ -83,6 +97,48 @@ class Attempt:
         if self.status_reason is not None:
             shown["statusReason"] = self.status_reason
         return shown
+
+    def describe_ecs(self, container_names: list[str]) -> JsonObject:
+        """The AttemptDetail shape of an ecsProperties job: taskProperties instead of container
+        (every container of the task reports the attempt's exit)."""
+        task: JsonObject = {"taskArn": self.task_arn}
+        if self.container_instance_arn is not None:
+            task["containerInstanceArn"] = self.container_instance_arn
+        containers = []
+        for name in container_names:
+            container: JsonObject = {"name": name, **self.placement()}
+            container.pop("containerInstanceArn", None)
+            container.update(self.exit_detail())
+            containers.append(container)
+        task["containers"] = containers
+        return {**self._window(), "taskProperties": [task]}
+
+    def describe_eks(self, container_names: list[str], namespace: str | None) -> JsonObject:
+        """The EksAttemptDetail shape."""
+        shown: JsonObject = {
+            **self._window(),
+            "containers": [{"name": name, **self.exit_detail()} for name in container_names],
+        }
+        optional = {"podName": self.pod_name, "nodeName": self.node_name, "podNamespace": namespace}
+        shown.update({key: value for key, value in optional.items() if value is not None})
+        return shown
+
+    def exit_detail(self) -> JsonObject:
+        """exitCode and reason, once known."""
+        shown: JsonObject = {}
+        if self.exit_code is not None:
+            shown["exitCode"] = self.exit_code
+        if self.reason is not None:
+            shown["reason"] = self.reason
+        return shown
+
+    def _window(self) -> JsonObject:
+        optional = {
+            "startedAt": self.started_at,
+            "stoppedAt": self.stopped_at,
+            "statusReason": self.status_reason,
+        }
+        return {key: value for key, value in optional.items() if value is not None}
 
     def placement(self) -> JsonObject:
         """Where the attempt's task runs: its container instance (EC2) or its network interface
@@ -127,16 +183,287 @@ def new_attempt(number: int, ecs_cluster_arn: str, fargate: bool) -> Attempt:
     )
 
 
+# --- what a job runs ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What a job, or one node of a multi-node job, runs: a container, an ECS task's
+    containers or an EKS pod (exactly one; none for a multi-node parent)."""
+
+    container: JsonObject | None = None
+    ecs_properties: JsonObject | None = None
+    eks_properties: JsonObject | None = None
+
+    @property
+    def vcpus(self) -> float:
+        """The vCPUs it holds on a compute environment (1 when it names none)."""
+        if self.ecs_properties is not None:
+            total = sum(_container_vcpus(c, None) for c in _ecs_containers(self.ecs_properties))
+        elif self.eks_properties is not None:
+            total = sum(_eks_cpu(c) for c in _eks_containers(self.eks_properties))
+        else:
+            total = _container_vcpus(self.container or {}, 1.0)
+        return total or 1.0
+
+    def process(self) -> tuple[list[str], dict[str, str]]:
+        """The command and environment process mode runs: the container's, the first
+        essential ECS container's, or the first EKS container's command followed by its
+        args."""
+        if self.ecs_properties is not None:
+            containers = _ecs_containers(self.ecs_properties)
+            chosen = next((c for c in containers if c.get("essential") is not False), {})
+            return _strings(chosen.get("command")), _environment(chosen.get("environment"))
+        if self.eks_properties is not None:
+            first = next(iter(_eks_containers(self.eks_properties)), {})
+            command = _strings(first.get("command")) + _strings(first.get("args"))
+            return command, _environment(first.get("env"))
+        container = self.container or {}
+        return _strings(container.get("command")), _environment(container.get("environment"))
+
+
+@dataclass(frozen=True)
+class MultiNodePlan:
+    """A multi-node job's effective nodeProperties and the workload of each node."""
+
+    node_properties: JsonObject
+    main_node: int
+    nodes: tuple[Workload, ...]
+
+
+def job_workload(
+    definition: JobDefinition, body: JsonObject, parameters: dict[str, str]
+) -> Workload:
+    """The workload of a job that is not multi-node, with SubmitJob's overrides applied."""
+    if definition.ecs_properties is not None:
+        override = optional_object(body, "ecsPropertiesOverride")
+        return Workload(
+            ecs_properties=_ecs_workload(definition.ecs_properties, override, parameters)
+        )
+    if definition.eks_properties is not None:
+        override = optional_object(body, "eksPropertiesOverride")
+        return Workload(
+            eks_properties=_eks_workload(definition.eks_properties, override, parameters)
+        )
+    overrides = optional_object(body, "containerOverrides")
+    return Workload(
+        container=effective_container(definition.container_properties, overrides, parameters)
+    )
+
+
+def multinode_plan(
+    node_properties: JsonObject, overrides: JsonObject | None, parameters: dict[str, str]
+) -> MultiNodePlan:
+    """The nodes of a multi-node job: nodeOverrides applied to the node ranges they target,
+    numNodes overridden, and each node given the payload of the narrowest range holding it
+    ("You can nest node ranges (for example, 0:10 and 4:5). In this case, the 4:5 range
+    properties override the 0:10 properties.", API reference NodeRangeProperty)."""
+    effective = copy.deepcopy(node_properties)
+    overrides = overrides or {}
+    num_nodes = optional_int(overrides, "numNodes") or int(effective["numNodes"])
+    effective["numNodes"] = num_nodes
+    targeted = {
+        str(entry.get("targetNodes")): entry
+        for entry in object_list(overrides, "nodePropertyOverrides")
+    }
+    ranges = []
+    for entry in effective.get("nodeRangeProperties") or []:
+        override = targeted.get(str(entry.get("targetNodes")), {})
+        if entry.get("container") is not None:
+            entry["container"] = effective_container(
+                entry["container"], optional_object(override, "containerOverrides"), parameters
+            )
+        if entry.get("ecsProperties") is not None:
+            entry["ecsProperties"] = _ecs_workload(
+                entry["ecsProperties"],
+                optional_object(override, "ecsPropertiesOverride"),
+                parameters,
+            )
+        if entry.get("eksProperties") is not None:
+            entry["eksProperties"] = _eks_workload(
+                entry["eksProperties"],
+                optional_object(override, "eksPropertiesOverride"),
+                parameters,
+            )
+        if override.get("instanceTypes"):
+            entry["instanceTypes"] = list(override["instanceTypes"])
+        ranges.append(
+            (jobrules.parse_target_nodes(str(entry.get("targetNodes")), num_nodes), entry)
+        )
+    nodes = []
+    for index in range(num_nodes):
+        holding = [(node_range, entry) for node_range, entry in ranges if index in node_range]
+        if not holding:
+            raise errors.node_ranges_missing()
+        _, entry = min(holding, key=lambda pair: pair[0].end - pair[0].start)
+        nodes.append(
+            Workload(
+                container=entry.get("container"),
+                ecs_properties=entry.get("ecsProperties"),
+                eks_properties=entry.get("eksProperties"),
+            )
+        )
+    return MultiNodePlan(effective, int(effective.get("mainNode") or 0), tuple(nodes))
+
+
+def effective_container(
+    container_properties: JsonObject | None,
+    overrides: JsonObject | None,
+    parameters: dict[str, str],
+) -> JsonObject:
+    """A container with containerOverrides (or an ECS container with its override) and the
+    parameters applied."""
+    container = copy.deepcopy(container_properties or {})
+    overrides = overrides or {}
+    if overrides.get("command") is not None:
+        container["command"] = list(overrides["command"])
+    environment = _environment(container.get("environment"))
+    environment.update(_environment(overrides.get("environment")))
+    if any(name.startswith("AWS_BATCH") for name in environment):
+        raise errors.invalid_parameter("Environment variables cannot start with AWS_BATCH")
+    container["environment"] = [{"name": k, "value": v} for k, v in environment.items()]
+    requirements = {
+        str(requirement["type"]): requirement
+        for requirement in [
+            *(container.get("resourceRequirements") or []),
+            *(overrides.get("resourceRequirements") or []),
+        ]
+    }
+    container["resourceRequirements"] = list(requirements.values())
+    for key in ("vcpus", "memory", "instanceType"):
+        if overrides.get(key) is not None:
+            container[key] = overrides[key]
+    container["command"] = [
+        _substitute(str(arg), parameters) for arg in container.get("command") or []
+    ]
+    return container
+
+
+def _ecs_workload(
+    ecs_properties: JsonObject, override: JsonObject | None, parameters: dict[str, str]
+) -> JsonObject:
+    # TaskPropertiesOverride i overrides task i; TaskContainerOverrides.name picks the container
+    # (API reference TaskContainerOverrides).
+    result = copy.deepcopy(ecs_properties)
+    task_overrides = object_list(override or {}, "taskProperties")
+    for index, task in enumerate(result.get("taskProperties") or []):
+        task_override = task_overrides[index] if index < len(task_overrides) else {}
+        by_name = _by_name(object_list(task_override, "containers"), task.get("containers") or [])
+        task["containers"] = [
+            effective_container(container, by_name.get(str(container.get("name"))), parameters)
+            for container in task.get("containers") or []
+        ]
+    return result
+
+
+def _eks_workload(
+    eks_properties: JsonObject, override: JsonObject | None, parameters: dict[str, str]
+) -> JsonObject:
+    # EksContainerOverride replaces image, command, args and resources, and adds or replaces
+    # env entries, of the container it names (API reference EksContainerOverride); metadata
+    # labels and annotations are merged (EksPodPropertiesOverride.metadata).
+    result = copy.deepcopy(eks_properties)
+    pod = result.setdefault("podProperties", {})
+    pod_override = optional_object(override or {}, "podProperties") or {}
+    for key in ("containers", "initContainers"):
+        by_name = _by_name(object_list(pod_override, key), pod.get(key) or [])
+        for container in pod.get(key) or []:
+            container_override = by_name.get(str(container.get("name")), {})
+            for member in ("image", "command", "args", "resources"):
+                if container_override.get(member) is not None:
+                    container[member] = copy.deepcopy(container_override[member])
+            if container_override.get("env") is not None:
+                env = _environment(container.get("env"))
+                env.update(_environment(container_override["env"]))
+                container["env"] = [{"name": k, "value": v} for k, v in env.items()]
+            for member in ("command", "args"):
+                if container.get(member) is not None:
+                    container[member] = [
+                        _substitute(str(arg), parameters) for arg in container[member]
+                    ]
+    metadata_override = optional_object(pod_override, "metadata")
+    if metadata_override is not None:
+        metadata = pod.setdefault("metadata", {})
+        for member in ("labels", "annotations"):
+            if metadata_override.get(member):
+                metadata[member] = {**(metadata.get(member) or {}), **metadata_override[member]}
+        if metadata_override.get("namespace"):
+            metadata["namespace"] = metadata_override["namespace"]
+    return result
+
+
+def _by_name(overrides: list[JsonObject], containers: list[JsonObject]) -> dict[str, JsonObject]:
+    # An override without a name applies to the only container there is.
+    named = {str(o["name"]): o for o in overrides if o.get("name")}
+    unnamed = [o for o in overrides if not o.get("name")]
+    if unnamed and len(containers) == 1:
+        named.setdefault(str(containers[0].get("name")), unnamed[0])
+    return named
+
+
+def _substitute(argument: str, parameters: dict[str, str]) -> str:
+    # Batch replaces a whole argument "Ref::name" by the parameter's value.
+    if not argument.startswith("Ref::"):
+        return argument
+    name = argument[len("Ref::") :]
+    if name not in parameters:
+        raise errors.missing_parameter(name)
+    return parameters[name]
+
+
+def _container_vcpus(container: JsonObject, default: float | None) -> float:
+    for requirement in container.get("resourceRequirements") or []:
+        if requirement.get("type") == "VCPU":
+            return float(requirement["value"])
+    if container.get("vcpus") is not None:
+        return float(container["vcpus"])
+    return default or 0.0
+
+
+def _eks_cpu(container: JsonObject) -> float:
+    # EKS resources name cpu in requests or limits, "1" or "0.5" (Batch refuses "500m").
+    resources = container.get("resources") or {}
+    value = (resources.get("requests") or {}).get("cpu") or (resources.get("limits") or {}).get(
+        "cpu"
+    )
+    try:
+        return float(value) if value is not None else 0.0
+    except ValueError:
+        return 0.0
+
+
+def _ecs_containers(ecs_properties: JsonObject) -> list[JsonObject]:
+    return [
+        container
+        for task in ecs_properties.get("taskProperties") or []
+        for container in task.get("containers") or []
+    ]
+
+
+def _eks_containers(eks_properties: JsonObject) -> list[JsonObject]:
+    return list((eks_properties.get("podProperties") or {}).get("containers") or [])
+
+
+def _strings(values: object) -> list[str]:
+    return [str(value) for value in values] if isinstance(values, list) else []
+
+
+def _environment(variables: object) -> dict[str, str]:
+    if not isinstance(variables, list):
+        return {}
+    return {str(v["name"]): str(v.get("value", "")) for v in variables if isinstance(v, dict)}
+
+
 @dataclass(eq=False)
 class Job:
-    """One job: a plain job, an array parent, or an array child."""
+    """One job: a plain job, an array parent or child, a multi-node parent or node."""
 
     id: str
     name: str
     queue_arn: str
     queue_name: str
     definition: JobDefinition
-    container: JsonObject  # the effective container: definition, overrides, parameters applied
+    workload: Workload  # empty for a multi-node parent: its nodes run
     vcpus: float
     parameters: dict[str, str]
     depends_on: list[Dependency]
@@ -165,6 +492,10 @@ class Job:
     timer: Timer | None = None  # the pending step of the state machine
     timeout_timer: Timer | None = None
     summary_updated_at: int | None = None
+    consumable_resources: JsonObject | None = None  # consumableResourceProperties in effect
+    multinode: MultiNodePlan | None = None  # multi-node parents
+    nodes: list[Job] = field(default_factory=list)  # a multi-node parent's node jobs, by index
+    node_index: int | None = None  # multi-node node jobs
 
     @property
     def arn(self) -> str:
@@ -175,6 +506,19 @@ class Job:
     def is_array_parent(self) -> bool:
         """Whether this is the parent of an array job."""
         return self.array_size is not None
+
+    @property
+    def is_main_node(self) -> bool:
+        """Whether this is the main node of a multi-node job."""
+        plan = self.parent.multinode if self.parent is not None else None
+        return plan is not None and self.node_index == plan.main_node
+
+    @property
+    def main_node(self) -> Job | None:
+        """A multi-node parent's main node job, once the nodes exist."""
+        if self.multinode is None or not self.nodes:
+            return None
+        return self.nodes[self.multinode.main_node]
 
     @property
     def is_terminal(self) -> bool:
@@ -211,18 +555,17 @@ class Job:
             "jobId": self.id,
             "jobQueue": self.queue_arn,
             "status": self.status,
-            "attempts": [attempt.describe() for attempt in self.ended_attempts],
             "createdAt": self.created_at,
             "dependsOn": [dependency.describe() for dependency in self.depends_on],
             "jobDefinition": self.definition.arn,
             "parameters": dict(self.parameters),
-            "container": self._container_detail(),
             "tags": tags,
             "propagateTags": self.propagate_tags,
             "platformCapabilities": list(self.definition.platform_capabilities),
             "isCancelled": self.is_cancelled,
             "isTerminated": self.is_terminated,
         }
+        detail.update(self._workload_detail())
         optional: JsonObject = {
             "statusReason": self.status_reason,
             "startedAt": self.started_at,
@@ -232,6 +575,13 @@ class Job:
             "shareIdentifier": self.share_identifier,
             "schedulingPriority": self.scheduling_priority,
             "arrayProperties": self._array_detail(),
+            "consumableResourceProperties": copy.deepcopy(self.consumable_resources),
+            "nodeProperties": copy.deepcopy(self.multinode.node_properties)
+            if self.multinode is not None
+            else None,
+            "nodeDetails": {"nodeIndex": self.node_index, "isMainNode": self.is_main_node}
+            if self.node_index is not None
+            else None,
         }
         detail.update({key: value for key, value in optional.items() if value is not None})
         return detail
@@ -261,12 +611,38 @@ class Job:
             # index for children:
             # https://docs.aws.amazon.com/batch/latest/APIReference/API_ArrayPropertiesSummary.html
             "arrayProperties": self._array_detail(),
+            "nodeProperties": self._node_summary(),
         }
         summary.update({key: value for key, value in optional.items() if value is not None})
         return summary
 
+    def _workload_detail(self) -> JsonObject:
+        # A multi-node parent shows its main node's attempts (the user guide: its exit
+        # information "is populated from the main node"), rendered as that node's kind.
+        workload = self.workload
+        if self.multinode is not None:
+            workload = self.multinode.nodes[self.multinode.main_node]
+        if workload.eks_properties is not None:
+            pod = workload.eks_properties.get("podProperties") or {}
+            names = [str(c.get("name", "")) for c in pod.get("containers") or []]
+            namespace = (pod.get("metadata") or {}).get("namespace")
+            return {
+                "eksAttempts": [a.describe_eks(names, namespace) for a in self.ended_attempts],
+                **({} if self.multinode else {"eksProperties": self._eks_detail()}),
+            }
+        if workload.ecs_properties is not None:
+            names = [str(c.get("name", "")) for c in _ecs_containers(workload.ecs_properties)]
+            return {
+                "attempts": [a.describe_ecs(names) for a in self.ended_attempts],
+                **({} if self.multinode else {"ecsProperties": self._ecs_detail()}),
+            }
+        shown: JsonObject = {"attempts": [a.describe() for a in self.ended_attempts]}
+        if self.multinode is None:
+            shown["container"] = self._container_detail()
+        return shown
+
     def _container_detail(self) -> JsonObject:
-        detail = copy.deepcopy(self.container)
+        detail = copy.deepcopy(self.workload.container or {})
         attempt = self.current_attempt
         detail.setdefault("networkInterfaces", [])
         if attempt is not None:
@@ -279,6 +655,55 @@ class Job:
             if attempt.reason is not None:
                 detail["reason"] = attempt.reason
         return detail
+
+    def _ecs_detail(self) -> JsonObject:
+        detail = copy.deepcopy(self.workload.ecs_properties or {})
+        attempt = self.current_attempt
+        for task in detail.get("taskProperties") or []:
+            if attempt is not None:
+                task["taskArn"] = attempt.task_arn
+                if attempt.container_instance_arn is not None:
+                    task["containerInstanceArn"] = attempt.container_instance_arn
+            for container in task.get("containers") or []:
+                container["networkInterfaces"] = copy.deepcopy(
+                    attempt.network_interfaces if attempt is not None else []
+                )
+                if attempt is not None and attempt.log_stream_name is not None:
+                    container["logStreamName"] = attempt.log_stream_name
+                if attempt is not None:
+                    container.update(attempt.exit_detail())
+        return detail
+
+    def _eks_detail(self) -> JsonObject:
+        detail = copy.deepcopy(self.workload.eks_properties or {})
+        pod = detail.setdefault("podProperties", {})
+        attempt = self.current_attempt
+        if attempt is not None:
+            pod.update(
+                {
+                    key: value
+                    for key, value in (
+                        ("podName", attempt.pod_name),
+                        ("nodeName", attempt.node_name),
+                    )
+                    if value is not None
+                }
+            )
+            for container in pod.get("containers") or []:
+                container.update(attempt.exit_detail())
+        return detail
+
+    def _node_summary(self) -> JsonObject | None:
+        # NodePropertiesSummary: numNodes for the parent; nodeIndex and isMainNode for a node.
+        if self.multinode is not None:
+            return {"numNodes": len(self.multinode.nodes)}
+        if self.node_index is not None and self.parent is not None and self.parent.multinode:
+            return {
+                "isMainNode": self.is_main_node,
+                "numNodes": len(self.parent.multinode.nodes),
+                "nodeIndex": self.node_index,
+            }
+        return None
 
     def _array_detail(self) -> JsonObject | None:
         if self.array_index is not None:

@@ -4,7 +4,10 @@ Simulate mode waits the scenario's duration (divided by the speed factor), write
 and exits with the scenario's exit code. Process mode runs the container command (after
 parameter substitution) with the host environment plus the job's environment and the variables
 a Batch container sees: AWS_BATCH_JOB_ID, AWS_BATCH_JOB_ATTEMPT, AWS_BATCH_JQ_NAME,
-AWS_BATCH_CE_NAME and, for array children, AWS_BATCH_JOB_ARRAY_INDEX. Its stdout and stderr
+AWS_BATCH_CE_NAME, for array children AWS_BATCH_JOB_ARRAY_INDEX, and for the nodes of a
+multi-node job AWS_BATCH_JOB_NODE_INDEX, AWS_BATCH_JOB_NUM_NODES, AWS_BATCH_JOB_MAIN_NODE_INDEX
+and, on nodes other than the main one, AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS (127.0.0.1:
+every node runs on this machine). Its stdout and stderr
 lines go to the attempt's log stream. Terminating or timing out a process sends SIGTERM to its
 process group, then SIGKILL after a grace period. The image is not used: the command runs on
 this machine, in the emulator's working directory.
@@ -29,6 +32,19 @@ from batchops.local.emulator.scenario import PROCESS, Scenario
 ExitCallback = Callable[[int | None, str | None], None]
 
 
+# The loopback address: every node of a multi-node job runs as a process on this machine.
+MAIN_NODE_ADDRESS = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class NodePosition:
+    """A multi-node job's node: its index, the number of nodes and the main node's index."""
+
+    index: int
+    num_nodes: int
+    main_index: int
+
+
 @dataclass(frozen=True)
 class AttemptContext:
     """What an attempt needs to run."""
@@ -42,6 +58,7 @@ class AttemptContext:
     command: list[str]
     environment: dict[str, str]
     log_stream: str
+    node: NodePosition | None = None
 
     def batch_variables(self) -> dict[str, str]:
         """The AWS_BATCH_* variables Batch sets in a job's container."""
@@ -53,6 +70,14 @@ class AttemptContext:
         }
         if self.array_index is not None:
             variables["AWS_BATCH_JOB_ARRAY_INDEX"] = str(self.array_index)
+        if self.node is not None:
+            # https://docs.aws.amazon.com/batch/latest/userguide/mnp-env-vars.html; the main
+            # node's address "is only set in multi-node parallel job child nodes".
+            variables["AWS_BATCH_JOB_NODE_INDEX"] = str(self.node.index)
+            variables["AWS_BATCH_JOB_NUM_NODES"] = str(self.node.num_nodes)
+            variables["AWS_BATCH_JOB_MAIN_NODE_INDEX"] = str(self.node.main_index)
+            if self.node.index != self.node.main_index:
+                variables["AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS"] = MAIN_NODE_ADDRESS
         return variables
 
 

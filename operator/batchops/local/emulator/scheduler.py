@@ -22,6 +22,16 @@
   CancelJob, TerminateJob). Deleting a queue terminates its jobs.
 - Holds (holds.py, control API) keep jobs in SUBMITTED, PENDING, RUNNABLE or STARTING until
   they are lifted: each of those steps goes through `_after_step`.
+- Multi-node parallel jobs (user guide "Multi-node parallel jobs" and "Job states"): the parent
+  is placed as one job holding the vCPUs of all its nodes; when it starts, its node jobs
+  `<id>#<index>` start with it, each with its own attempt (and process in process mode). A node
+  other than the main one ends on its own exit ("If a child node dies, AWS Batch doesn't take
+  any action on the other nodes"); the main node's exit ends the job: the other nodes are
+  stopped, and the job SUCCEEDED on exit 0, else retried ("a main node failure triggers another
+  attempt; child node failures do not") or FAILED. The timeout applies to the whole job.
+- EKS jobs follow the same states; each attempt is a pod with a name and a node (simulated).
+- SubmitJob's overrides are checked against the job definition (jobrules.py) and applied to
+  its payload (jobs.py).
 Every change after the submission is published as a job state change event (outputs.py).
 """
 
@@ -31,7 +41,7 @@ import copy
 import uuid
 from collections.abc import Callable, Iterator
 
-from batchops.local.emulator import errors, outputs
+from batchops.local.emulator import errors, jobrules, outputs
 from batchops.local.emulator.clock import Clock, Delays, Timer, TimerThread
 from batchops.local.emulator.holds import Holds
 from batchops.local.emulator.infrastructure import (
@@ -41,7 +51,6 @@ from batchops.local.emulator.infrastructure import (
     job_queue_arn,
 )
 from batchops.local.emulator.jobdefs import (
-    JobDefinition,
     JobDefinitions,
     check_retry_strategy,
     check_timeout,
@@ -53,11 +62,19 @@ from batchops.local.emulator.jobs import (
     Dependency,
     Job,
     JobQuery,
+    Workload,
+    job_workload,
     list_job_summaries,
+    multinode_plan,
     new_attempt,
 )
 from batchops.local.emulator.outputs import JobLogs
-from batchops.local.emulator.runners import AttemptContext, AttemptRunner, RunningAttempt
+from batchops.local.emulator.runners import (
+    AttemptContext,
+    AttemptRunner,
+    NodePosition,
+    RunningAttempt,
+)
 from batchops.local.emulator.tags import TagStore
 from batchops.local.emulator.wire import (
     JsonObject,
@@ -152,6 +169,9 @@ class JobScheduler:
         if not queue.accepts_submissions:
             raise errors.queue_not_enabled(queue.arn)
         definition = self._definitions.for_submission(required_str(body, "jobDefinition"))
+        jobrules.check_submission(
+            body, definition.kind, definition.is_fargate, definition.node_properties
+        )
         array_size = self._array_size(body)
         dependencies = self._dependencies(body, array_size)
         retry = optional_object(body, "retryStrategy")
@@ -161,9 +181,15 @@ class JobScheduler:
         if timeout is not None:
             check_timeout(timeout)
         parameters = {**definition.parameters, **str_map(body, "parameters")}
-        container = _effective_container(
-            definition, optional_object(body, "containerOverrides"), parameters
-        )
+        multinode = None
+        workload = Workload()
+        if definition.kind == jobrules.MULTINODE and definition.node_properties is not None:
+            overrides = optional_object(body, "nodeOverrides")
+            multinode = multinode_plan(definition.node_properties, overrides, parameters)
+        else:
+            workload = job_workload(definition, body, parameters)
+            if definition.is_fargate and workload.container is not None:
+                jobrules.check_fargate_resources(workload.container, submission=True)
         propagate = body.get("propagateTags")
         job = Job(
             id=str(uuid.uuid4()),
@@ -171,8 +197,8 @@ class JobScheduler:
             queue_arn=queue.arn,
             queue_name=queue.name,
             definition=definition,
-            container=container,
-            vcpus=_vcpus(container),
+            workload=workload,
+            vcpus=sum(node.vcpus for node in multinode.nodes) if multinode else workload.vcpus,
             parameters=parameters,
             depends_on=dependencies,
             retry_strategy=copy.deepcopy(retry if retry is not None else definition.retry_strategy),
@@ -183,6 +209,13 @@ class JobScheduler:
             share_identifier=optional_str(body, "shareIdentifier"),
             scheduling_priority=optional_int(body, "schedulingPriorityOverride"),
             array_size=array_size,
+            # consumableResourcePropertiesOverride replaces the job definition's list (API
+            # reference SubmitJob).
+            consumable_resources=copy.deepcopy(
+                optional_object(body, "consumableResourcePropertiesOverride")
+                or definition.consumable_resource_properties
+            ),
+            multinode=multinode,
         )
         self.jobs[job.id] = job
         self._tags.add(job.arn, job.tags)
@@ -220,12 +253,12 @@ class JobScheduler:
         return list_job_summaries(self._candidates(body), query)
 
     def cancel_job(self, body: JsonObject) -> JsonObject:
-        """CancelJob."""
+        """CancelJob (of a node job: of its multi-node job)."""
         self._cancel(self._existing_job(required_str(body, "jobId")), required_str(body, "reason"))
         return {}
 
     def terminate_job(self, body: JsonObject) -> JsonObject:
-        """TerminateJob."""
+        """TerminateJob (of a node job: of its multi-node job)."""
         job = self._existing_job(required_str(body, "jobId"))
         self._terminate(job, required_str(body, "reason"))
         return {}
@@ -294,7 +327,7 @@ class JobScheduler:
                 queue_arn=parent.queue_arn,
                 queue_name=parent.queue_name,
                 definition=parent.definition,
-                container=parent.container,
+                workload=parent.workload,
                 vcpus=parent.vcpus,
                 parameters=parent.parameters,
                 depends_on=parent.depends_on,
@@ -308,6 +341,7 @@ class JobScheduler:
                 status="PENDING",
                 array_index=index,
                 parent=parent,
+                consumable_resources=parent.consumable_resources,
             )
             self.jobs[child.id] = child
             parent.children.append(child)
@@ -359,22 +393,87 @@ class JobScheduler:
     def _start(self, job: Job, ce: ComputeEnvironment) -> None:
         ce.used_vcpus += job.vcpus
         job.placed_on = ce.arn
-        attempt = new_attempt(len(job.attempts) + 1, ce.ecs_cluster_arn, ce.is_fargate)
+        if job.multinode is not None:
+            attempt = self._start_nodes(job, ce)
+        else:
+            attempt = new_attempt(len(job.attempts) + 1, ce.ecs_cluster_arn, ce.is_fargate)
+            if job.workload.eks_properties is not None:
+                _place_pod(attempt)
         job.attempts.append(attempt)
         job.status_reason = None
         self._set_status(job, "STARTING")
         job.timer = self._after_step(job, lambda: self._enter_running(job, attempt, ce.name))
 
+    def _start_nodes(self, parent: Job, ce: ComputeEnvironment) -> Attempt:
+        """Start every node of a multi-node job (creating the node jobs on the first attempt);
+        the main node's attempt, which is the parent's too."""
+        assert parent.multinode is not None
+        if not parent.nodes:
+            now = self._clock.now_ms()
+            for index, workload in enumerate(parent.multinode.nodes):
+                node = Job(
+                    id=f"{parent.id}#{index}",
+                    name=parent.name,
+                    queue_arn=parent.queue_arn,
+                    queue_name=parent.queue_name,
+                    definition=parent.definition,
+                    workload=workload,
+                    vcpus=workload.vcpus,
+                    parameters=parent.parameters,
+                    depends_on=[],
+                    retry_strategy=None,
+                    timeout=None,
+                    tags={},
+                    propagate_tags=parent.propagate_tags,
+                    created_at=now,
+                    share_identifier=parent.share_identifier,
+                    parent=parent,
+                    node_index=index,
+                )
+                self.jobs[node.id] = node
+                parent.nodes.append(node)
+        for node in parent.nodes:
+            # MNP nodes run on EC2 only (user guide "Create a multi-node parallel job
+            # definition").
+            node.attempts.append(new_attempt(len(node.attempts) + 1, ce.ecs_cluster_arn, False))
+            if node.workload.eks_properties is not None:
+                _place_pod(node.attempts[-1])
+            node.status_reason = node.stopped_at = None
+            self._set_status(node, "STARTING")
+        main = parent.main_node
+        assert main is not None and main.current_attempt is not None
+        return main.current_attempt
+
     def _enter_running(self, job: Job, attempt: Attempt, ce_name: str) -> None:
         job.timer = None
         now = self._clock.now_ms()
-        attempt.started_at = job.started_at = now
         if job.parent is not None and job.parent.started_at is None:
             job.parent.started_at = now
+        if job.multinode is not None:
+            job.started_at = now
+            self._set_status(job, "RUNNING")
+            for node in job.nodes:
+                assert node.current_attempt is not None
+                self._run_attempt(node, node.current_attempt, ce_name, now)
+        else:
+            self._run_attempt(job, attempt, ce_name, now)
+        seconds = (job.timeout or {}).get("attemptDurationSeconds")
+        if seconds:
+            job.timeout_timer = self._timers.schedule(
+                self._clock.scaled(float(seconds)), lambda: self._attempt_timed_out(job, attempt)
+            )
+
+    def _run_attempt(self, job: Job, attempt: Attempt, ce_name: str, now: int) -> None:
+        attempt.started_at = job.started_at = now
         stream = f"{job.definition.name}/default/{attempt.task_arn.rsplit('/', 1)[-1]}"
         attempt.log_stream_name = stream
         self._set_status(job, "RUNNING")
         self._timers.defer(lambda: self._logs.write(stream, []))
+        command, environment = job.workload.process()
+        plan = job.parent.multinode if job.parent is not None else None
+        node = None
+        if plan is not None and job.node_index is not None:
+            node = NodePosition(job.node_index, len(plan.nodes), plan.main_node)
         context = AttemptContext(
             job_id=job.id,
             job_name=job.name,
@@ -382,21 +481,15 @@ class JobScheduler:
             array_index=job.array_index,
             queue_name=job.queue_name,
             compute_environment_name=ce_name,
-            command=[str(arg) for arg in job.container.get("command") or []],
-            environment={
-                str(variable["name"]): str(variable.get("value", ""))
-                for variable in job.container.get("environment") or []
-            },
+            command=command,
+            environment=environment,
             log_stream=stream,
+            node=node,
         )
+        exited = self._node_exited if node is not None else self._attempt_exited
         self._runs[job.id] = self._runner.start(
-            context, lambda code, reason: self._attempt_exited(job, attempt, code, reason)
+            context, lambda code, reason: exited(job, attempt, code, reason)
         )
-        seconds = (job.timeout or {}).get("attemptDurationSeconds")
-        if seconds:
-            job.timeout_timer = self._timers.schedule(
-                self._clock.scaled(float(seconds)), lambda: self._attempt_timed_out(job, attempt)
-            )
 
     def _attempt_exited(
         self, job: Job, attempt: Attempt, exit_code: int | None, reason: str | None
@@ -412,6 +505,37 @@ class JobScheduler:
         else:
             self._finish(job, "FAILED", status_reason)
 
+    def _node_exited(
+        self, node: Job, attempt: Attempt, exit_code: int | None, reason: str | None
+    ) -> None:
+        if not self._is_current(node, attempt) or node.status != "RUNNING":
+            return
+        parent = node.parent
+        assert parent is not None
+        status_reason = reason or ESSENTIAL_CONTAINER_EXITED
+        status = "SUCCEEDED" if exit_code == 0 else "FAILED"
+        self._end_attempt(node, attempt, exit_code, status_reason, reason)
+        self._finish(node, status, status_reason)
+        if not node.is_main_node or parent.status != "RUNNING":
+            return
+        # The main node's exit ends the job; nodes still running are stopped and take its
+        # status (AWS documents that they are stopped, not the status they get: assumed).
+        self._stop_nodes(parent, status, status_reason)
+        self._end_attempt(parent, attempt, exit_code, status_reason, reason)
+        if exit_code == 0:
+            self._finish(parent, "SUCCEEDED", ESSENTIAL_CONTAINER_EXITED)
+        elif self._should_retry(parent, attempt):
+            self._enter_runnable(parent)
+        else:
+            self._finish(parent, "FAILED", status_reason)
+
+    def _stop_nodes(self, parent: Job, status: str, reason: str) -> None:
+        for node in parent.nodes:
+            attempt = node.current_attempt
+            if node.status in ("STARTING", "RUNNING") and attempt is not None:
+                self._end_attempt(node, attempt, None, reason, None)
+                self._finish(node, status, reason)
+
     def _attempt_timed_out(self, job: Job, attempt: Attempt) -> None:
         if not self._is_current(job, attempt) or job.status != "RUNNING":
             return
@@ -426,6 +550,7 @@ class JobScheduler:
         status_reason: str,
         container_reason: str | None,
     ) -> None:
+        self._stop_nodes(job, "FAILED", status_reason)
         run = self._runs.pop(job.id, None)
         if run is not None:
             run.stop()
@@ -473,7 +598,7 @@ class JobScheduler:
         self._set_status(job, status)
         for dependent in list(job.dependents):
             self._reevaluate(dependent)
-        if job.parent is not None:
+        if job.parent is not None and job.parent.is_array_parent:
             self._child_finished(job.parent)
 
     def _child_finished(self, parent: Job) -> None:
@@ -493,6 +618,8 @@ class JobScheduler:
             self._timers.defer(lambda: outputs.publish_job_state_change(detail))
 
     def _cancel(self, job: Job, reason: str) -> None:
+        if job.node_index is not None and job.parent is not None:
+            job = job.parent
         if job.is_terminal or job.status not in NOT_STARTED:
             return  # STARTING and RUNNING jobs are not cancelled (TerminateJob stops them)
         if job.children:
@@ -506,6 +633,8 @@ class JobScheduler:
             self._finish(job, "FAILED", reason, cancelled=True)
 
     def _terminate(self, job: Job, reason: str) -> None:
+        if job.node_index is not None and job.parent is not None:
+            job = job.parent
         if job.is_terminal:
             return
         if job.children:
@@ -560,8 +689,10 @@ class JobScheduler:
         if array_job_id is not None:
             parent = self.jobs.get(array_job_id)
             return iter(parent.children if parent is not None else [])
-        if optional_str(body, "multiNodeJobId") is not None:
-            return iter([])  # multi-node parallel jobs are not emulated
+        multinode_job_id = optional_str(body, "multiNodeJobId")
+        if multinode_job_id is not None:
+            multinode = self.jobs.get(multinode_job_id)
+            return iter(multinode.nodes if multinode is not None else [])
         if queue_reference is None:
             raise errors.invalid_parameter("jobQueue, arrayJobId or multiNodeJobId is required")
         queue = self._infrastructure.find_queue(queue_reference)
@@ -606,54 +737,12 @@ class JobScheduler:
         return dependencies
 
 
-def _effective_container(
-    definition: JobDefinition, overrides: JsonObject | None, parameters: dict[str, str]
-) -> JsonObject:
-    """The job definition's container with SubmitJob's overrides and parameters applied."""
-    container = copy.deepcopy(definition.container_properties or {})
-    overrides = overrides or {}
-    if overrides.get("command") is not None:
-        container["command"] = list(overrides["command"])
-    environment = {
-        str(variable["name"]): str(variable.get("value", ""))
-        for variable in container.get("environment") or []
-    }
-    for variable in overrides.get("environment") or []:
-        environment[str(variable["name"])] = str(variable.get("value", ""))
-    if any(name.startswith("AWS_BATCH") for name in environment):
-        raise errors.invalid_parameter("Environment variables cannot start with AWS_BATCH")
-    container["environment"] = [{"name": k, "value": v} for k, v in environment.items()]
-    requirements = {
-        str(requirement["type"]): requirement
-        for requirement in [
-            *(container.get("resourceRequirements") or []),
-            *(overrides.get("resourceRequirements") or []),
-        ]
-    }
-    container["resourceRequirements"] = list(requirements.values())
-    for key in ("vcpus", "memory", "instanceType"):
-        if overrides.get(key) is not None:
-            container[key] = overrides[key]
-    command = container.get("command") or []
-    container["command"] = [_substitute(str(arg), parameters) for arg in command]
-    return container
-
-
-def _substitute(argument: str, parameters: dict[str, str]) -> str:
-    # Batch replaces a whole argument "Ref::name" by the parameter's value.
-    if not argument.startswith("Ref::"):
-        return argument
-    name = argument[len("Ref::") :]
-    if name not in parameters:
-        raise errors.missing_parameter(name)
-    return parameters[name]
-
-
-def _vcpus(container: JsonObject) -> float:
-    for requirement in container.get("resourceRequirements") or []:
-        if requirement.get("type") == "VCPU":
-            return float(requirement["value"])
-    return float(container.get("vcpus") or 1)
+def _place_pod(attempt: Attempt) -> None:
+    # EKS attempts run as a pod on a node; the name formats ("aws-batch.<uuid>", an EC2 private
+    # DNS name) are assumed: the API reference only says "The name of the pod for this job".
+    host = uuid.uuid4().bytes
+    attempt.pod_name = f"aws-batch.{uuid.uuid4()}"
+    attempt.node_name = f"ip-10-0-{host[0]}-{host[1] % 250 + 4}.ec2.internal"
 
 
 def _condition_matches(condition: JsonObject, attempt: Attempt) -> bool:
