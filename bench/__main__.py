@@ -1,5 +1,6 @@
-"""`make bench`: the emulator's throughput, batchops against the boto3 baseline (several DAG
-shapes), status lag in polling and event mode, memory and CPU up to 20k tracked jobs, one plot.
+"""`make bench`: the timeline's drawing time, the emulator's throughput, batchops against the
+boto3 baseline (several DAG shapes), status lag in polling and event mode, memory and CPU up to
+20k tracked jobs, one plot.
 
     .venv/bin/python -m bench [--quick]
 
@@ -11,6 +12,7 @@ import sys
 
 QUICK = "--quick" in sys.argv[1:]
 STEPS = [
+    [sys.executable, "-m", "bench.timeline", *(["--repeat", "3"] if QUICK else [])],
     [sys.executable, "bench/emulator_throughput.py"],
     [sys.executable, "-m", "bench.pipelines", *(["--scale", "0.1"] if QUICK else [])],
     [sys.executable, "-m", "bench.lag", *(["--loads", "10,30"] if QUICK else [])],

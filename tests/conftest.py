@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
 import subprocess
+import sys
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,7 +28,7 @@ from batchops.local.emulator import (
     start_emulator,
 )
 from batchops.local.processes import free_port
-from batchops.local.stack import OperatorProcess, install_crds
+from batchops.local.stack import EMULATOR_CREDENTIALS, OperatorProcess, install_crds
 from tests.waits import wait_for
 
 REGION = "us-east-1"
@@ -322,6 +324,31 @@ def events_of(kubectl: Kubectl, namespace: str, name: str) -> list[dict[str, Any
         "events", "-n", namespace, f"--field-selector=involvedObject.name={name}"
     )["items"]
     return sorted(items, key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
+
+
+@pytest.fixture
+def cli_env(cluster: LocalCluster, emulator: Emulator) -> dict[str, str]:
+    """The environment of a user who exported the local stack's variables (`batchops dev`)."""
+    return {
+        **os.environ,
+        **EMULATOR_CREDENTIALS,
+        "KUBECONFIG": str(cluster.kubeconfig),
+        "AWS_ENDPOINT_URL": emulator.url,
+    }
+
+
+def batchops(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m batchops ARGS` as a user runs the installed command."""
+    return subprocess.run(
+        [sys.executable, "-m", "batchops", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO_ROOT,
+    )
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from batchops.commands import (
+    backfill,
     demo,
     dev,
     doctor,
@@ -14,12 +15,16 @@ from batchops.commands import (
     imports,
     logs,
     run,
+    timeline,
     trigger,
     validate,
     watch,
 )
 
-SUBCOMMANDS = (run, dev, demo, emulator, validate, graph, watch, logs, trigger, imports, doctor)
+SUBCOMMANDS = (
+    run, dev, demo, emulator, validate, graph, watch, timeline, logs, trigger, backfill, imports,
+    doctor,
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,6 +9,10 @@ Header lines (YAML comments before the object):
                                              (`(root)` for a rule on the object itself)
   # validate: "<fragment>"                   what `batchops validate` says, when it is worded
                                              differently from the API server or the operator
+  # validate: warning "<fragment>"           validate only warns: the problem is a reference
+                                             the cluster may resolve (a BatchAccount)
+  # validate: silent                         validate cannot see it: it depends on the cluster
+                                             (which namespaces exist)
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ import yaml
 CORPUS_DIR = Path(__file__).resolve().parent
 _EXPECT = re.compile(r'^# expect: (rejected|failed)(?: ([A-Za-z]+))? "(.+)"$', re.M)
 _CEL = re.compile(r"^# cel: (\S+)$", re.M)
-_VALIDATE = re.compile(r'^# validate: "(.+)"$', re.M)
+_VALIDATE = re.compile(r'^# validate: (?:(warning) )?"(.+)"$', re.M)
+_SILENT = re.compile(r"^# validate: silent$", re.M)
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,8 @@ class BadInput:
     fragment: str
     cel_path: str | None
     validate_fragment: str
+    validate_severity: Literal["error", "warning", "silent"] = "error"
+    """How `batchops validate` reports the file (offline, it cannot see the cluster)."""
 
     @property
     def kind(self) -> str:
@@ -64,6 +71,11 @@ def load_corpus() -> list[BadInput]:
             raise AssertionError(f"{path.name}: one object per file, found {len(documents)}")
         cel = _CEL.search(text)
         validate = _VALIDATE.search(text)
+        severity: Literal["error", "warning", "silent"] = "error"
+        if _SILENT.search(text):
+            severity = "silent"
+        elif validate and validate.group(1):
+            severity = "warning"
         cases.append(
             BadInput(
                 path=path,
@@ -72,7 +84,8 @@ def load_corpus() -> list[BadInput]:
                 reason=reason,
                 fragment=fragment,
                 cel_path=cel.group(1) if cel else None,
-                validate_fragment=validate.group(1) if validate else fragment,
+                validate_fragment=validate.group(2) if validate else fragment,
+                validate_severity=severity,
             )
         )
     return cases

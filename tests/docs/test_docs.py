@@ -17,7 +17,13 @@ from tests.docs.markdown import DOCS, REPO, Exchange, blocks, exchanges, links, 
 
 BIN = REPO / ".venv" / "bin"
 # Commands whose output depends only on files in this repository.
-OFFLINE = (("batchops", "validate"), ("batchops", "graph"), ("kubectl", "batchops", "graph"))
+OFFLINE = (
+    ("batchops", "validate"),
+    ("batchops", "graph"),
+    ("kubectl", "batchops", "graph"),
+    # From an object saved with `kubectl get -o yaml`: a finished run's chart is fixed.
+    ("batchops", "timeline"),
+)
 CODE = REPO / "operator" / "batchops"
 
 
@@ -97,8 +103,8 @@ def help_text(subcommand: str) -> str:
 
 
 _COMMAND = re.compile(r"(?:^|[\s`$(])batchops ([a-z]+)((?: [^`\n|#]*)?)")
-SUBCOMMANDS = ("run", "dev", "demo", "emulator", "validate", "graph", "watch", "logs", "trigger",
-               "rerun", "import", "doctor")  # fmt: skip
+SUBCOMMANDS = ("run", "dev", "demo", "emulator", "validate", "graph", "watch", "timeline", "logs",
+               "trigger", "rerun", "backfill", "import", "doctor")  # fmt: skip
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.name)

@@ -14,7 +14,9 @@ from tests.conftest import Kubectl
 from tests.e2e.builders import jobs_named, pipeline, step, wait_phase
 from tests.waits import wait_for
 
-RESOURCES = "bce,bjq,bsp,bcr,bpl,cpl"
+RESOURCES = "bce,bjq,bsp,bcr,bpl,cpl,bacct"
+CLUSTER_SCOPED = {"BatchAccount"}
+"""Kinds without a namespace: their events are posted in `default`."""
 
 
 def _apply(kubectl: Kubectl, namespace: str, case: BadInput) -> tuple[BadInput, int, str]:
@@ -44,10 +46,25 @@ def test_each_bad_input_is_rejected_or_stalled_and_valid_work_runs_on(
     kubectl: Kubectl, namespace: str, queue: str, emulator: Emulator, batch: Any
 ) -> None:
     corpus = load_corpus()
+    cluster_scoped = [c for c in corpus if c.kind in CLUSTER_SCOPED and c.outcome == "failed"]
     kubectl.apply(pipeline("valid-chain", [step("a"), step("b", "a"), step("c", "b")]), namespace)
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        applied = list(pool.map(lambda case: _apply(kubectl, namespace, case), corpus))
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            applied = list(pool.map(lambda case: _apply(kubectl, namespace, case), corpus))
+        _each_meets_its_fate(kubectl, namespace, emulator, batch, corpus, applied)
+    finally:
+        for case in cluster_scoped:  # the namespace's deletion does not take these along
+            kubectl.run("delete", "bacct", case.name, "--ignore-not-found", check=False)
 
+
+def _each_meets_its_fate(
+    kubectl: Kubectl,
+    namespace: str,
+    emulator: Emulator,
+    batch: Any,
+    corpus: list[BadInput],
+    applied: list[tuple[BadInput, int, str]],
+) -> None:
     for case, code, stderr in applied:
         if case.outcome == "rejected":
             assert code != 0, f"{case.path.name} was accepted"
@@ -60,8 +77,12 @@ def test_each_bad_input_is_rejected_or_stalled_and_valid_work_runs_on(
     def all_stalled() -> list[BadInput] | None:
         items = kubectl.get_json(RESOURCES, "-n", namespace)["items"]
         objects = {(o["kind"], o["metadata"]["name"]): o for o in items}
-        events = kubectl.get_json("events", "-n", namespace, "--field-selector=type=Warning")
-        warnings = {(e["involvedObject"]["name"], e["reason"]) for e in events["items"]}
+        warnings = set()
+        for events_namespace in (namespace, "default"):
+            events = kubectl.get_json(
+                "events", "-n", events_namespace, "--field-selector=type=Warning"
+            )
+            warnings |= {(e["involvedObject"]["name"], e["reason"]) for e in events["items"]}
         waiting = [c for c in failed if not _stalled_as_expected(objects, warnings, c)]
         return None if waiting else failed
 

@@ -10,42 +10,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from batchops.local.cluster import LocalCluster
 from batchops.local.emulator import Emulator
-from batchops.local.stack import EMULATOR_CREDENTIALS
-from tests.conftest import EXAMPLES, REPO_ROOT, Kubectl
+from tests.conftest import EXAMPLES, Kubectl, batchops
 from tests.e2e.builders import pipeline, pipeline_status, step, steps_by_name, wait_phase
 from tests.waits import wait_for
 
 WALKTHROUGH = EXAMPLES / "03-walkthrough-pipeline.yaml"
 VENV_BIN = Path(sys.executable).parent
-
-
-@pytest.fixture
-def cli_env(cluster: LocalCluster, emulator: Emulator) -> dict[str, str]:
-    """The environment of a user who exported the local stack's variables (`batchops dev`)."""
-    return {
-        **os.environ,
-        **EMULATOR_CREDENTIALS,
-        "KUBECONFIG": str(cluster.kubeconfig),
-        "AWS_ENDPOINT_URL": emulator.url,
-    }
-
-
-def batchops(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    """Run `python -m batchops ARGS` as a user runs the installed command."""
-    return subprocess.run(
-        [sys.executable, "-m", "batchops", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=REPO_ROOT,
-    )
 
 
 def test_graph_draws_the_walkthrough_chain_as_text_mermaid_and_dot() -> None:
@@ -272,3 +243,23 @@ def test_trigger_creates_the_run_it_names(
     wait_phase(kubectl, namespace, run.removeprefix("bpl/"), "Succeeded")
     graph = batchops("graph", "cpl/yearly", "-n", namespace, env=cli_env)
     assert graph.stdout.split()[:2] == ["only", "SUCCEEDED"], graph.stdout + graph.stderr
+
+
+def test_timeline_of_a_finished_chain_prints_a_row_per_step(
+    kubectl: Kubectl, namespace: str, queue: str, emulator: Emulator, cli_env: dict[str, str]
+) -> None:
+    emulator.set_scenario(rules=[{"jobName": "etl-*", "durationSeconds": 20, "exitCode": 0}])
+    kubectl.apply(
+        pipeline("etl", [step("job1"), step("job2", "job1"), step("job3", "job2")]), namespace
+    )
+    wait_phase(kubectl, namespace, "etl", "Succeeded")
+    drawn = batchops("timeline", "bpl/etl", "-n", namespace, env=cli_env)
+    assert drawn.returncode == 0, drawn.stderr
+    lines = drawn.stdout.splitlines()
+    assert lines[0].startswith("etl  Succeeded  wall ")
+    rows = [line for line in lines if " │" in line]
+    # A chain is its own critical path: every row is starred, and each one ran.
+    assert [row.split(" │")[0] for row in rows] == ["*job1", "*job2", "*job3"]
+    assert all("█" in row for row in rows)
+    assert max(len(line) for line in lines) <= 80
+    assert "critical path: job1 → job2 → job3" in drawn.stdout

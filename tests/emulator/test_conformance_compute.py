@@ -19,6 +19,8 @@ Sources (rule → where it is written down):
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from mypy_boto3_batch import BatchClient
 from mypy_boto3_batch.type_defs import ComputeResourceTypeDef
@@ -328,3 +330,475 @@ def test_compute_environment_tags_from_create_and_tag_resource_are_listed(
     detail = find_ce(batch, "ce")
     assert detail is not None
     assert detail["tags"] == {"cost-center": "42"}
+
+
+# --- the rest of CreateComputeEnvironment ------------------------------------------------------
+# Sources: API reference CreateComputeEnvironment, ComputeResource, ComputeResourceUpdate,
+# EksConfiguration, EksAccessEntry, LaunchTemplateSpecification(Override), ComputeScalingPolicy,
+# Ec2Configuration, EcsSettings; user guide "Amazon EKS compute environments" and "Compute
+# environments on Amazon ECS Managed Instances". No public report quotes these rejections: the
+# tests assert the class and that nothing was created or changed.
+
+EKS_CLUSTER = "arn:aws:eks:us-east-1:123456789012:cluster/batch"
+INFRASTRUCTURE_ROLE = "arn:aws:iam::123456789012:role/ecsInfrastructureRole"
+
+
+def _eks_configuration(**changes: Any) -> dict[str, Any]:
+    return {"eksClusterArn": EKS_CLUSTER, "kubernetesNamespace": "batch-jobs", **changes}
+
+
+def _eks_resources(account: DefaultAccount, **changes: Any) -> dict[str, Any]:
+    resources: dict[str, Any] = {
+        **ec2_resources(account, instance_types=("m5",)),
+        "ec2Configuration": [{"imageType": "EKS_AL2023"}],
+    }
+    return {**resources, **changes}
+
+
+def _managed_instances_provider(account: DefaultAccount, **launch: Any) -> dict[str, Any]:
+    return {
+        "infrastructureRoleArn": INFRASTRUCTURE_ROLE,
+        "instanceLaunchTemplate": {
+            "ec2InstanceProfileArn": account.instance_profile_arn,
+            "networkConfiguration": {
+                "subnets": [account.subnet_ids[0]],
+                "securityGroups": [account.security_group_id],
+            },
+            **launch,
+        },
+    }
+
+
+def _managed_instances_resources(account: DefaultAccount, **changes: Any) -> dict[str, Any]:
+    return {
+        "type": "ECS_MANAGED_INSTANCES",
+        "maxvCpus": 64,
+        "managedInstancesProvider": _managed_instances_provider(account),
+        **changes,
+    }
+
+
+def _described(batch: BatchClient, name: str) -> dict[str, Any]:
+    """DescribeComputeEnvironments of one, as plain JSON ({} once it is gone)."""
+    return dict(find_ce(batch, name) or {})
+
+
+def _create(batch: BatchClient, name: str = "ce", **request: Any) -> None:
+    batch.create_compute_environment(computeEnvironmentName=name, **request)
+
+
+def _rejected(batch: BatchClient, name: str = "ce", **request: Any) -> None:
+    error = client_error(lambda: _create(batch, name, **request))
+    assert (error.code, error.http_status) == ("ClientException", 400)
+    assert find_ce(batch, name) is None
+
+
+def test_eks_compute_environment_is_described_with_its_eks_configuration(
+    batch: BatchClient, emulator: Emulator
+) -> None:
+    account = default_account(emulator)
+    resources = _eks_resources(
+        account,
+        launchTemplate={"launchTemplateName": "eks-nodes", "userdataType": "EKS_NODEADM"},
+        placementGroup="mnp",
+    )
+
+    _create(
+        batch,
+        type="MANAGED",
+        computeResources=resources,
+        eksConfiguration=_eks_configuration(accessEntry={"desiredState": "ENABLED"}),
+    )
+    wait_ce_status(batch, "ce", "VALID")
+
+    detail = find_ce(batch, "ce")
+    assert detail is not None
+    assert detail["containerOrchestrationType"] == "EKS"
+    assert detail["eksConfiguration"] == _eks_configuration(
+        accessEntry={"desiredState": "ENABLED", "status": "ACTIVE"}
+    )
+    described = detail["computeResources"]
+    assert described["ec2Configuration"] == [{"imageType": "EKS_AL2023"}]
+    assert described["launchTemplate"] == resources["launchTemplate"]
+    assert described["placementGroup"] == "mnp"
+
+
+@pytest.mark.parametrize(
+    ("case", "changes"),
+    [
+        # Batch on Amazon EKS runs EC2 nodes (user guide, "Amazon EKS compute environments").
+        ("fargate", {"computeResources": "fargate"}),
+        # ComputeResource.allocationStrategy is "required for Amazon EKS compute environments".
+        ("no allocation strategy", {"allocationStrategy": None}),
+        # Ec2Configuration.imageType: ECS and EKS have their own image types.
+        ("ECS image type", {"ec2Configuration": [{"imageType": "ECS_AL2023"}]}),
+        # EksConfiguration.kubernetesNamespace: not default, not kube-*.
+        ("kube- namespace", {"eksConfiguration": _eks_configuration(kubernetesNamespace="kube-x")}),
+        (
+            "default namespace",
+            {"eksConfiguration": _eks_configuration(kubernetesNamespace="default")},
+        ),
+        ("cluster not an EKS ARN", {"eksConfiguration": _eks_configuration(eksClusterArn="batch")}),
+        # EcsSettings is Amazon ECS Container Insights.
+        ("ecsSettings", {"ecsSettings": {"containerInsights": "ENABLED"}}),
+    ],
+)
+def test_eks_compute_environment_rules_are_client_exceptions(
+    batch: BatchClient, emulator: Emulator, case: str, changes: dict[str, Any]
+) -> None:
+    account = default_account(emulator)
+    resources = _eks_resources(account)
+    request: dict[str, Any] = {"type": "MANAGED", "eksConfiguration": _eks_configuration()}
+    for key, value in changes.items():
+        if key == "computeResources":
+            resources = dict(fargate_resources(account))
+        elif key in ("eksConfiguration", "ecsSettings"):
+            request[key] = value
+        elif value is None:
+            resources.pop(key)
+        else:
+            resources[key] = value
+
+    _rejected(batch, computeResources=resources, **request)
+
+
+@pytest.mark.parametrize(
+    "resource_changes",
+    [
+        {"ec2Configuration": [{"imageType": "EKS_AL2023"}]},
+        {"ec2Configuration": [{"imageType": "ECS_AL2023", "imageKubernetesVersion": "1.32"}]},
+        {"launchTemplate": {"launchTemplateName": "lt", "userdataType": "EKS_NODEADM"}},
+    ],
+    ids=["EKS image type", "imageKubernetesVersion", "userdataType"],
+)
+def test_eks_only_members_on_an_ecs_compute_environment_are_client_exceptions(
+    batch: BatchClient, emulator: Emulator, resource_changes: dict[str, Any]
+) -> None:
+    resources = {**ec2_resources(default_account(emulator)), **resource_changes}
+
+    _rejected(batch, type="MANAGED", computeResources=resources)
+
+
+def test_eks_access_entry_updates_in_place_without_an_infrastructure_update(
+    batch: BatchClient, emulator: Emulator
+) -> None:
+    # The cluster and namespace can't even be sent: EksConfigurationUpdate has accessEntry only
+    # (botocore refuses other members before the request leaves).
+    account = default_account(emulator)
+    _create(
+        batch,
+        type="MANAGED",
+        computeResources=_eks_resources(account, allocationStrategy="BEST_FIT"),
+        eksConfiguration=_eks_configuration(),
+    )
+    wait_ce_status(batch, "ce", "VALID")
+
+    # BEST_FIT: an infrastructure update would be refused.
+    batch.update_compute_environment(
+        computeEnvironment="ce", eksConfiguration={"accessEntry": {"desiredState": "DISABLED"}}
+    )
+    wait_ce_status(batch, "ce", "VALID")
+
+    detail = find_ce(batch, "ce")
+    assert detail is not None
+    assert detail["eksConfiguration"] == _eks_configuration(
+        accessEntry={"desiredState": "DISABLED", "status": "INACTIVE"}
+    )
+
+
+def test_eks_configuration_update_of_an_ecs_compute_environment_is_a_client_exception(
+    batch: BatchClient, emulator: Emulator
+) -> None:
+    create_ce(batch, "ce", ec2_resources(default_account(emulator)))
+
+    error = client_error(
+        lambda: batch.update_compute_environment(
+            computeEnvironment="ce", eksConfiguration={"accessEntry": {"desiredState": "ENABLED"}}
+        )
+    )
+
+    assert error.code == "ClientException"
+    assert "eksConfiguration" not in _described(batch, "ce")
+
+
+def test_placement_group_and_launch_template_overrides_are_described_as_created(
+    batch: BatchClient, emulator: Emulator
+) -> None:
+    account = default_account(emulator)
+    template = {
+        "launchTemplateName": "batch",
+        "version": "$Latest",
+        "overrides": [
+            {"launchTemplateName": "batch-gpu", "targetInstanceTypes": ["g5"]},
+            {"launchTemplateId": "lt-0123456789abcdef0", "targetInstanceTypes": ["m5.large"]},
+        ],
+    }
+    resources = {
+        **ec2_resources(account, instance_types=("m5", "g5")),
+        "placementGroup": "mnp-cluster",
+        "launchTemplate": template,
+        "scalingPolicy": {"minScaleDownDelayMinutes": 30},
+    }
+
+    create_ce(batch, "ce", resources)  # type: ignore[arg-type]
+
+    described = _described(batch, "ce").get("computeResources", {})
+    assert described.get("placementGroup") == "mnp-cluster"
+    assert described.get("launchTemplate") == template
+    assert described.get("scalingPolicy") == {"minScaleDownDelayMinutes": 30}
+
+
+@pytest.mark.parametrize(
+    ("case", "overrides", "instance_types"),
+    [
+        # "You must specify either the launch template ID or launch template name ... not both."
+        ("id and name", [{"launchTemplateId": "lt-1", "launchTemplateName": "x"}], ("m5",)),
+        # targetInstanceTypes "is required when defining a launch template override".
+        ("no targets", [{"launchTemplateName": "x"}], ("m5",)),
+        # "optimal, default_x86_64, and default_arm64" are not allowed.
+        (
+            "optimal",
+            [{"launchTemplateName": "x", "targetInstanceTypes": ["optimal"]}],
+            ("optimal",),
+        ),
+        # Only instance types and families "within the ComputeResource.instanceTypes set".
+        ("outside", [{"launchTemplateName": "x", "targetInstanceTypes": ["c5.large"]}], ("m5",)),
+        # Targets "can't overlap for the same compute environment".
+        (
+            "overlap",
+            [
+                {"launchTemplateName": "x", "targetInstanceTypes": ["m5"]},
+                {"launchTemplateName": "y", "targetInstanceTypes": ["m5.large"]},
+            ],
+            ("m5",),
+        ),
+        # "up to ten (10) launch template overrides".
+        (
+            "eleven",
+            [
+                {"launchTemplateName": f"x{size}", "targetInstanceTypes": [f"m5.{size}xlarge"]}
+                for size in range(2, 13)
+            ],
+            ("m5",),
+        ),
+    ],
+)
+def test_launch_template_override_rules_are_client_exceptions(
+    batch: BatchClient,
+    emulator: Emulator,
+    case: str,
+    overrides: list[dict[str, Any]],
+    instance_types: tuple[str, ...],
+) -> None:
+    resources = {
+        **ec2_resources(default_account(emulator), instance_types=instance_types),
+        "launchTemplate": {"launchTemplateName": "batch", "overrides": overrides},
+    }
+
+    _rejected(batch, type="MANAGED", computeResources=resources)
+
+
+def test_placement_group_and_scaling_policy_change_with_infrastructure_updates_only(
+    batch: BatchClient, emulator: Emulator
+) -> None:
+    account = default_account(emulator)
+    create_ce(batch, "best-fit", ec2_resources(account, allocation_strategy="BEST_FIT"))
+    create_ce(batch, "progressive", ec2_resources(account))
+
+    for change in ({"placementGroup": "mnp"}, {"scalingPolicy": {"minScaleDownDelayMinutes": 60}}):
+        error = client_error(
+            lambda change=change: batch.update_compute_environment(  # type: ignore[misc]
+                computeEnvironment="best-fit", computeResources=change
+            )
+        )
+        assert error.code == "ClientException"
+        batch.update_compute_environment(computeEnvironment="progressive", computeResources=change)  # type: ignore[arg-type]
+        wait_ce_status(batch, "progressive", "VALID")
+
+    described = _described(batch, "progressive").get("computeResources", {})
+    assert described.get("placementGroup") == "mnp"
+    assert described.get("scalingPolicy") == {"minScaleDownDelayMinutes": 60}
+    assert "placementGroup" not in _described(batch, "best-fit").get("computeResources", {})
+
+
+@pytest.mark.parametrize(
+    ("resource_changes", "fargate"),
+    [
+        ({"scalingPolicy": {"minScaleDownDelayMinutes": 30}}, True),
+        ({"placementGroup": "mnp"}, True),
+        # "Minimum value of 20. Maximum value of 10080. Use 0 to unset" (ComputeScalingPolicy).
+        ({"scalingPolicy": {"minScaleDownDelayMinutes": 10}}, False),
+        ({"scalingPolicy": {"minScaleDownDelayMinutes": 10081}}, False),
+    ],
+    ids=["scalingPolicy on Fargate", "placementGroup on Fargate", "delay 10", "delay 10081"],
+)
+def test_scaling_policy_and_placement_group_rules_are_client_exceptions(
+    batch: BatchClient, emulator: Emulator, resource_changes: dict[str, Any], fargate: bool
+) -> None:
+    account = default_account(emulator)
+    base = fargate_resources(account) if fargate else ec2_resources(account)
+
+    _rejected(batch, type="MANAGED", computeResources={**base, **resource_changes})
+
+
+def test_managed_instances_compute_environment_is_described_as_created(
+    batch: BatchClient, emulator: Emulator
+) -> None:
+    account = default_account(emulator)
+    resources = _managed_instances_resources(account, capacityTags={"team": "data"})
+
+    create_ce(batch, "ce", resources)  # type: ignore[arg-type]
+
+    detail = find_ce(batch, "ce")
+    assert detail is not None
+    assert detail["computeResources"] == resources
+    assert detail["containerOrchestrationType"] == "ECS"
+
+
+def test_managed_instances_provider_and_capacity_tags_update_in_place_without_preconditions(
+    batch: BatchClient, emulator: Emulator
+) -> None:
+    account = default_account(emulator)
+    # A regular service role: an infrastructure update would be refused.
+    create_ce(
+        batch,
+        "ce",
+        _managed_instances_resources(account),  # type: ignore[arg-type]
+        service_role=account.service_role_arn,
+    )
+    provider = _managed_instances_provider(
+        account, instanceRequirements={"allowedInstanceTypes": ["m5", "c5"]}
+    )
+    provider["propagateTags"] = "CAPACITY_PROVIDER"
+
+    batch.update_compute_environment(
+        computeEnvironment="ce",
+        computeResources={"managedInstancesProvider": provider, "capacityTags": {"team": "ml"}},  # type: ignore[typeddict-item]
+    )
+    wait_ce_status(batch, "ce", "VALID")
+
+    described = _described(batch, "ce").get("computeResources", {})
+    assert described.get("managedInstancesProvider") == provider
+    assert described.get("capacityTags") == {"team": "ml"}
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        # "You cannot change the type to or from ECS_MANAGED_INSTANCES."
+        {"type": "EC2"},
+        # Its instance selection lives in managedInstancesProvider.
+        {"instanceTypes": ["m5"]},
+    ],
+    # capacityOptionType and fipsEnabled ("You cannot change ... on update") are not members of
+    # UpdateManagedInstancesProviderConfiguration: botocore refuses them before sending.
+    ids=["type", "instanceTypes"],
+)
+def test_managed_instances_updates_aws_rules_out_are_client_exceptions(
+    batch: BatchClient, emulator: Emulator, update: dict[str, Any]
+) -> None:
+    account = default_account(emulator)
+    resources = _managed_instances_resources(account)
+    create_ce(batch, "ce", resources)  # type: ignore[arg-type]
+
+    error = client_error(
+        lambda: batch.update_compute_environment(computeEnvironment="ce", computeResources=update)  # type: ignore[arg-type]
+    )
+
+    assert error.code == "ClientException"
+    assert _described(batch, "ce").get("computeResources") == resources
+
+
+@pytest.mark.parametrize(
+    "resources",
+    ["no provider", "subnets", "provider on EC2", "capacityTags on EC2", "EC2 to managed"],
+)
+def test_managed_instances_combination_rules_are_client_exceptions(
+    batch: BatchClient, emulator: Emulator, resources: str
+) -> None:
+    account = default_account(emulator)
+    managed = _managed_instances_resources(account)
+    ec2: dict[str, Any] = dict(ec2_resources(account))
+    requested = {
+        "no provider": {k: v for k, v in managed.items() if k != "managedInstancesProvider"},
+        "subnets": {**managed, "subnets": [account.subnet_ids[0]]},
+        "provider on EC2": {**ec2, "managedInstancesProvider": managed["managedInstancesProvider"]},
+        "capacityTags on EC2": {**ec2, "capacityTags": {"team": "data"}},
+    }
+    if resources == "EC2 to managed":
+        create_ce(batch, "ce", ec2_resources(account))
+        error = client_error(
+            lambda: batch.update_compute_environment(
+                computeEnvironment="ce",
+                computeResources={"type": "ECS_MANAGED_INSTANCES"},
+            )
+        )
+        assert error.code == "ClientException"
+        assert _described(batch, "ce").get("computeResources", {}).get("type") == "EC2"
+        return
+
+    _rejected(batch, type="MANAGED", computeResources=requested[resources])
+
+
+def test_unmanaged_vcpus_is_for_unmanaged_compute_environments_and_updates_in_place(
+    batch: BatchClient, emulator: Emulator
+) -> None:
+    account = default_account(emulator)
+    _rejected(
+        batch, "managed", type="MANAGED", computeResources=ec2_resources(account), unmanagedvCpus=8
+    )
+    _create(
+        batch,
+        "unmanaged",
+        type="UNMANAGED",
+        serviceRole=account.service_role_arn,
+        unmanagedvCpus=8,
+    )
+    wait_ce_status(batch, "unmanaged", "VALID")
+
+    batch.update_compute_environment(computeEnvironment="unmanaged", unmanagedvCpus=16)
+    wait_ce_status(batch, "unmanaged", "VALID")
+
+    assert _described(batch, "unmanaged").get("unmanagedvCpus") == 16
+
+
+def test_ecs_settings_and_context_are_described_and_ecs_settings_update_in_place(
+    batch: BatchClient, emulator: Emulator
+) -> None:
+    account = default_account(emulator)
+    _create(
+        batch,
+        type="MANAGED",
+        computeResources=ec2_resources(account, allocation_strategy="BEST_FIT"),
+        ecsSettings={"containerInsights": "ENABLED"},
+        context="reserved",
+    )
+    wait_ce_status(batch, "ce", "VALID")
+    detail = find_ce(batch, "ce")
+    assert detail is not None
+    assert (detail["ecsSettings"], detail["context"]) == (
+        {"containerInsights": "ENABLED"},
+        "reserved",
+    )
+
+    # BEST_FIT: an infrastructure update would be refused.
+    batch.update_compute_environment(
+        computeEnvironment="ce", ecsSettings={"containerInsights": "ENHANCED"}
+    )
+    wait_ce_status(batch, "ce", "VALID")
+
+    assert _described(batch, "ce").get("ecsSettings") == {"containerInsights": "ENHANCED"}
+
+
+def test_read_only_batch_image_status_in_a_request_is_not_stored(
+    batch: BatchClient, emulator: Emulator
+) -> None:
+    resources = {
+        **ec2_resources(default_account(emulator)),
+        "ec2Configuration": [{"imageType": "ECS_AL2023", "batchImageStatus": "LATEST"}],
+    }
+
+    create_ce(batch, "ce", resources)  # type: ignore[arg-type]
+
+    described = _described(batch, "ce").get("computeResources", {})
+    assert described.get("ec2Configuration") == [{"imageType": "ECS_AL2023"}]

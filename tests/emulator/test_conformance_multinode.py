@@ -135,8 +135,9 @@ def test_process_mode_nodes_see_the_multinode_variables_and_the_main_node_decide
 ) -> None:
     one_queue(batch, emulator)
     marker = tmp_path / "child-node-ran"
-    # The child node leaves a marker and fails; the main node waits for the marker (its own
-    # workload, not the test's) and succeeds: the job's result is the main node's.
+    # The child node leaves its pid in a marker and fails; the main node waits until that
+    # process is gone (reaped by the emulator, so its exit is recorded; the workload's own wait,
+    # not the test's) and succeeds: the job's result is the main node's.
     script = (
         "import os, pathlib, sys, time\n"
         "env = os.environ\n"
@@ -146,8 +147,13 @@ def test_process_mode_nodes_see_the_multinode_variables_and_the_main_node_decide
         "      env['AWS_BATCH_JOB_ID'])\n"
         f"marker = pathlib.Path({str(marker)!r})\n"
         "if env['AWS_BATCH_JOB_NODE_INDEX'] != env['AWS_BATCH_JOB_MAIN_NODE_INDEX']:\n"
-        "    marker.touch(); sys.exit(3)\n"
-        "while not marker.exists(): time.sleep(0.01)\n"
+        "    marker.write_text(str(os.getpid())); sys.exit(3)\n"
+        "while not marker.exists() or not marker.read_text(): time.sleep(0.01)\n"
+        "child = int(marker.read_text())\n"
+        "while True:\n"
+        "    try: os.kill(child, 0)\n"
+        "    except ProcessLookupError: break\n"
+        "    time.sleep(0.01)\n"
     )
     register_multinode(
         batch,

@@ -192,3 +192,87 @@ def test_jobs_of_a_deleted_queue_are_terminated(batch: BatchClient, emulator: Em
 
     wait_job_status(batch, job_id, "FAILED")
     wait_until(lambda: queue_status(batch, "q") is None, "queue q gone")
+
+
+# --- jobQueueType ------------------------------------------------------------------------------
+# API reference CreateJobQueue.jobQueueType: "For regular container jobs, this value is EKS, ECS,
+# or ECS_FARGATE depending on the compute environment"; UpdateJobQueue has no such member.
+
+
+def _create_eks_ce(batch: BatchClient, account: DefaultAccount, name: str) -> None:
+    batch.create_compute_environment(
+        computeEnvironmentName=name,
+        type="MANAGED",
+        computeResources={
+            **ec2_resources(account, instance_types=("m5",)),
+            "ec2Configuration": [{"imageType": "EKS_AL2023"}],
+        },
+        eksConfiguration={
+            "eksClusterArn": "arn:aws:eks:us-east-1:123456789012:cluster/batch",
+            "kubernetesNamespace": "batch-jobs",
+        },
+    )
+    wait_ce_status(batch, name, "VALID")
+
+
+def test_job_queue_type_follows_the_compute_environments(
+    batch: BatchClient, emulator: Emulator
+) -> None:
+    account = default_account(emulator)
+    create_ce(batch, "ec2", ec2_resources(account))
+    create_ce(batch, "fargate", fargate_resources(account))
+    _create_eks_ce(batch, account, "eks")
+    for ce, expected in (("ec2", "ECS"), ("fargate", "ECS_FARGATE"), ("eks", "EKS")):
+        create_queue(batch, f"q-{ce}", ce)
+
+        queue = find_queue(batch, f"q-{ce}")
+        assert queue is not None and queue.get("jobQueueType") == expected
+
+
+def test_a_job_queue_type_its_compute_environments_contradict_is_a_client_exception(
+    batch: BatchClient, emulator: Emulator
+) -> None:
+    create_ce(batch, "ec2", ec2_resources(default_account(emulator)))
+
+    error = client_error(
+        lambda: batch.create_job_queue(
+            jobQueueName="q",
+            priority=1,
+            jobQueueType="EKS",
+            computeEnvironmentOrder=[{"order": 1, "computeEnvironment": "ec2"}],
+        )
+    )
+
+    _assert_rejected_and_not_created(batch, error.code, "q")
+
+
+def test_a_job_queue_over_eks_and_ecs_compute_environments_is_a_client_exception(
+    batch: BatchClient, emulator: Emulator
+) -> None:
+    account = default_account(emulator)
+    create_ce(batch, "ec2", ec2_resources(account))
+    _create_eks_ce(batch, account, "eks")
+
+    error = client_error(lambda: _create_queue_over(batch, "q", "ec2", "eks"))
+
+    _assert_rejected_and_not_created(batch, error.code, "q")
+
+
+def test_a_queue_keeps_its_type_when_its_compute_environments_change(
+    batch: BatchClient, emulator: Emulator
+) -> None:
+    account = default_account(emulator)
+    create_ce(batch, "ec2", ec2_resources(account))
+    _create_eks_ce(batch, account, "eks")
+    create_queue(batch, "q", "ec2")
+
+    error = client_error(
+        lambda: batch.update_job_queue(
+            jobQueue="q", computeEnvironmentOrder=[{"order": 1, "computeEnvironment": "eks"}]
+        )
+    )
+
+    assert error.code == "ClientException"
+    queue = find_queue(batch, "q")
+    assert queue is not None and queue["jobQueueType"] == "ECS"
+    assert queue["computeEnvironmentOrder"][0]["computeEnvironment"].endswith("/ec2")

@@ -56,3 +56,22 @@ def test_a_job_waiting_to_retry_has_only_its_ended_attempts() -> None:
     assert stream(job, 1) == "jd/default/t1"
     with pytest.raises(UsageError, match=r"has no attempt 2 \(1 so far\)"):
         stream(job, 2)
+
+
+class ForgottenJob:
+    """Batch no longer knows the job: asking it is a bug when status has the history."""
+
+    def describe_jobs(self, job_ids: Sequence[str]) -> list[dict[str, Any]]:
+        raise AssertionError("the history in status must be enough")
+
+
+def test_attempts_come_from_the_steps_history_after_batch_forgot_the_jobs() -> None:
+    history = (
+        {"jobId": "j-0", "attempt": 1, "logStream": "jd/default/first", "interrupted": True},
+        {"jobId": "j-1", "attempt": 1, "resubmission": 1, "logStream": "jd/default/second"},
+    )
+    step = _Step(name="etl", status="SUCCEEDED", job_id="j-1", log_stream=None, history=history)
+    assert _attempt_stream(cast(BatchApi, ForgottenJob()), step, 1) == "jd/default/first"
+    assert _attempt_stream(cast(BatchApi, ForgottenJob()), step, 2) == "jd/default/second"
+    with pytest.raises(UsageError, match="has no attempt 3 \\(2 so far\\)"):
+        _attempt_stream(cast(BatchApi, ForgottenJob()), step, 3)

@@ -20,7 +20,15 @@ CRDS = {
 }
 EXAMPLE = ROOT / "manifests" / "examples" / "01-walkthrough-infra.yaml"
 # Spec fields of the operator itself, or applied outside UpdateComputeEnvironment (tags).
-OPERATOR_FIELDS = {"name", "region", "deletionPolicy", "adopt", "tags", "computeResources"}
+OPERATOR_FIELDS = {
+    "name",
+    "region",
+    "deletionPolicy",
+    "adopt",
+    "tags",
+    "computeResources",
+    "accountRef",
+}
 
 
 def load(kind: str) -> dict[str, Any]:

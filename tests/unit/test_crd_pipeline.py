@@ -75,6 +75,8 @@ def test_printer_columns_show_phase_progress_and_timing(crd: dict[str, Any]) -> 
         ("Started", ".status.startedAt", "date", 0),
         ("Duration", ".status.duration", "string", 0),
         ("Message", ".status.message", "string", 0),
+        ("VCPU-Hours", ".status.usage.vcpuHours", "string", 1),
+        ("Account", ".spec.accountRef", "string", 0),
         ("Age", ".metadata.creationTimestamp", "date", 0),
     ]
 

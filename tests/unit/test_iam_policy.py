@@ -32,6 +32,7 @@ IAM = ROOT / "manifests" / "iam"
 OPERATOR_POLICY = IAM / "policy.json"
 CLI_POLICY = IAM / "cli-policy.json"
 TRUST_POLICY = IAM / "trust-policy.json"
+TEAM_TRUST_POLICY = IAM / "team-trust-policy.json"
 SERVICE_ACCOUNT = ROOT / "manifests" / "base" / "serviceaccount.yaml"
 
 OPERATOR_ENTRY = "batchops.handlers"
@@ -45,6 +46,7 @@ single-message action); every other operation is authorized by `<service>:<Opera
 
 GRANTED_WITHOUT_A_CALL = {
     "iam:PassRole": "Batch checks it when a CE or job definition names a role; never called",
+    "sts:TagSession": "STS checks it when AssumeRole passes a BatchAccount's sessionTags",
 }
 
 CLI_READS = {
@@ -70,6 +72,7 @@ ACCEPTED_FINDINGS = {
     # it knows SAML providers but not OIDC ones (EKS IRSA). The trust policy's content is
     # checked by test_trust_policy_lets_only_the_operator_service_account_assume_the_role.
     (TRUST_POLICY.name, "MALFORMED", "Statement contains neither Resource nor NotResource"),
+    (TEAM_TRUST_POLICY.name, "MALFORMED", "Statement contains neither Resource nor NotResource"),
     (
         TRUST_POLICY.name,
         "UNKNOWN_FEDERATION_SOURCE",
@@ -428,7 +431,9 @@ def _detail(finding: Any) -> str:
     return ",".join(sorted(actions)) if actions else str(finding.detail)
 
 
-@pytest.mark.parametrize("path", [OPERATOR_POLICY, CLI_POLICY, TRUST_POLICY], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", [OPERATOR_POLICY, CLI_POLICY, TRUST_POLICY, TEAM_TRUST_POLICY], ids=lambda p: p.name
+)
 @pytest.mark.parametrize("community", [False, True], ids=["standard", "community"])
 def test_parliament_finds_nothing_but_the_accepted_findings(path: Path, community: bool) -> None:
     found = _findings(path, community)
@@ -463,6 +468,28 @@ def test_trust_policy_lets_only_the_operator_service_account_assume_the_role() -
             f"{issuer}:aud": "sts.amazonaws.com",
         }
     }
+
+
+def test_a_team_role_trusts_only_the_operators_role_and_only_with_the_external_id() -> None:
+    operator_role = yaml.safe_load(SERVICE_ACCOUNT.read_text())["metadata"]["annotations"][
+        "eks.amazonaws.com/role-arn"
+    ]
+    statements = _listed_statements(load(TEAM_TRUST_POLICY))
+    assert {s["Effect"] for s in statements} == {"Allow"}
+    assert all(s["Principal"] == {"AWS": operator_role} for s in statements)
+    assume = [s for s in statements if s["Action"] == "sts:AssumeRole"]
+    assert len(assume) == 1
+    assert set(assume[0]["Condition"]["StringEquals"]) == {"sts:ExternalId"}
+    assert {s["Action"] for s in statements} == {"sts:AssumeRole", "sts:TagSession"}
+
+
+def test_the_operator_assumes_only_roles_under_the_batchops_path() -> None:
+    assume = [
+        s
+        for s in _listed_statements(load(OPERATOR_POLICY))
+        if "sts:AssumeRole" in _listed(s, "Action")
+    ]
+    assert [_listed(s, "Resource") for s in assume] == [["arn:aws:iam::*:role/batchops/*"]]
 
 
 def test_service_account_names_the_role_in_the_same_account_as_the_policies() -> None:

@@ -275,10 +275,8 @@ def test_provider_region_and_spot_fields_and_interpolated_lists_are_read() -> No
     assert resources["subnets"] == ["REPLACE-ME var.subnet_ids"]
     assert resources["launchTemplate"] == {"launchTemplateName": "lt"}
     assert "desiredvCpus" not in resources  # AWS's scaling state, not a desire
-    assert (
-        "main.tf:6: aws_batch_compute_environment.spot: compute_resources.placement_group "
-        "not imported: batchops has no field for it"
-    ) in result.notes
+    assert resources["placementGroup"] == "pg"
+    assert not any("placement_group" in note for note in result.notes)
 
 
 def test_order_blocks_resolve_known_references_and_shape_unknown_ones_as_arns() -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Sequence
 
+from batchops.aws.errors import Retryable
+from batchops.jobs.poller import poll_jobs
 from batchops.jobs.watch import JobWatch
 from batchops.model.observed import ObservedJob
 
@@ -100,3 +104,47 @@ def test_a_retry_back_to_runnable_after_the_first_attempt_is_newer_than_that_att
     assert watch.record_events([first_running]) == set()
     assert watch.record_events([second_running]) == {("ns", "a")}
     assert watch.record_events([retry_waiting]) == set()
+
+
+def test_jobs_are_grouped_by_the_account_and_region_they_live_in() -> None:
+    watch = JobWatch()
+    watch.track(("team-a", "p1"), ["a1", "a2"], "account-a")
+    watch.track(("team-a", "p2"), ["a3"], "account-a")
+    watch.track(("team-b", "p1"), ["b1"], "account-b")
+    watch.track(("default", "p1"), ["d1"])
+    assert watch.active_ids_by_place() == {
+        "account-a": ["a1", "a2", "a3"],
+        "account-b": ["b1"],
+        None: ["d1"],
+    }
+    watch.record([job("a1", "SUCCEEDED")])
+    assert watch.active_ids_by_place()["account-a"] == ["a2", "a3"]
+    watch.untrack(("team-b", "p1"))
+    assert "account-b" not in watch.active_ids_by_place()
+
+
+def test_the_poller_makes_one_describe_jobs_sweep_per_place() -> None:
+    watch = JobWatch()
+    woken: list[tuple[str, str]] = []
+    asked: list[tuple[object, int]] = []
+    watch.track(("team-a", "p"), [f"a{i}" for i in range(150)], "account-a")
+    watch.track(("team-b", "p"), ["b1"], "account-b")
+
+    def describe(place: object, ids: Sequence[str]) -> list[ObservedJob]:
+        asked.append((place, len(ids)))
+        if place == "account-b":
+            raise Retryable("DescribeJobs", "Throttling", "slow down", 429, "Throttled")
+        return [job(i, "RUNNING") for i in ids]
+
+    async def one_sweep() -> None:
+        task = asyncio.create_task(poll_jobs(watch, describe, woken.append, 0.01))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(one_sweep())
+    # One call per place and sweep (the AWS layer cuts a place's ids into calls of 100); a
+    # throttled account does not hold back the other.
+    assert asked[:2] == [("account-a", 150), ("account-b", 1)]
+    assert ("team-a", "p") in woken and ("team-b", "p") not in woken

@@ -19,6 +19,8 @@ def test_every_index_name_is_a_registered_kopf_index() -> None:
         keys.SCHEDULING_POLICY_ARNS.name,
         keys.QUEUE_REFS.name,
         keys.QUEUE_POLICY_REFS.name,
+        keys.BATCH_ACCOUNTS.name,
+        keys.NAMESPACES.name,
     }
     assert names == registered
 

@@ -24,10 +24,14 @@ from batchops.model.compute import (
     ComputeEnvironmentType,
     ComputeResourceType,
     Ec2Configuration,
+    EcsSettings,
+    EksConfiguration,
     LaunchTemplate,
+    LaunchTemplateOverride,
     ObservedComputeEnvironment,
     ReplacementPhase,
     ReplacementProgress,
+    ScalingPolicy,
     UpdatePolicy,
     parse_compute_spec,
 )
@@ -38,6 +42,7 @@ from batchops.model.queue import (
     ObservedJobQueue,
     parse_queue_spec,
 )
+from batchops.model.request_surface import thaw_json
 
 if TYPE_CHECKING:
     from mypy_boto3_batch.type_defs import ComputeEnvironmentDetailTypeDef, JobQueueDetailTypeDef
@@ -334,3 +339,298 @@ def test_condition_round_trips_through_status() -> None:
 def test_times_are_written_in_utc_with_a_z() -> None:
     moment = parse_time("2026-11-28T13:00:00+01:00")
     assert format_time(moment) == "2026-11-28T12:00:00Z"
+
+
+# --- the rest of CreateComputeEnvironment and CreateJobQueue ------------------------------------
+
+EKS_CLUSTER = f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/batch"
+
+
+def ec2_spec(**resources: Any) -> dict[str, Any]:
+    return {
+        "computeResources": {
+            "type": "EC2",
+            "allocationStrategy": "BEST_FIT_PROGRESSIVE",
+            "maxvCpus": 16,
+            "instanceTypes": ["m5", "g5"],
+            "instanceRole": "ecsInstanceRole",
+            "subnets": ["subnet-1"],
+            **resources,
+        }
+    }
+
+
+def eks_spec(**resources: Any) -> dict[str, Any]:
+    return {
+        **ec2_spec(**resources),
+        "eksConfiguration": {
+            "eksClusterArn": EKS_CLUSTER,
+            "kubernetesNamespace": "batch-jobs",
+            "accessEntry": {"desiredState": "ENABLED", "status": "ACTIVE"},
+        },
+    }
+
+
+def managed_instances_spec(**resources: Any) -> dict[str, Any]:
+    return {
+        "computeResources": {
+            "type": "ECS_MANAGED_INSTANCES",
+            "maxvCpus": 64,
+            "managedInstancesProvider": {
+                "infrastructureRoleArn": f"arn:aws:iam::{ACCOUNT}:role/infra",
+                "instanceLaunchTemplate": {
+                    "ec2InstanceProfileArn": f"arn:aws:iam::{ACCOUNT}:instance-profile/ecs",
+                    "networkConfiguration": {"subnets": ["subnet-1"], "securityGroups": ["sg-1"]},
+                },
+            },
+            **resources,
+        }
+    }
+
+
+def test_eks_configuration_is_read_without_the_read_only_status() -> None:
+    spec = parse_compute_spec(eks_spec(ec2Configuration=[{"imageType": "EKS_AL2023"}]))
+
+    assert spec.eks_configuration == EksConfiguration(EKS_CLUSTER, "batch-jobs", "ENABLED")
+
+
+def test_placement_group_scaling_policy_and_launch_template_overrides_are_read() -> None:
+    spec = parse_compute_spec(
+        ec2_spec(
+            placementGroup="mnp",
+            scalingPolicy={"minScaleDownDelayMinutes": 30},
+            launchTemplate={
+                "launchTemplateName": "batch",
+                "overrides": [
+                    {"launchTemplateId": "lt-1", "targetInstanceTypes": ["g5"], "version": "2"}
+                ],
+            },
+            ec2Configuration=[{"imageType": "ECS_AL2023", "batchImageStatus": "LATEST"}],
+        )
+    )
+
+    cr = spec.compute_resources
+    assert cr is not None
+    assert cr.placement_group == "mnp"
+    assert cr.scaling_policy == ScalingPolicy(30)
+    assert cr.launch_template == LaunchTemplate(
+        launch_template_name="batch",
+        overrides=(LaunchTemplateOverride(("g5",), launch_template_id="lt-1", version="2"),),
+    )
+    # batchImageStatus is read-only in AWS: accepted, not kept.
+    assert cr.ec2_configuration == (Ec2Configuration("ECS_AL2023"),)
+
+
+def test_unmanaged_vcpus_and_ecs_settings_are_read() -> None:
+    spec = parse_compute_spec(
+        {
+            "type": "UNMANAGED",
+            "serviceRole": "AWSBatchServiceRole",
+            "unmanagedvCpus": 48,
+            "ecsSettings": {"containerInsights": "ENHANCED"},
+        }
+    )
+
+    assert (spec.unmanaged_vcpus, spec.ecs_settings) == (48, EcsSettings("ENHANCED"))
+
+
+def test_managed_instances_provider_and_capacity_tags_are_kept_as_written() -> None:
+    raw = managed_instances_spec(capacityTags={"team": "data"})
+    spec = parse_compute_spec(raw)
+
+    cr = spec.compute_resources
+    assert cr is not None
+    assert cr.type is ComputeResourceType.ECS_MANAGED_INSTANCES
+    assert (
+        thaw_json(cr.managed_instances_provider)
+        == raw["computeResources"]["managedInstancesProvider"]
+    )
+    assert cr.capacity_tags == {"team": "data"}
+
+
+@pytest.mark.parametrize(
+    ("spec", "field", "message"),
+    [
+        (
+            {**ec2_spec(), "unmanagedvCpus": 4},
+            "spec.unmanagedvCpus",
+            "applies only to UNMANAGED",
+        ),
+        (
+            {**eks_spec(), "ecsSettings": {"containerInsights": "ENABLED"}},
+            "spec.ecsSettings",
+            "doesn't apply to an EKS compute environment",
+        ),
+        (
+            eks_spec(allocationStrategy=None),
+            "spec.computeResources.allocationStrategy",
+            "needs an allocationStrategy",
+        ),
+        (
+            eks_spec(ec2Configuration=[{"imageType": "ECS_AL2023"}]),
+            "spec.computeResources.ec2Configuration[0].imageType",
+            "must be an EKS_ type",
+        ),
+        (
+            ec2_spec(ec2Configuration=[{"imageType": "ECS_AL2", "imageKubernetesVersion": "1"}]),
+            "spec.computeResources.ec2Configuration[0].imageKubernetesVersion",
+            "applies only to EKS",
+        ),
+        (
+            ec2_spec(launchTemplate={"launchTemplateName": "x", "userdataType": "EKS_NODEADM"}),
+            "spec.computeResources.launchTemplate.userdataType",
+            "applies only to EKS",
+        ),
+        (
+            ec2_spec(subnets=None),
+            "spec.computeResources.subnets",
+            "subnets is required except for ECS_MANAGED_INSTANCES",
+        ),
+        (
+            ec2_spec(capacityTags={"a": "b"}),
+            "spec.computeResources.capacityTags",
+            "applies only to ECS_MANAGED_INSTANCES",
+        ),
+        (
+            managed_instances_spec(subnets=["subnet-1"]),
+            "spec.computeResources.type",
+            "ECS_MANAGED_INSTANCES takes only",
+        ),
+        (
+            ec2_spec(type="FARGATE", placementGroup="x"),
+            "spec.computeResources.placementGroup",
+            "applies only to EC2 and SPOT",
+        ),
+        (
+            ec2_spec(scalingPolicy={"minScaleDownDelayMinutes": 19}),
+            "spec.computeResources.scalingPolicy.minScaleDownDelayMinutes",
+            "0 (no delay) or between 20 and 10080",
+        ),
+        (
+            ec2_spec(
+                launchTemplate={
+                    "launchTemplateName": "x",
+                    "overrides": [
+                        {"launchTemplateName": "a", "targetInstanceTypes": ["m5"]},
+                        {"launchTemplateName": "b", "targetInstanceTypes": ["m5.large"]},
+                    ],
+                }
+            ),
+            "spec.computeResources.launchTemplate.overrides",
+            "targetInstanceTypes overlap: m5 and m5.large",
+        ),
+        (
+            ec2_spec(
+                launchTemplate={
+                    "launchTemplateName": "x",
+                    "overrides": [{"launchTemplateName": "a", "targetInstanceTypes": ["c5"]}],
+                }
+            ),
+            "spec.computeResources.launchTemplate.overrides",
+            "must be one of instanceTypes",
+        ),
+        (
+            {
+                **eks_spec(),
+                "eksConfiguration": {
+                    "eksClusterArn": EKS_CLUSTER,
+                    "kubernetesNamespace": "default",
+                },
+            },
+            "spec.eksConfiguration.kubernetesNamespace",
+            "can't be default",
+        ),
+    ],
+    ids=[
+        "unmanagedvCpus on MANAGED",
+        "ecsSettings on EKS",
+        "EKS without strategy",
+        "ECS image on EKS",
+        "Kubernetes version on ECS",
+        "userdataType on ECS",
+        "no subnets",
+        "capacityTags on EC2",
+        "managed instances with subnets",
+        "placementGroup on Fargate",
+        "scale-down delay 19",
+        "overlapping overrides",
+        "override outside instanceTypes",
+        "default namespace",
+    ],
+)
+def test_combination_rules_are_spec_errors_naming_the_field(
+    spec: dict[str, Any], field: str, message: str
+) -> None:
+    cleaned = {
+        **spec,
+        "computeResources": {k: v for k, v in spec["computeResources"].items() if v is not None},
+    }
+    with pytest.raises(SpecError) as raised:
+        parse_compute_spec(cleaned)
+
+    assert raised.value.field_path == field
+    assert message in raised.value.message
+
+
+def test_describe_reads_the_new_members() -> None:
+    detail: ComputeEnvironmentDetailTypeDef = {
+        "computeEnvironmentName": "ce",
+        "computeEnvironmentArn": f"arn:aws:batch:us-east-1:{ACCOUNT}:compute-environment/ce",
+        "ecsClusterArn": "arn:aws:ecs:us-east-1:123456789012:cluster/x",
+        "type": "MANAGED",
+        "unmanagedvCpus": 8,
+        "ecsSettings": {"containerInsights": "ENABLED"},
+        "eksConfiguration": {
+            "eksClusterArn": EKS_CLUSTER,
+            "kubernetesNamespace": "ns",
+            "accessEntry": {"desiredState": "DISABLED", "status": "INACTIVE"},
+        },
+        "computeResources": {
+            "type": "EC2",
+            "maxvCpus": 16,
+            "placementGroup": "mnp",
+            "scalingPolicy": {"minScaleDownDelayMinutes": 20},
+            "capacityTags": {"a": "b"},
+            "launchTemplate": {
+                "launchTemplateName": "x",
+                "userdataType": "EKS_NODEADM",
+                "overrides": [{"launchTemplateName": "y", "targetInstanceTypes": ["m5"]}],
+            },
+        },
+    }
+
+    observed = ObservedComputeEnvironment.from_describe(detail)
+
+    assert observed.unmanaged_vcpus == 8
+    assert observed.ecs_settings == EcsSettings("ENABLED")
+    assert observed.eks_configuration == EksConfiguration(EKS_CLUSTER, "ns", "DISABLED")
+    cr = observed.compute_resources
+    assert cr is not None
+    assert (cr.placement_group, cr.scaling_policy, cr.capacity_tags) == (
+        "mnp",
+        ScalingPolicy(20),
+        {"a": "b"},
+    )
+    assert cr.launch_template == LaunchTemplate(
+        launch_template_name="x",
+        userdata_type="EKS_NODEADM",
+        overrides=(LaunchTemplateOverride(("m5",), launch_template_name="y"),),
+    )
+
+
+def test_job_queue_type_is_read_from_spec_and_describe() -> None:
+    spec = parse_queue_spec(
+        {"priority": 1, "computeEnvironments": [{"ref": "ce", "order": 1}], "jobQueueType": "EKS"}
+    )
+    observed = ObservedJobQueue.from_describe(
+        {
+            "jobQueueName": "q",
+            "jobQueueArn": f"arn:aws:batch:us-east-1:{ACCOUNT}:job-queue/q",
+            "state": "ENABLED",
+            "priority": 1,
+            "computeEnvironmentOrder": [],
+            "jobQueueType": "ECS_FARGATE",
+        }
+    )
+
+    assert (spec.job_queue_type, observed.job_queue_type) == ("EKS", "ECS_FARGATE")

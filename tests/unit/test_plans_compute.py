@@ -3,11 +3,12 @@ replacement and deletion. Pure functions, so no AWS and no cluster here."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -20,16 +21,25 @@ from batchops.model.compute import (
     ComputeResourceType,
     ComputeSpec,
     Ec2Configuration,
+    EcsSettings,
     LaunchTemplate,
     ObservedComputeEnvironment,
     ReplacementPhase,
     ReplacementProgress,
+    ScalingPolicy,
     UpdatePolicy,
+    parse_compute_spec,
 )
 from batchops.model.queue import ComputeEnvironmentOrder, ObservedJobQueue
 from batchops.plans.compute import UpdateKind, classify_compute_update, describe_drift
-from batchops.plans.compute_request import desired_create_request
-from batchops.plans.compute_rules import COMPUTE_UPDATE_RULES, UpdateRule
+from batchops.plans.compute_request import compute_resource_request, desired_create_request
+from batchops.plans.compute_rules import (
+    COMPUTE_UPDATE_RULES,
+    FIXED_MEMBERS,
+    Flavour,
+    UpdateRule,
+    rule_for,
+)
 from batchops.plans.naming import aws_name
 from batchops.plans.replacement import (
     CreateSuccessor,
@@ -341,6 +351,10 @@ INFRASTRUCTURE_CHANGES: dict[str, dict[str, object]] = {
     "computeResources.allocationStrategy": {
         "allocation_strategy": AllocationStrategy.SPOT_PRICE_CAPACITY_OPTIMIZED
     },
+    # ComputeResourceUpdate.placementGroup: "requires an infrastructure update".
+    "computeResources.placementGroup": {"placement_group": "mnp"},
+    # Not a scaling-update setting (scaling-updates.html lists the vCPU counts only).
+    "computeResources.scalingPolicy": {"scaling_policy": ScalingPolicy(60)},
 }
 
 
@@ -1025,3 +1039,371 @@ def test_deletion_waits_while_deleting() -> None:
 def test_deletion_is_done_once_aws_reports_deleted() -> None:
     observed = observed_from(walkthrough_spec(), status=BatchStatus.DELETED)
     assert plan_retirement(observed, [], DeletionPolicy.DELETE) == Done()
+
+
+# --- the rest of CreateComputeEnvironment: requests and update rules ----------------------------
+
+EKS_CLUSTER = f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/batch"
+MANAGED_INSTANCES_PROVIDER: dict[str, Any] = {
+    "infrastructureRoleArn": f"arn:aws:iam::{ACCOUNT}:role/infra",
+    "propagateTags": "CAPACITY_PROVIDER",
+    "instanceLaunchTemplate": {
+        "ec2InstanceProfileArn": f"arn:aws:iam::{ACCOUNT}:instance-profile/ecs",
+        "networkConfiguration": {"subnets": ["subnet-1", "subnet-2"], "securityGroups": ["sg-1"]},
+        "capacityOptionType": "SPOT",
+        "instanceRequirements": {"allowedInstanceTypes": ["m5", "c5"]},
+    },
+    "infrastructureOptimization": {"scaleInAfter": 300},
+}
+
+
+def eks_raw(**resources: Any) -> dict[str, Any]:
+    return {
+        "eksConfiguration": {
+            "eksClusterArn": EKS_CLUSTER,
+            "kubernetesNamespace": "batch-jobs",
+            "accessEntry": {"desiredState": "ENABLED"},
+        },
+        "computeResources": {
+            "type": "EC2",
+            "allocationStrategy": "BEST_FIT_PROGRESSIVE",
+            "minvCpus": 0,
+            "maxvCpus": 64,
+            "instanceTypes": ["m5", "g5"],
+            "subnets": ["subnet-1"],
+            "securityGroupIds": ["sg-1"],
+            "instanceRole": "eksNodeProfile",
+            "placementGroup": "mnp",
+            "scalingPolicy": {"minScaleDownDelayMinutes": 30},
+            "launchTemplate": {
+                "launchTemplateName": "eks-nodes",
+                "version": "$Latest",
+                "userdataType": "EKS_NODEADM",
+                "overrides": [
+                    {
+                        "launchTemplateId": "lt-0123456789abcdef0",
+                        "version": "3",
+                        "targetInstanceTypes": ["g5"],
+                        "userdataType": "EKS_BOOTSTRAP_SH",
+                    }
+                ],
+            },
+            "ec2Configuration": [{"imageType": "EKS_AL2023", "imageKubernetesVersion": "1.32"}],
+            **resources,
+        },
+    }
+
+
+def managed_instances_raw(**resources: Any) -> dict[str, Any]:
+    return {
+        "computeResources": {
+            "type": "ECS_MANAGED_INSTANCES",
+            "maxvCpus": 64,
+            "managedInstancesProvider": MANAGED_INSTANCES_PROVIDER,
+            "capacityTags": {"team": "data"},
+            **resources,
+        }
+    }
+
+
+def observed_request(spec: ComputeSpec, **aws: Any) -> ObservedComputeEnvironment:
+    """What DescribeComputeEnvironments reports for a CE created from `spec` (its create
+    request read back, plus what AWS adds)."""
+    request = dict(desired_create_request(spec, "env", {}))
+    detail: dict[str, Any] = {
+        "computeEnvironmentName": "env",
+        "computeEnvironmentArn": ce_arn("env"),
+        "status": "VALID",
+        **request,
+        **aws,
+    }
+    return ObservedComputeEnvironment.from_describe(detail)  # type: ignore[arg-type]
+
+
+def test_eks_create_request_carries_every_member_as_written() -> None:
+    raw = eks_raw()
+
+    request = desired_create_request(parse_compute_spec(raw), "env", {})
+
+    assert request.get("eksConfiguration") == raw["eksConfiguration"]
+    assert request.get("computeResources") == raw["computeResources"]
+
+
+def test_managed_instances_create_request_carries_every_member_as_written() -> None:
+    raw = managed_instances_raw()
+
+    request = desired_create_request(parse_compute_spec(raw), "env", {})
+
+    # No minvCpus: ECS_MANAGED_INSTANCES takes none.
+    assert request.get("computeResources") == raw["computeResources"]
+
+
+def test_unmanaged_vcpus_and_ecs_settings_reach_the_create_request() -> None:
+    spec = ComputeSpec(
+        type=ComputeEnvironmentType.UNMANAGED,
+        service_role=SERVICE_ROLE,
+        unmanaged_vcpus=48,
+        ecs_settings=EcsSettings("ENHANCED"),
+    )
+
+    request = desired_create_request(spec, "env", {})
+
+    assert request.get("unmanagedvCpus") == 48
+    assert request.get("ecsSettings") == {"containerInsights": "ENHANCED"}
+
+
+def test_every_request_member_has_an_update_rule_for_each_flavour() -> None:
+    for raw in (eks_raw(), managed_instances_raw()):
+        resources = parse_compute_spec(raw).compute_resources
+        assert resources is not None
+        for key in compute_resource_request(resources):
+            for flavour in Flavour:
+                assert rule_for(f"computeResources.{key}", flavour) in UpdateRule
+
+
+def test_a_described_eks_ce_built_from_its_spec_is_in_sync() -> None:
+    spec = parse_compute_spec(eks_raw())
+    observed = observed_request(spec)
+    assert classify_compute_update(spec, observed).kind is UpdateKind.NONE
+
+
+def test_a_described_managed_instances_ce_with_aws_defaults_filled_in_is_in_sync() -> None:
+    spec = parse_compute_spec(managed_instances_raw())
+    provider = json.loads(json.dumps(MANAGED_INSTANCES_PROVIDER))
+    provider["instanceLaunchTemplate"]["monitoring"] = "BASIC"  # AWS's choice
+    provider["instanceLaunchTemplate"]["networkConfiguration"]["subnets"].reverse()
+    resources = {
+        **managed_instances_raw()["computeResources"],
+        "managedInstancesProvider": provider,
+    }
+
+    observed = observed_request(spec, computeResources=resources)
+
+    assert classify_compute_update(spec, observed).kind is UpdateKind.NONE
+
+
+def test_aws_defaults_of_the_new_members_are_not_drift() -> None:
+    spec = parse_compute_spec(
+        eks_raw(
+            scalingPolicy={"minScaleDownDelayMinutes": 0},
+            launchTemplate={
+                "launchTemplateName": "eks-nodes",
+                "overrides": [{"launchTemplateName": "gpu", "targetInstanceTypes": ["g5"]}],
+            },
+        )
+    )
+    request = desired_create_request(spec, "env", {})
+    resources: dict[str, Any] = dict(request["computeResources"])
+    resources["scalingPolicy"] = {}  # 0 is "unset"
+    resources["launchTemplate"] = {
+        "launchTemplateName": "eks-nodes",
+        "launchTemplateId": "lt-99",  # AWS reports both identifiers
+        "version": "$Default",
+        "userdataType": "EKS_BOOTSTRAP_SH",
+        "overrides": [
+            {
+                "launchTemplateName": "gpu",
+                "launchTemplateId": "lt-98",
+                "version": "$Default",
+                "targetInstanceTypes": ["g5"],
+                "userdataType": "EKS_BOOTSTRAP_SH",
+            }
+        ],
+    }
+    eks = {
+        **request["eksConfiguration"],
+        "accessEntry": {"desiredState": "ENABLED", "status": "ACTIVE"},
+    }
+
+    observed = observed_request(
+        spec, computeResources=resources, eksConfiguration=eks, ecsSettings={}
+    )
+
+    assert classify_compute_update(spec, observed).kind is UpdateKind.NONE
+
+
+@pytest.mark.parametrize(
+    ("raw_changes", "path"),
+    [
+        ({"placementGroup": "other"}, "computeResources.placementGroup"),
+        ({"scalingPolicy": {"minScaleDownDelayMinutes": 120}}, "computeResources.scalingPolicy"),
+        (
+            {"launchTemplate": {"launchTemplateName": "eks-nodes", "userdataType": "EKS_NODEADM"}},
+            "computeResources.launchTemplate",
+        ),
+    ],
+    ids=["placementGroup", "scalingPolicy", "overrides removed"],
+)
+def test_eks_instance_settings_are_infrastructure_updates(
+    raw_changes: dict[str, Any], path: str
+) -> None:
+    current = parse_compute_spec(eks_raw())
+    wanted = parse_compute_spec(eks_raw(**raw_changes))
+
+    plan = classify_compute_update(wanted, observed_request(current))
+
+    assert plan.kind is UpdateKind.INFRASTRUCTURE
+    assert plan.changed_fields == (path,)
+    assert plan.request is not None
+    sent = plan.request.get("computeResources", {})
+    key = path.split(".")[1]
+    assert wanted.compute_resources is not None
+    full: dict[str, Any] = dict(compute_resource_request(wanted.compute_resources))
+    assert sent == {key: full[key]}
+
+
+def test_the_eks_access_entry_changes_in_place_even_without_infrastructure_updates() -> None:
+    best_fit = eks_raw(allocationStrategy="BEST_FIT")
+    current = parse_compute_spec(best_fit)
+    best_fit["eksConfiguration"]["accessEntry"] = {"desiredState": "DISABLED"}
+    wanted = parse_compute_spec(best_fit)
+
+    plan = classify_compute_update(wanted, observed_request(current))
+
+    assert plan.kind is UpdateKind.SCALING
+    assert plan.request == {
+        "computeEnvironment": ce_arn("env"),
+        "eksConfiguration": {"accessEntry": {"desiredState": "DISABLED"}},
+    }
+
+
+@pytest.mark.parametrize("change", ["cluster", "namespace", "to ECS", "to EKS"])
+def test_the_eks_cluster_and_namespace_and_orchestration_replace(change: str) -> None:
+    eks = parse_compute_spec(eks_raw())
+    assert eks.eks_configuration is not None and eks.compute_resources is not None
+    ecs = replace(
+        eks,
+        eks_configuration=None,
+        compute_resources=replace(
+            eks.compute_resources,
+            ec2_configuration=None,
+            launch_template=None,
+        ),
+    )
+    current, wanted = {
+        "cluster": (
+            eks,
+            replace(
+                eks,
+                eks_configuration=replace(
+                    eks.eks_configuration, eks_cluster_arn=EKS_CLUSTER + "-2"
+                ),
+            ),
+        ),
+        "namespace": (
+            eks,
+            replace(
+                eks, eks_configuration=replace(eks.eks_configuration, kubernetes_namespace="ns2")
+            ),
+        ),
+        "to ECS": (eks, replace(ecs, compute_resources=eks.compute_resources)),
+        "to EKS": (ecs, eks),
+    }[change]
+
+    plan = classify_compute_update(wanted, observed_request(current))
+
+    assert plan.kind is UpdateKind.REPLACE
+    assert any(path.startswith("eksConfiguration") for path in plan.changed_fields)
+    assert successor_name(wanted, "env", "env") != successor_name(current, "env", "env")
+
+
+def test_unmanaged_vcpus_and_container_insights_change_in_place() -> None:
+    spec = ComputeSpec(
+        type=ComputeEnvironmentType.UNMANAGED,
+        service_role=SERVICE_ROLE,
+        unmanaged_vcpus=8,
+        ecs_settings=EcsSettings("ENABLED"),
+    )
+    wanted = replace(spec, unmanaged_vcpus=16, ecs_settings=EcsSettings("DISABLED"))
+
+    plan = classify_compute_update(wanted, observed_request(spec))
+
+    assert plan.kind is UpdateKind.SCALING
+    assert plan.request == {
+        "computeEnvironment": ce_arn("env"),
+        "unmanagedvCpus": 16,
+        "ecsSettings": {"containerInsights": "DISABLED"},
+    }
+
+
+def test_unset_container_insights_is_not_compared_and_disabled_is_the_default() -> None:
+    spec = walkthrough_spec()
+    assert classify_compute_update(spec, observed_from(spec)).kind is UpdateKind.NONE
+    disabled = walkthrough_spec(ecs_settings=EcsSettings("DISABLED"))
+    assert classify_compute_update(disabled, observed_from(spec)).kind is UpdateKind.NONE
+
+
+def test_managed_instances_provider_and_capacity_tags_change_in_place_with_any_role() -> None:
+    current = replace(parse_compute_spec(managed_instances_raw()), service_role=SERVICE_ROLE)
+    provider = json.loads(json.dumps(MANAGED_INSTANCES_PROVIDER))
+    provider["instanceLaunchTemplate"]["instanceRequirements"]["allowedInstanceTypes"] = ["g5"]
+    wanted = replace(
+        parse_compute_spec(
+            managed_instances_raw(managedInstancesProvider=provider, capacityTags={"team": "ml"})
+        ),
+        service_role=SERVICE_ROLE,
+    )
+
+    plan = classify_compute_update(wanted, observed_request(current))
+
+    assert plan.kind is UpdateKind.SCALING
+    assert plan.request is not None
+    sent = plan.request.get("computeResources", {})
+    update_provider = json.loads(json.dumps(provider))
+    # Not members of UpdateManagedInstancesProviderConfiguration, and unchanged.
+    del update_provider["instanceLaunchTemplate"]["capacityOptionType"]
+    assert sent == {"managedInstancesProvider": update_provider, "capacityTags": {"team": "ml"}}
+
+
+@pytest.mark.parametrize(
+    ("member", "value"), [("capacityOptionType", "ON_DEMAND"), ("fipsEnabled", True)]
+)
+def test_capacity_option_type_and_fips_replace_a_managed_instances_ce(
+    member: str, value: object
+) -> None:
+    current = parse_compute_spec(managed_instances_raw())
+    provider = json.loads(json.dumps(MANAGED_INSTANCES_PROVIDER))
+    provider["instanceLaunchTemplate"][member] = value
+    wanted = parse_compute_spec(managed_instances_raw(managedInstancesProvider=provider))
+
+    plan = classify_compute_update(wanted, observed_request(current))
+
+    assert plan.kind is UpdateKind.REPLACE
+    path = f"computeResources.managedInstancesProvider.instanceLaunchTemplate.{member}"
+    assert plan.changed_fields == (path,)
+    assert successor_name(wanted, "env", "env") != successor_name(current, "env", "env")
+
+
+def test_successor_name_ignores_what_a_managed_instances_ce_changes_in_place() -> None:
+    current = parse_compute_spec(managed_instances_raw())
+    wanted = parse_compute_spec(managed_instances_raw(maxvCpus=8, capacityTags={"a": "b"}))
+    assert successor_name(wanted, "env", "env") == successor_name(current, "env", "env")
+
+
+def test_moving_to_or_from_managed_instances_replaces() -> None:
+    managed = parse_compute_spec(managed_instances_raw())
+    ec2 = walkthrough_spec()
+
+    assert classify_compute_update(ec2, observed_request(managed)).kind is UpdateKind.REPLACE
+    assert classify_compute_update(managed, observed_from(ec2)).kind is UpdateKind.REPLACE
+
+
+def test_new_fields_have_a_rule_in_every_column() -> None:
+    for path in (
+        "unmanagedvCpus",
+        "ecsSettings",
+        "eksConfiguration",
+        "computeResources.placementGroup",
+        "computeResources.scalingPolicy",
+        "computeResources.managedInstancesProvider",
+        "computeResources.capacityTags",
+    ):
+        rule = COMPUTE_UPDATE_RULES[path]
+        assert {rule.ec2, rule.fargate, rule.managed_instances} <= set(UpdateRule)
+    assert COMPUTE_UPDATE_RULES["computeResources.placementGroup"].ec2 is UpdateRule.INFRASTRUCTURE
+    assert COMPUTE_UPDATE_RULES["eksConfiguration"].ec2 is UpdateRule.SCALING
+    assert FIXED_MEMBERS["eksConfiguration"] == ("eksClusterArn", "kubernetesNamespace")
+    assert (
+        COMPUTE_UPDATE_RULES["computeResources.managedInstancesProvider"].managed_instances
+        is UpdateRule.SCALING
+    )

@@ -221,6 +221,36 @@ def test_adding_or_removing_a_scheduling_policy_is_blocked(
     assert plan.blocked is not None and "recreate" in plan.blocked
 
 
+def test_create_request_carries_the_job_queue_type() -> None:
+    request = desired_queue_request(queue_spec(job_queue_type="EKS"), "queue_72", RESOLVED, {})
+    assert request.get("jobQueueType") == "EKS"
+    assert "jobQueueType" not in desired_queue_request(queue_spec(), "queue_72", RESOLVED, {})
+
+
+@pytest.mark.parametrize(
+    ("desired", "aws"),
+    [(None, "ECS"), ("ECS", "ECS"), ("ECS", None)],
+    ids=["unset", "same", "unreported"],
+)
+def test_job_queue_type_unset_equal_or_unreported_is_in_sync(
+    desired: str | None, aws: str | None
+) -> None:
+    plan = classify_queue_update(
+        queue_spec(job_queue_type=desired), RESOLVED, observed(job_queue_type=aws)
+    )
+    assert plan.in_sync
+
+
+def test_changing_the_job_queue_type_is_blocked_not_sent() -> None:
+    # UpdateJobQueue has no jobQueueType: the queue keeps its type until it is recreated.
+    plan = classify_queue_update(
+        queue_spec(job_queue_type="EKS", priority=5), RESOLVED, observed(job_queue_type="ECS")
+    )
+    assert plan.blocked is not None and "jobQueueType" in plan.blocked
+    assert plan.request is not None and "jobQueueType" not in plan.request
+    assert plan.changes == ("priority",)
+
+
 def test_time_limit_actions_compare_as_a_set() -> None:
     a, b = JobStateTimeLimitAction("a", 600), JobStateTimeLimitAction("b", 1200)
     spec = queue_spec(job_state_time_limit_actions=(a, b))

@@ -69,6 +69,11 @@ class AlreadyExists(Terminal):
     """A resource of that name exists already (Batch: "Object already exists")."""
 
 
+class AssumeRoleFailed(Terminal):
+    """STS refused to let the operator assume a BatchAccount's role (trust policy, external id,
+    a missing role): no call in that account can be made until an admin fixes it."""
+
+
 @dataclass(frozen=True)
 class Rule:
     """One row of the table: every criterion given must match (each one is any-of)."""

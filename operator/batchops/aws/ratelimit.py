@@ -47,7 +47,10 @@ class TokenBucket:
         return wait
 
 
-SUBMIT_JOB_BUCKET = TokenBucket(SUBMIT_JOB_RATE, burst=SUBMIT_JOB_RATE)
-"""Shared by every `BatchApi` of the process: one operator process runs with one account's
-credentials, so process-wide is per account (and across regions, which only errs on the safe
-side)."""
+SUBMIT_JOB_BURST = SUBMIT_JOB_RATE
+"""One second's worth back to back."""
+
+SUBMIT_JOB_BUCKET = TokenBucket(SUBMIT_JOB_RATE, burst=SUBMIT_JOB_BURST)
+"""The default of every `BatchApi`: the operator's own account. The operator gives each
+BatchAccount's APIs a bucket of their own (the quota is per account; shared across regions,
+which only errs on the safe side)."""

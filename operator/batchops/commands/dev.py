@@ -22,6 +22,14 @@ def register(subparsers: Subparsers) -> None:
     dev.add_argument("--emulator-port", type=int, default=0)
     dev.add_argument("--speed", type=float, default=1.0, help="emulator speed factor")
     dev.add_argument("--no-operator", action="store_true", help="start everything but the operator")
+    dev.add_argument(
+        "--second-account",
+        action="store_true",
+        help=(
+            "also make a second emulated AWS account with a role the operator may assume, a "
+            "BatchAccount for it and a namespace using it by default (docs/accounts.md)"
+        ),
+    )
     dev.set_defaults(handler=_dev)
 
 
@@ -33,4 +41,5 @@ def _dev(args: argparse.Namespace) -> int:
         emulator_port=args.emulator_port,
         speed=args.speed,
         with_operator=not args.no_operator,
+        second_account=args.second_account,
     )

@@ -25,7 +25,7 @@ from batchops.importing.hcl import (
     command_line_value,
     variable_values,
 )
-from batchops.importing.manifests import ImportResult
+from batchops.importing.manifests import ImportResult, with_account_ref
 from batchops.importing.render import render_yaml
 
 EXIT_IMPORTED = 0
@@ -90,6 +90,13 @@ def register(subparsers: Subparsers) -> None:
         "--namespace", "-n", default=None, help="metadata.namespace of the objects (default: none)"
     )
     parser.add_argument(
+        "--account-ref",
+        default=None,
+        metavar="BATCHACCOUNT",
+        help="set spec.accountRef of every object: the operator adopts them in that BatchAccount's "
+        "AWS account (with --from-aws, run with credentials of that account, e.g. AWS_PROFILE)",
+    )
+    parser.add_argument(
         "--name-prefix",
         default="",
         help="--from-aws: import only resources whose AWS name starts with this",
@@ -126,6 +133,8 @@ def _import(args: argparse.Namespace) -> int:
     except TerraformError as exc:
         print(f"batchops import: {exc}", file=sys.stderr)
         return EXIT_NOTHING_USABLE
+    if args.account_ref:
+        result = with_account_ref(result, args.account_ref)
     if not result.objects and result.pipeline is None:
         _report(result)
         print("batchops import: nothing to import was found", file=sys.stderr)

@@ -1,8 +1,10 @@
 """`batchops logs`: a pipeline step's output, read from its CloudWatch Logs stream.
 
 The stream comes from the step's `status.steps[].logStream` (the latest attempt) or, with
-`--attempt N`, from DescribeJobs. `-f` follows the stream until the step finishes, moving to
-the new stream when Batch retries the step.
+`--attempt N`, from the step's attempt history (`status.steps[].history[]`, which outlives
+Batch's retention; N counts every attempt of every job the step ran), falling back to
+DescribeJobs for objects written before the history existed. `-f` follows the stream until
+the step finishes, moving to the new stream when Batch retries the step.
 """
 
 from __future__ import annotations
@@ -47,7 +49,10 @@ def register(subparsers: Subparsers) -> None:
         "-f", "--follow", action="store_true", help="keep printing until the step finishes"
     )
     parser.add_argument(
-        "--attempt", type=int, default=None, help="this attempt (1-based) instead of the latest"
+        "--attempt",
+        type=int,
+        default=None,
+        help="this attempt (1-based, over every job the step ran) instead of the latest",
     )
     parser.add_argument("--log-group", default=BATCH_LOG_GROUP)
     add_cluster_flags(parser)
@@ -63,6 +68,7 @@ class _Step:
     status: str
     job_id: str | None
     log_stream: str | None
+    history: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def finished(self) -> bool:
@@ -94,8 +100,15 @@ def _steps_of(body: Mapping[str, Any]) -> dict[str, _Step]:
         steps[str(raw.get("name"))] = _Step(str(raw.get("name")), "", None, None)
     for entry in (body.get("status") or {}).get("steps") or []:
         name = str(entry.get("name"))
+        history = entry.get("history")
         steps[name] = _Step(
-            name, entry.get("status", ""), entry.get("jobId"), entry.get("logStream")
+            name,
+            entry.get("status", ""),
+            entry.get("jobId"),
+            entry.get("logStream"),
+            tuple(h for h in history if isinstance(h, Mapping))
+            if isinstance(history, list)
+            else (),
         )
     return steps
 
@@ -117,8 +130,17 @@ def _read_step(target: ObjectName, name: str) -> _Step:
 
 
 def _attempt_stream(batch: BatchApi, step: _Step, attempt: int) -> str:
-    """The log stream of one attempt, as DescribeJobs reports it (finished attempts are in
-    `attempts[]`; the one running now is the job's own container)."""
+    """The log stream of one attempt: from the step's history, else as DescribeJobs reports it
+    (finished attempts are in `attempts[]`; the one running now is the job's own container)."""
+    if step.history:
+        if not 1 <= attempt <= len(step.history):
+            raise UsageError(
+                f"step {step.name} has no attempt {attempt} ({len(step.history)} so far)"
+            )
+        recorded = step.history[attempt - 1].get("logStream")
+        if not isinstance(recorded, str) or not recorded:
+            raise UsageError(f"step {step.name}: attempt {attempt} has no log stream")
+        return recorded
     if step.job_id is None:
         raise UsageError(f"step {step.name} has not been submitted yet")
     jobs = batch.describe_jobs([step.job_id])

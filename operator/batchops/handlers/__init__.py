@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from batchops.handlers import (
+    account,
     compute,
     consumable,
     cron,
@@ -12,4 +13,4 @@ from batchops.handlers import (
     startup,
 )
 
-__all__ = ["compute", "consumable", "cron", "pipeline", "queue", "scheduling", "startup"]
+__all__ = ["account", "compute", "consumable", "cron", "pipeline", "queue", "scheduling", "startup"]

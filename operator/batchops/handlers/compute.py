@@ -30,11 +30,13 @@ def compute_environment_arns(
 
 @kopf.daemon(*RESOURCE, cancellation_timeout=30)
 async def compute_environment_loop(
-    stopped: kopf.DaemonStopped, body: kopf.Body, memo: Any, **_: Any
+    stopped: kopf.DaemonStopped, body: kopf.Body, memo: Any, **kwargs: Any
 ) -> None:
     """Observe → plan → act until the object is deleted."""
     context: OperatorContext = memo.context
-    reconciler = compute_environment_reconciler(context.batch, context.timing, context.tenancy)
+    reconciler = compute_environment_reconciler(
+        context.batch, context.timing, context.tenancy(kwargs)
+    )
     await run_managed_loop(reconciler, body, stopped, context.wakeups)
 
 
@@ -57,8 +59,10 @@ def wake_queues_of_compute_environment(
 
 
 @kopf.on.delete(*RESOURCE)
-async def delete_compute_environment(body: kopf.Body, memo: Any, **_: Any) -> None:
+async def delete_compute_environment(body: kopf.Body, memo: Any, **kwargs: Any) -> None:
     """Disable, wait for queues to let go, delete; raise TemporaryError until it is gone."""
     context: OperatorContext = memo.context
-    reconciler = compute_environment_reconciler(context.batch, context.timing, context.tenancy)
+    reconciler = compute_environment_reconciler(
+        context.batch, context.timing, context.tenancy(kwargs)
+    )
     await finalize_managed(reconciler, body)

@@ -16,11 +16,13 @@ RESOURCE = (GROUP, VERSION, CONSUMABLE_RESOURCE.plural)
 
 @kopf.daemon(*RESOURCE, cancellation_timeout=30)
 async def consumable_resource_loop(
-    stopped: kopf.DaemonStopped, body: kopf.Body, memo: Any, **_: Any
+    stopped: kopf.DaemonStopped, body: kopf.Body, memo: Any, **kwargs: Any
 ) -> None:
     """Observe → plan → act until the object is deleted."""
     context: OperatorContext = memo.context
-    reconciler = consumable_resource_reconciler(context.batch, context.timing, context.tenancy)
+    reconciler = consumable_resource_reconciler(
+        context.batch, context.timing, context.tenancy(kwargs)
+    )
     await run_managed_loop(reconciler, body, stopped, context.wakeups)
 
 
@@ -32,8 +34,10 @@ def consumable_resource_changed(namespace: str | None, name: str, memo: Any, **_
 
 
 @kopf.on.delete(*RESOURCE)
-async def delete_consumable_resource(body: kopf.Body, memo: Any, **_: Any) -> None:
+async def delete_consumable_resource(body: kopf.Body, memo: Any, **kwargs: Any) -> None:
     """Delete it in AWS (or retain it); raise TemporaryError until it is gone."""
     context: OperatorContext = memo.context
-    reconciler = consumable_resource_reconciler(context.batch, context.timing, context.tenancy)
+    reconciler = consumable_resource_reconciler(
+        context.batch, context.timing, context.tenancy(kwargs)
+    )
     await finalize_managed(reconciler, body)

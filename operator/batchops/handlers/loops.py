@@ -53,6 +53,19 @@ class Wakeups:
             if key[0] == kind and key[1] == namespace:
                 event.set()
 
+    def wake_kind(self, kind: str) -> None:
+        """Wake every loop of one kind."""
+        for key, event in self._events.items():
+            if key[0] == kind:
+                event.set()
+
+    def wake_where(self, namespace: str | None = None) -> None:
+        """Wake every loop of every kind, or only those in `namespace`: an account or a
+        namespace changed, so which AWS identity objects may use changed with it."""
+        for key, event in self._events.items():
+            if namespace is None or key[1] == namespace:
+                event.set()
+
     def forget(self, key: ObjectKey) -> None:
         """Drop the event of an object whose loop ended."""
         self._events.pop(key, None)

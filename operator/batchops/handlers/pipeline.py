@@ -14,10 +14,10 @@ from batchops.handlers.context import OperatorContext
 from batchops.handlers.loops import reconcile_until_deleted
 from batchops.handlers.managed import hold_until_finalized
 from batchops.jobs.consumer import consume_events
-from batchops.jobs.describer import cached_describer, fresh_describer
 from batchops.jobs.poller import poll_interval, poll_jobs
-from batchops.kube.client import GROUP, PIPELINE, VERSION, delete_object, patch_status
+from batchops.kube.client import GROUP, JOB_QUEUE, PIPELINE, VERSION, delete_object, patch_status
 from batchops.model import keys
+from batchops.model.account import Target
 from batchops.reconcile.common import ObjectSnapshot
 from batchops.reconcile.pipeline import PipelineOutcome, PipelineReconciler
 
@@ -50,10 +50,12 @@ async def pipeline_loop(
         context.config.region,
         observe_submit_latency=metrics.SUBMIT_LATENCY.observe,
         catalog_for_region=context.job_definitions,
-        tenancy=context.tenancy,
+        describers=context.job_describers,
+        tenancy=context.tenancy(kwargs),
+        blocked=context.blocked,
     )
     namespace, name = body.metadata.namespace or "", body.metadata.name or ""
-    describe = cached_describer(context.jobs, context.describe_jobs)
+    describe = context.job_describers(Target())[0]  # the pass picks its account's own
 
     def write_progress(status: Mapping[str, Any]) -> None:
         patch_status(PIPELINE, namespace, name, status)
@@ -68,7 +70,10 @@ async def pipeline_loop(
         outcome = await asyncio.to_thread(
             reconciler.reconcile, obj, queues, describe, write_progress
         )
-        context.jobs.track((namespace, name), outcome.active_job_ids)
+        context.jobs.track((namespace, name), outcome.active_job_ids, reconciler.target)
+        for queue, arn in queues.items():
+            if arn in outcome.blocked_changed:  # its Blocked condition changes: look now
+                context.wakeups.wake((JOB_QUEUE.kind, namespace, queue))
         return outcome
 
     async def delete_if_expired(obj: ObjectSnapshot, outcome: PipelineOutcome) -> None:
@@ -96,19 +101,21 @@ def pipeline_request_annotated(
     memo: Any,
     **_: Any,
 ) -> None:
-    """A `batchops.io/rerun` or `batchops.io/terminate` value the pipeline has not acted on
-    yet: look now. (kopf's diff leaves out annotations under our own prefix, so on.update never
-    sees these changes.)"""
-    rerun, terminate = keys.rerun_request(annotations), keys.terminate_request(annotations)
-    if (rerun and rerun != status.get("rerunToken")) or (
-        terminate and terminate != status.get("terminateToken")
-    ):
+    """A `batchops.io/rerun`, `batchops.io/retry-failed` or `batchops.io/terminate` value the
+    pipeline has not acted on yet: look now. (kopf's diff leaves out annotations under our own
+    prefix, so on.update never sees these changes.)"""
+    requests = (
+        (keys.rerun_request(annotations), "rerunToken"),
+        (keys.retry_failed_request(annotations), "retryToken"),
+        (keys.terminate_request(annotations), "terminateToken"),
+    )
+    if any(value and value != status.get(token) for value, token in requests):
         context: OperatorContext = memo.context
         context.wakeups.wake(_key(namespace, name))
 
 
 @kopf.on.delete(*RESOURCE)
-async def delete_pipeline(body: kopf.Body, memo: Any, **_: Any) -> None:
+async def delete_pipeline(body: kopf.Body, memo: Any, **kwargs: Any) -> None:
     """Terminate the run's jobs (unless terminateOnDelete is false) and hold the object until
     Batch reports them finished (bounded: see Timing.job_stop_wait); raise TemporaryError
     meanwhile."""
@@ -119,14 +126,11 @@ async def delete_pipeline(body: kopf.Body, memo: Any, **_: Any) -> None:
         context.timing,
         context.config.region,
         catalog_for_region=context.job_definitions,
+        describers=context.job_describers,
+        tenancy=context.tenancy(kwargs),
     )
 
-    outcome = await asyncio.to_thread(
-        reconciler.finalize,
-        obj,
-        cached_describer(context.jobs, context.describe_jobs),
-        fresh_describer(context.jobs, context.describe_jobs),
-    )
+    outcome = await asyncio.to_thread(reconciler.finalize, obj, *context.job_describers(Target()))
     await hold_until_finalized(PIPELINE, obj, outcome, "stopping jobs")
     context.jobs.untrack((obj.namespace, obj.name))
 

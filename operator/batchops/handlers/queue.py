@@ -72,7 +72,8 @@ async def job_queue_loop(
         usable_arns(keys.SCHEDULING_POLICY_ARNS.of(kwargs)),
         context.batch,
         context.timing,
-        context.tenancy,
+        context.tenancy(kwargs),
+        context.blocked,
     )
     await run_managed_loop(reconciler, body, stopped, context.wakeups)
 
@@ -85,10 +86,14 @@ def job_queue_changed(namespace: str | None, name: str, memo: Any, **_: Any) -> 
 
 
 @kopf.on.delete(*RESOURCE)
-async def delete_job_queue(body: kopf.Body, memo: Any, **_: Any) -> None:
+async def delete_job_queue(body: kopf.Body, memo: Any, **kwargs: Any) -> None:
     """Disable, wait, delete; raise TemporaryError until it is gone."""
     context: OperatorContext = memo.context
     reconciler = job_queue_reconciler(
-        lambda namespace: {}, lambda namespace: {}, context.batch, context.timing, context.tenancy
+        lambda namespace: {},
+        lambda namespace: {},
+        context.batch,
+        context.timing,
+        context.tenancy(kwargs),
     )
     await finalize_managed(reconciler, body)

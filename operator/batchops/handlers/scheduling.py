@@ -26,11 +26,13 @@ def scheduling_policy_arns(
 
 @kopf.daemon(*RESOURCE, cancellation_timeout=30)
 async def scheduling_policy_loop(
-    stopped: kopf.DaemonStopped, body: kopf.Body, memo: Any, **_: Any
+    stopped: kopf.DaemonStopped, body: kopf.Body, memo: Any, **kwargs: Any
 ) -> None:
     """Observe → plan → act until the object is deleted."""
     context: OperatorContext = memo.context
-    reconciler = scheduling_policy_reconciler(context.batch, context.timing, context.tenancy)
+    reconciler = scheduling_policy_reconciler(
+        context.batch, context.timing, context.tenancy(kwargs)
+    )
     await run_managed_loop(reconciler, body, stopped, context.wakeups)
 
 
@@ -53,8 +55,10 @@ def wake_queues_of_scheduling_policy(
 
 
 @kopf.on.delete(*RESOURCE)
-async def delete_scheduling_policy(body: kopf.Body, memo: Any, **_: Any) -> None:
+async def delete_scheduling_policy(body: kopf.Body, memo: Any, **kwargs: Any) -> None:
     """Wait until no job queue uses it, then delete; raise TemporaryError until it is gone."""
     context: OperatorContext = memo.context
-    reconciler = scheduling_policy_reconciler(context.batch, context.timing, context.tenancy)
+    reconciler = scheduling_policy_reconciler(
+        context.batch, context.timing, context.tenancy(kwargs)
+    )
     await finalize_managed(reconciler, body)

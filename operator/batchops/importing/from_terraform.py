@@ -111,6 +111,7 @@ _RESOURCE_ATTRIBUTES = frozenset(
         "launch_template",
         "ec2_configuration",
         "tags",
+        "placement_group",
     }
 )
 _QUEUE_ATTRIBUTES = frozenset(
@@ -649,6 +650,7 @@ def _compute_resources(cr: Mapping[str, Any], read: _Reader) -> ComputeResources
             else None
         ),
         tags=read.tags(cr.get("tags")),
+        placement_group=read.text(cr.get("placement_group")),
     )
 
 

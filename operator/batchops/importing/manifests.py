@@ -154,11 +154,14 @@ def compute_environment_object(
     body["state"] = spec.state.value
     if spec.service_role:
         body["serviceRole"] = spec.service_role
+    # The spec mirrors the CreateComputeEnvironment request field for field: the planner's own
+    # writer is the one place that knows it.
+    request = desired_create_request(spec, spec.name or "", {})
     if spec.compute_resources is not None:
-        # The spec's computeResources is the ComputeResource request shape, field for field:
-        # the planner's own writer is the one place that knows it.
-        request = desired_create_request(spec, spec.name or "", {})
         body["computeResources"] = dict(request["computeResources"])
+    for key in ("unmanagedvCpus", "eksConfiguration", "ecsSettings"):
+        if key in request:
+            body[key] = request[key]
     if spec.update_policy is not None:
         policy = {
             "terminateJobsOnUpdate": spec.update_policy.terminate_jobs_on_update,
@@ -190,6 +193,8 @@ def job_queue_object(
     ]
     if spec.scheduling_policy_arn:
         body["schedulingPolicyArn"] = spec.scheduling_policy_arn
+    if spec.job_queue_type is not None:
+        body["jobQueueType"] = spec.job_queue_type
     if spec.job_state_time_limit_actions:
         body["jobStateTimeLimitActions"] = [
             {
@@ -233,3 +238,18 @@ def _manifest(kind: str, name: str, namespace: str | None, spec: Manifest) -> Ma
     if namespace:
         metadata["namespace"] = namespace
     return {"apiVersion": API_VERSION, "kind": kind, "metadata": metadata, "spec": spec}
+
+
+def with_account_ref(result: ImportResult, account: str) -> ImportResult:
+    """Every imported object (and the pipeline skeleton) acting in BatchAccount `account`:
+    `spec.accountRef` set, so the operator adopts the resources in that account."""
+
+    def placed(obj: ImportedObject) -> ImportedObject:
+        manifest = {**obj.manifest, "spec": {**obj.manifest.get("spec", {}), "accountRef": account}}
+        return dataclasses.replace(obj, manifest=manifest)
+
+    return dataclasses.replace(
+        result,
+        objects=tuple(placed(obj) for obj in result.objects),
+        pipeline=placed(result.pipeline) if result.pipeline is not None else None,
+    )

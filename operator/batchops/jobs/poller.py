@@ -1,15 +1,23 @@
-"""The one DescribeJobs poller: sweeps every tracked job and wakes the pipelines that changed."""
+"""The one DescribeJobs poller: sweeps every tracked job and wakes the pipelines that changed.
+
+Jobs are described where they live, per (account, region): DescribeJobs takes up to 100 ids of
+one account and region, so a sweep makes the fewest calls each place allows. A place that fails
+(throttled, its role refused) does not hold back the others.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from batchops.aws.errors import AwsError
 from batchops.config import OperatorConfig
-from batchops.jobs.describer import JobDescriber
-from batchops.jobs.watch import JobWatch, OwnerKey
+from batchops.jobs.watch import JobWatch, OwnerKey, Place
+from batchops.model.observed import ObservedJob
+
+PlacedDescriber = Callable[[Place, Sequence[str]], list[ObservedJob]]
+"""DescribeJobs of these ids at one place (chunked by the AWS layer), parsed."""
 
 EVENT_MODE_POLL_FACTOR = 6
 """In event mode DescribeJobs polling stays on as a slow safety net for lost events."""
@@ -27,22 +35,25 @@ def poll_interval(config: OperatorConfig) -> float:
 
 async def poll_jobs(
     watch: JobWatch,
-    describe: JobDescriber,
+    describe: PlacedDescriber,
     wake: Callable[[OwnerKey], None],
     interval: float,
 ) -> None:
-    """Every `interval` seconds, describe the tracked jobs and wake the owners that changed;
-    runs until cancelled."""
+    """Every `interval` seconds, describe the tracked jobs where they live and wake the owners
+    that changed; runs until cancelled."""
     while True:
         await asyncio.sleep(interval)
-        try:
-            changed = await asyncio.to_thread(watch.poll_once, describe)
-        except AwsError as exc:
-            _logger.warning(f"job poll failed, will retry: {exc}")
-            continue
-        except Exception:
-            # Logged with its traceback (tests fail on it), but the poller keeps serving.
-            _logger.exception("job poll failed unexpectedly")
-            continue
-        for owner in changed:
-            wake(owner)
+        for place, ids in watch.active_ids_by_place().items():
+            if not ids:
+                continue
+            try:
+                jobs = await asyncio.to_thread(describe, place, ids)
+            except AwsError as exc:
+                _logger.warning(f"job poll failed, will retry: {exc}")
+                continue
+            except Exception:
+                # Logged with its traceback (tests fail on it), but the poller keeps serving.
+                _logger.exception("job poll failed unexpectedly")
+                continue
+            for owner in watch.record(jobs):
+                wake(owner)

@@ -1,7 +1,8 @@
 """The shared job poller: one DescribeJobs sweep for the active jobs of every pipeline.
 
-Pipelines register the job ids they wait on; a single loop describes all of them in calls of
-100 ids and reports which pipelines saw a change, so only those write status. Reconcile passes
+Pipelines register the job ids they wait on, and where those jobs live (the AWS account and
+region, a `model.account.Target`); a single loop describes all of them, per place in calls of
+100 ids, and reports which pipelines saw a change, so only those write status. Reconcile passes
 read job states from here instead of calling DescribeJobs themselves.
 """
 
@@ -9,13 +10,16 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Literal
 
 from batchops.model.observed import ObservedJob
 
 OwnerKey = tuple[str, str]
 """(namespace, name) of the BatchPipeline that waits on the jobs."""
+
+Place = Hashable
+"""Where an owner's jobs live: DescribeJobs is asked there (None: the operator's default)."""
 
 Source = Literal["poll", "event"]
 """How a job state reached the operator: a DescribeJobs sweep or an SQS event."""
@@ -67,18 +71,21 @@ class JobWatch:
     def __init__(self, on_change: ChangeObserver | None = None) -> None:
         self._lock = threading.Lock()
         self._owners: dict[OwnerKey, frozenset[str]] = {}
+        self._places: dict[OwnerKey, Place] = {}
         self._latest: dict[str, ObservedJob] = {}
         self._on_change = on_change
 
-    def track(self, owner: OwnerKey, job_ids: Iterable[str]) -> None:
-        """Make `owner` follow exactly these job ids (finished ones stay cached and are not
-        described again); an empty set untracks it."""
+    def track(self, owner: OwnerKey, job_ids: Iterable[str], place: Place = None) -> None:
+        """Make `owner` follow exactly these job ids, which live at `place` (finished ones stay
+        cached and are not described again); an empty set untracks it."""
         ids = frozenset(job_ids)
         with self._lock:
             if ids:
                 self._owners[owner] = ids
+                self._places[owner] = place
             else:
                 self._owners.pop(owner, None)
+                self._places.pop(owner, None)
             self._forget_unowned()
 
     def untrack(self, owner: OwnerKey) -> None:
@@ -90,6 +97,19 @@ class JobWatch:
         with self._lock:
             ids: set[str] = set().union(*self._owners.values()) if self._owners else set()
             return sorted(i for i in ids if not (i in self._latest and self._latest[i].finished))
+
+    def active_ids_by_place(self) -> dict[Place, list[str]]:
+        """`active_ids`, grouped by where the jobs live: one DescribeJobs sweep per place."""
+        with self._lock:
+            places: dict[Place, set[str]] = {}
+            for owner, ids in self._owners.items():
+                places.setdefault(self._places.get(owner), set()).update(ids)
+            return {
+                place: sorted(
+                    i for i in ids if not (i in self._latest and self._latest[i].finished)
+                )
+                for place, ids in places.items()
+            }
 
     def cached(self, job_ids: Sequence[str]) -> tuple[list[ObservedJob], list[str]]:
         """(known jobs, ids never observed yet)."""

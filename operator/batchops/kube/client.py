@@ -31,6 +31,8 @@ class Kind:
 
     kind: str
     plural: str
+    namespaced: bool = True
+    """False for a cluster-scoped kind (BatchAccount): its calls ignore the namespace."""
 
     @property
     def api_version(self) -> str:
@@ -44,6 +46,7 @@ PIPELINE = Kind("BatchPipeline", "batchpipelines")
 CRON_PIPELINE = Kind("CronPipeline", "cronpipelines")
 SCHEDULING_POLICY = Kind("BatchSchedulingPolicy", "batchschedulingpolicies")
 CONSUMABLE_RESOURCE = Kind("BatchConsumableResource", "batchconsumableresources")
+BATCH_ACCOUNT = Kind("BatchAccount", "batchaccounts", namespaced=False)
 
 
 class KubeConflict(Exception):
@@ -109,16 +112,27 @@ def _translated() -> Iterator[None]:
 def patch_status(kind: Kind, namespace: str, name: str, status: Mapping[str, Any]) -> str:
     """Merge-patch `.status` through the status subresource (lists are replaced wholesale);
     returns the object's new resourceVersion."""
+    body = {"status": dict(status)}
     with _translated():
-        patched = _custom_objects().patch_namespaced_custom_object_status(
-            GROUP, VERSION, namespace, kind.plural, name, {"status": dict(status)}
-        )
+        if kind.namespaced:
+            patched = _custom_objects().patch_namespaced_custom_object_status(
+                GROUP, VERSION, namespace, kind.plural, name, body
+            )
+        else:
+            patched = _custom_objects().patch_cluster_custom_object_status(
+                GROUP, VERSION, kind.plural, name, body
+            )
     return str(cast(dict[str, Any], patched).get("metadata", {}).get("resourceVersion", ""))
 
 
 def get_object(kind: Kind, namespace: str, name: str) -> dict[str, Any]:
     """Read one object; KubeNotFound if it is gone."""
     with _translated():
+        if not kind.namespaced:
+            return cast(
+                dict[str, Any],
+                _custom_objects().get_cluster_custom_object(GROUP, VERSION, kind.plural, name),
+            )
         return cast(
             dict[str, Any],
             _custom_objects().get_namespaced_custom_object(
@@ -175,6 +189,7 @@ KINDS_BY_NAME: dict[str, Kind] = {
         CRON_PIPELINE,
         SCHEDULING_POLICY,
         CONSUMABLE_RESOURCE,
+        BATCH_ACCOUNT,
     )
 }
 

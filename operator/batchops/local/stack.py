@@ -105,7 +105,45 @@ class OperatorProcess:
             return ""
 
 
-def run_dev(kubeconfig: Path | None, emulator_port: int, speed: float, with_operator: bool) -> int:
+# `batchops dev --second-account`: an account of its own for a team, as docs/accounts.md sets up
+# in AWS (the emulator treats the operator's `testing` key as any principal of its account).
+SECOND_ACCOUNT_ID = "210987654321"
+SECOND_ACCOUNT = "second-account"
+SECOND_ACCOUNT_NAMESPACE = "team-b"
+SECOND_ACCOUNT_EXTERNAL_ID = "batchops-dev"
+OPERATOR_ROLE = "arn:aws:iam::123456789012:role/batchops-operator"
+
+
+def second_account_manifests(role_arn: str) -> str:
+    """The BatchAccount of the second account and a namespace that uses it by default."""
+    namespace = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": SECOND_ACCOUNT_NAMESPACE,
+            "annotations": {"batchops.io/account": SECOND_ACCOUNT},
+        },
+    }
+    account = {
+        "apiVersion": "batchops.io/v1alpha1",
+        "kind": "BatchAccount",
+        "metadata": {"name": SECOND_ACCOUNT},
+        "spec": {
+            "roleArn": role_arn,
+            "externalId": SECOND_ACCOUNT_EXTERNAL_ID,
+            "allowedNamespaces": {"names": [SECOND_ACCOUNT_NAMESPACE]},
+        },
+    }
+    return yaml.safe_dump_all([namespace, account])
+
+
+def run_dev(
+    kubeconfig: Path | None,
+    emulator_port: int,
+    speed: float,
+    with_operator: bool,
+    second_account: bool = False,
+) -> int:
     """Start the local stack, print `export ...` lines and `ready`, block until Ctrl-C/SIGTERM."""
     from batchops.local.emulator import start_emulator
 
@@ -123,6 +161,23 @@ def run_dev(kubeconfig: Path | None, emulator_port: int, speed: float, with_oper
             kubeconfig = cluster.kubeconfig
         emulator = start_emulator(port=emulator_port, speed=speed)
         install_crds(kubeconfig)
+        second_role = None
+        if second_account:
+            second_role = emulator.add_account(
+                SECOND_ACCOUNT_ID,
+                "team-b",
+                OPERATOR_ROLE,
+                SECOND_ACCOUNT_EXTERNAL_ID,
+                "/batchops/",
+            )
+            manifests = second_account_manifests(second_role)
+            subprocess.run(
+                ["kubectl", f"--kubeconfig={kubeconfig}", "apply", "-f", "-"],
+                input=manifests,
+                text=True,
+                capture_output=True,
+                check=True,
+            )
         if with_operator:
             log_dir = cluster.work_dir if cluster else Path.cwd()
             operator = OperatorProcess(kubeconfig, emulator.url, log_dir / "operator.log")
@@ -142,6 +197,16 @@ def run_dev(kubeconfig: Path | None, emulator_port: int, speed: float, with_oper
             "#   kubectl apply -f manifests/examples/03-walkthrough-pipeline.yaml",
             "#   batchops watch bpl/nightly-etl",
         ]
+        if second_role is not None:
+            summary += [
+                f"# second account {SECOND_ACCOUNT_ID}: role {second_role}, BatchAccount "
+                f"{SECOND_ACCOUNT}, used by namespace {SECOND_ACCOUNT_NAMESPACE}; try:",
+                # The example's role ARNs name the default account: the same roles exist in
+                # the second one under its own id.
+                f"#   sed s/123456789012/{SECOND_ACCOUNT_ID}/ manifests/examples/"
+                f"01-walkthrough-infra.yaml | kubectl -n {SECOND_ACCOUNT_NAMESPACE} apply -f -",
+                "#   kubectl get bacct",
+            ]
         print("\n".join(summary), file=sys.stderr, flush=True)
         while not stop.wait(1.0):
             if operator is not None and operator.exit_code() is not None:

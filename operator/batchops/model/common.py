@@ -274,13 +274,14 @@ def check_tags(reader: FieldReader, key: str) -> Mapping[str, str]:
 
 class ManagedFields(TypedDict):
     """What every AWS-backed kind's spec has beside AWS's own fields: its tags and the
-    operator's name, region, deletionPolicy and adopt."""
+    operator's name, region, deletionPolicy, adopt and accountRef."""
 
     tags: Mapping[str, str]
     name: str | None
     region: str | None
     deletion_policy: DeletionPolicy
     adopt: bool
+    account_ref: str | None
 
 
 def read_managed_fields(spec: FieldReader) -> ManagedFields:
@@ -293,6 +294,7 @@ def read_managed_fields(spec: FieldReader) -> ManagedFields:
             spec.enum("deletionPolicy", list(DeletionPolicy), default="Delete")
         ),
         adopt=bool(spec.opt_bool("adopt")),
+        account_ref=spec.opt_str("accountRef"),
     )
 
 

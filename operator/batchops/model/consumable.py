@@ -45,6 +45,8 @@ class ConsumableResourceSpec:
     region: str | None = None
     deletion_policy: DeletionPolicy = DeletionPolicy.DELETE
     adopt: bool = False
+    account_ref: str | None = None
+    """spec.accountRef: the BatchAccount to act in (None: the namespace's default)."""
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,14 @@ import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Final, NotRequired, TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from batchops.model.common import FieldReader, SpecError, empty_map
+from batchops.model.common import FieldReader, SpecError, empty_map, format_time
+from batchops.model.keys import SCHEDULED_TIME_PARAMETER
 from batchops.model.observed import Phase
 
 CRON_FIELDS: Final = frozenset(
@@ -66,6 +68,18 @@ class PipelineTemplate:
     def child_spec(self) -> dict[str, object]:
         """A fresh, mutable deep copy of the template spec for one child's body."""
         return copy.deepcopy(dict(self.spec))
+
+    def run_spec(self, scheduled_time: datetime) -> dict[str, object]:
+        """The spec of the run for one scheduled time: the template with the Batch parameter
+        `scheduledTime` (RFC 3339, UTC) added, so `Ref::scheduledTime` works in commands. It
+        replaces a template parameter of that name: the run's time is the CronPipeline's fact."""
+        spec = self.child_spec()
+        parameters = spec.get("parameters")
+        spec["parameters"] = {
+            **(parameters if isinstance(parameters, Mapping) else {}),
+            SCHEDULED_TIME_PARAMETER: format_time(scheduled_time),
+        }
+        return spec
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,28 @@ RERUN_ANNOTATION: Final = "batchops.io/rerun"
 TERMINATE_ANNOTATION: Final = "batchops.io/terminate"
 """On a BatchPipeline: a new value ends the current run as Cancelled."""
 
+RETRY_FAILED_ANNOTATION: Final = "batchops.io/retry-failed"
+"""On a BatchPipeline: a new value runs the failed, cancelled and never-run steps of the current
+run again, keeping the jobs of the steps that succeeded."""
+
 TRIGGER_ANNOTATION: Final = "batchops.io/trigger"
 """On a CronPipeline: a new value starts a run now, whatever the schedule says."""
 
 SCHEDULED_TIME_ANNOTATION: Final = "batchops.io/scheduled-time"
 """On a run a CronPipeline created: the due time it was created for (RFC 3339)."""
+
+ACCOUNT_ANNOTATION: Final = "batchops.io/account"
+"""On a Namespace, set by a cluster admin: the BatchAccount its objects use when they name none
+(spec.accountRef wins). The BatchAccount must still allow the namespace."""
+
+# --- what every run of a CronPipeline is told -----------------------------------------------------
+
+SCHEDULED_TIME_PARAMETER: Final = "scheduledTime"
+"""The Batch parameter (`Ref::scheduledTime` in a command) holding a cron run's due time, RFC 3339
+in UTC; the CronPipeline writes it into each run's `spec.parameters`."""
+
+SCHEDULED_TIME_ENV: Final = "BATCHOPS_SCHEDULED_TIME"
+"""The environment variable every inline step of a run with `scheduledTime` gets, same value."""
 
 KOPF_DIFFBASE_KEY: Final = "last-handled-configuration"
 """kopf's last-handled spec, stored as `batchops.io/last-handled-configuration`."""
@@ -70,6 +87,11 @@ def rerun_request(annotations: Mapping[str, str]) -> str | None:
 def terminate_request(annotations: Mapping[str, str]) -> str | None:
     """The `batchops.io/terminate` value, if set."""
     return annotations.get(TERMINATE_ANNOTATION)
+
+
+def retry_failed_request(annotations: Mapping[str, str]) -> str | None:
+    """The `batchops.io/retry-failed` value, if set."""
+    return annotations.get(RETRY_FAILED_ANNOTATION)
 
 
 def trigger_request(annotations: Mapping[str, str]) -> str | None:
@@ -118,3 +140,10 @@ QUEUE_REFS: Final = IndexName[str]("queue_refs")
 
 QUEUE_POLICY_REFS: Final = IndexName[str]("queue_policy_refs")
 """(namespace, scheduling policy name) -> the queues that reference it."""
+
+BATCH_ACCOUNTS: Final = IndexName[object]("batch_accounts")
+"""(None, BatchAccount name) -> its parsed spec (model.account.AccountSpec), or the SpecError
+message when it does not parse."""
+
+NAMESPACES: Final = IndexName[object]("namespace_facts")
+"""(None, namespace name) -> its labels and annotations (model.account.NamespaceFacts)."""

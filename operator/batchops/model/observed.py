@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Final, Literal, TypedDict, TypeGuard
 
+from batchops.model.attempts import AttemptRecord, HistoryEntry, attempts_of_describe
 from batchops.model.common import format_time, frozen_map, parse_time
 
 JobStatus = Literal[
@@ -31,6 +32,11 @@ FINISHED_STATUSES: Final[frozenset[JobStatus]] = frozenset({"SUCCEEDED", "FAILED
 
 # Statuses the operator reports for steps Batch does not know (yet, or ever).
 StepState = JobStatus | Literal["WAITING", "CANCELLED"]
+
+# A RUNNABLE job that cannot run says why with one of these (AWS Batch User Guide, "Job queue
+# blocked": MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE, MISCONFIGURATION:
+# JOB_RESOURCE_REQUIREMENT, CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY, ...).
+BLOCKED_REASON_PREFIXES: Final = ("MISCONFIGURATION:", "CAPACITY:")
 
 Phase = Literal["Pending", "Running", "Succeeded", "Failed", "Cancelled"]
 FINISHED_PHASES: Final[frozenset[Phase]] = frozenset({"Succeeded", "Failed", "Cancelled"})
@@ -91,6 +97,25 @@ class ObservedJob:
     array_status_summary: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     stop_requested: bool = False
     """CancelJob or TerminateJob was already accepted for this job (isCancelled/isTerminated)."""
+    attempt_records: tuple[AttemptRecord, ...] = ()
+    """Each attempt as DescribeJobs reports it (empty when the job is known from status only)."""
+
+    @property
+    def blocked_reason(self) -> str | None:
+        """Why a RUNNABLE job cannot run, when Batch says its queue is blocked."""
+        reason = self.status_reason
+        if self.status == "RUNNABLE" and reason and reason.startswith(BLOCKED_REASON_PREFIXES):
+            return reason
+        return None
+
+    @property
+    def interrupted(self) -> bool:
+        """A finished job whose last attempt ended because its host went away."""
+        return (
+            self.status == "FAILED"
+            and bool(self.attempt_records)
+            and self.attempt_records[-1].interrupted
+        )
 
     @property
     def finished(self) -> bool:
@@ -148,6 +173,7 @@ class ObservedJob:
             array_size=_opt_int(array.get("size")),
             array_status_summary=MappingProxyType(summary),
             stop_requested=item.get("isCancelled") is True or item.get("isTerminated") is True,
+            attempt_records=attempts_of_describe(item, status in STARTED_STATUSES),
         )
 
 
@@ -206,6 +232,16 @@ class ObservedJobDefinition:
 # --- the status record --------------------------------------------------------------------------
 
 
+class UsageEntry(TypedDict, total=False):
+    """`status.usage` and `status.steps[].usage`: resource-seconds reserved by attempts."""
+
+    vcpuSeconds: float
+    memoryGiBSeconds: float
+    gpuSeconds: float
+    vcpuHours: str
+    """vcpuSeconds / 3600 with two decimals, for the printer column."""
+
+
 class StepStatusEntry(TypedDict, total=False):
     """One `status.steps[]` item, camelCase as the CRD defines it."""
 
@@ -225,6 +261,11 @@ class StepStatusEntry(TypedDict, total=False):
     queueWaitSeconds: int
     logStream: str
     arrayStatusSummary: dict[str, int]
+    resubmission: int
+    interruptions: int
+    history: list[HistoryEntry]
+    historyDropped: int
+    usage: UsageEntry
 
 
 @dataclass(frozen=True)
@@ -247,6 +288,15 @@ class StepStatus:
     queue_wait_seconds: int | None = None
     log_stream: str | None = None
     array_status_summary: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    resubmission: int = 0
+    """Which of the step's Batch jobs this is: 0 the first, n the operator's n-th resubmission."""
+    interruptions: int = 0
+    """Times the step was resubmitted because its host went away (retry.onInterruption)."""
+    history: tuple[AttemptRecord, ...] = ()
+    history_dropped: int = 0
+    """Oldest history entries dropped past the cap."""
+    usage: UsageEntry | None = None
+    """Resource-seconds the step's attempts reserved (`plans.usage`)."""
 
     def to_status(self) -> StepStatusEntry:
         """The `status.steps[]` item; unset fields are left out."""
@@ -277,6 +327,16 @@ class StepStatus:
             entry["logStream"] = self.log_stream
         if self.array_status_summary:
             entry["arrayStatusSummary"] = dict(self.array_status_summary)
+        if self.resubmission:
+            entry["resubmission"] = self.resubmission
+        if self.interruptions:
+            entry["interruptions"] = self.interruptions
+        if self.history:
+            entry["history"] = [attempt.to_status() for attempt in self.history]
+        if self.history_dropped:
+            entry["historyDropped"] = self.history_dropped
+        if self.usage is not None:
+            entry["usage"] = self.usage
         return entry
 
 
@@ -301,11 +361,19 @@ class RunRecord:
     finished_at: datetime | None = None
     job_ids: Mapping[str, str] = field(default_factory=lambda: frozen_map(None))
     jobs: Mapping[str, ObservedJob] = field(default_factory=lambda: MappingProxyType({}))
+    steps: Mapping[str, StepRecord] = field(default_factory=lambda: MappingProxyType({}))
+    """What status keeps of each step beyond its current job: resubmissions and history."""
+    retry_token: str | None = None
+    """The `batchops.io/retry-failed` value last acted on."""
 
     @property
     def finished(self) -> bool:
         """True once the run reached Succeeded, Failed or Cancelled."""
         return self.phase in FINISHED_PHASES
+
+    def step(self, name: str) -> StepRecord:
+        """The record of one step (empty for a step status does not list)."""
+        return self.steps.get(name, _NO_STEP_RECORD)
 
     @classmethod
     def from_status(cls, status: Mapping[str, object] | None) -> RunRecord:
@@ -315,10 +383,13 @@ class RunRecord:
         phase = status.get("phase")
         job_ids: dict[str, str] = {}
         jobs: dict[str, ObservedJob] = {}
+        records: dict[str, StepRecord] = {}
         steps = status.get("steps")
         for raw in steps if isinstance(steps, list) else []:
             entry = _mapping(raw)
             name, job_id = entry.get("name"), entry.get("jobId")
+            if isinstance(name, str):
+                records[name] = StepRecord.from_status(entry)
             if not isinstance(name, str) or not isinstance(job_id, str):
                 continue
             job_ids[name] = job_id
@@ -353,7 +424,44 @@ class RunRecord:
             finished_at=parse_time(finished) if isinstance(finished, str) else None,
             job_ids=frozen_map(job_ids),
             jobs=MappingProxyType(jobs),
+            steps=MappingProxyType(records),
+            retry_token=_opt_str(status.get("retryToken")),
         )
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """A step's status beyond its current job: which resubmission runs now, on which queue,
+    how often the host went away, and the attempt history of all its jobs."""
+
+    resubmission: int = 0
+    queue: str | None = None
+    interruptions: int = 0
+    history: tuple[AttemptRecord, ...] = ()
+    history_dropped: int = 0
+
+    @classmethod
+    def from_status(cls, entry: Mapping[str, object]) -> StepRecord:
+        """Parse the resubmission fields of one `status.steps[]` item."""
+        raw_history = entry.get("history")
+        history = tuple(
+            record
+            for record in (
+                AttemptRecord.from_status(_mapping(item))
+                for item in (raw_history if isinstance(raw_history, list) else [])
+            )
+            if record is not None
+        )
+        return cls(
+            resubmission=_opt_int(entry.get("resubmission")) or 0,
+            queue=_opt_str(entry.get("queue")),
+            interruptions=_opt_int(entry.get("interruptions")) or 0,
+            history=history,
+            history_dropped=_opt_int(entry.get("historyDropped")) or 0,
+        )
+
+
+_NO_STEP_RECORD: Final = StepRecord()
 
 
 def _phase(value: object) -> Phase | None:

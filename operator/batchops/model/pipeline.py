@@ -56,11 +56,21 @@ class ExitCondition:
 
 
 @dataclass(frozen=True)
+class OnInterruption:
+    """Resubmit a step whose host went away instead of counting it as the step's failure."""
+
+    resubmits: int
+    queue: str | None = None
+    """Where the resubmitted jobs go (e.g. on-demand after Spot); None: the step's queue."""
+
+
+@dataclass(frozen=True)
 class RetrySpec:
-    """Batch's retry strategy for a step."""
+    """Batch's retry strategy for a step, and the operator's resubmission on interruption."""
 
     attempts: int | None = None
     evaluate_on_exit: tuple[ExitCondition, ...] = ()
+    on_interruption: OnInterruption | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +145,10 @@ class PipelineSpec:
     active_deadline_seconds: int | None = None
     ttl_seconds_after_finished: int | None = None
     terminate_on_delete: bool = True
+    account_ref: str | None = None
+    """spec.accountRef: the BatchAccount to run in (None: the namespace's default)."""
+    region: str | None = None
+    """spec.region (None: the account's region, else the operator's)."""
 
     @property
     def step_names(self) -> tuple[str, ...]:
@@ -202,6 +216,8 @@ PIPELINE_FIELDS: Final = frozenset(
         "activeDeadlineSeconds",
         "ttlSecondsAfterFinished",
         "terminateOnDelete",
+        "accountRef",
+        "region",
     }
 )
 MAX_STEPS: Final = 500
@@ -282,16 +298,35 @@ def _tags(reader: FieldReader) -> Mapping[str, str]:
     return tags
 
 
+def _on_interruption(raw: object, path: str) -> OnInterruption:
+    fields = _object(raw, path, frozenset({"resubmits", "queue"}))
+    resubmits = _bounded(fields, "resubmits", 1, 10)
+    if resubmits is None:
+        raise fields.fail("resubmits", "is required (1-10)")
+    return OnInterruption(resubmits, _string(fields, "queue", 512))
+
+
 def _retry(raw: object, path: str) -> RetrySpec:
-    fields = _object(raw, path, frozenset({"attempts", "evaluateOnExit"}))
+    fields = _object(raw, path, frozenset({"attempts", "evaluateOnExit", "onInterruption"}))
     assert isinstance(raw, Mapping)
     entries = _objects(
         raw.get("evaluateOnExit"),
         path + ".evaluateOnExit",
         frozenset({"action", "onStatusReason", "onReason", "onExitCode"}),
     )
-    if len(entries) > 5:
-        raise fields.fail("evaluateOnExit", "Batch allows at most 5 entries")
+    on_interruption = (
+        _on_interruption(raw["onInterruption"], path + ".onInterruption")
+        if fields.has("onInterruption")
+        else None
+    )
+    # The operator puts one entry of its own first (Batch exits at once on a host loss and the
+    # operator resubmits), so four are left for the step's own.
+    limit = 4 if on_interruption is not None else 5
+    if len(entries) > limit:
+        raise fields.fail(
+            "evaluateOnExit",
+            f"Batch allows at most 5 entries{', one is for onInterruption' if limit == 4 else ''}",
+        )
     conditions: list[ExitCondition] = []
     for entry in entries:
         action = _choice(entry, "action", _RETRY_ACTIONS)
@@ -310,8 +345,13 @@ def _retry(raw: object, path: str) -> RetrySpec:
         if condition.on_exit_code and not re.fullmatch(r"[0-9]*\*?", condition.on_exit_code):
             raise entry.fail("onExitCode", "must be digits, optionally ending with *")
         conditions.append(condition)
+    attempts = _bounded(fields, "attempts", 1, 10)
+    if attempts is None and (conditions or on_interruption is not None):
+        # Batch refuses evaluateOnExit without attempts ("RetryAttempts must be provided with
+        # retry strategy"); 1 is what Batch does without a retry strategy.
+        attempts = 1
     return RetrySpec(
-        attempts=_bounded(fields, "attempts", 1, 10), evaluate_on_exit=tuple(conditions)
+        attempts=attempts, evaluate_on_exit=tuple(conditions), on_interruption=on_interruption
     )
 
 
@@ -674,4 +714,6 @@ def parse_pipeline_spec(raw: Mapping[str, object]) -> PipelineSpec:
         active_deadline_seconds=_bounded(pipeline, "activeDeadlineSeconds", 1),
         ttl_seconds_after_finished=_bounded(pipeline, "ttlSecondsAfterFinished", 0),
         terminate_on_delete=pipeline.opt_bool("terminateOnDelete") is not False,
+        account_ref=pipeline.opt_str("accountRef"),
+        region=pipeline.opt_str("region"),
     )

@@ -25,6 +25,11 @@ if TYPE_CHECKING:
 _CE_ARN = re.compile(r"^arn:aws[a-z-]*:batch:(?P<region>[a-z0-9-]+):\d{12}:compute-environment/.+$")
 
 
+JOB_QUEUE_TYPES = ("EKS", "ECS", "ECS_FARGATE", "ECS_MANAGED_INSTANCES")
+"""JobQueueType for queues over compute environments (SAGEMAKER_TRAINING is for service
+environments, which batchops does not manage)."""
+
+
 @dataclass(frozen=True)
 class ComputeEnvironmentEntry:
     """One entry of spec.computeEnvironments: a BatchComputeEnvironment name or a CE ARN."""
@@ -69,11 +74,15 @@ class QueueSpec:
     scheduling_policy_ref: str | None = None
     """schedulingPolicy.ref: a BatchSchedulingPolicy of the queue's namespace."""
     job_state_time_limit_actions: tuple[JobStateTimeLimitAction, ...] = ()
+    job_queue_type: str | None = None
+    """jobQueueType; None: Batch derives it from the compute environments."""
     tags: Mapping[str, str] = field(default_factory=empty_map)
     name: str | None = None
     region: str | None = None
     deletion_policy: DeletionPolicy = DeletionPolicy.DELETE
     adopt: bool = False
+    account_ref: str | None = None
+    """spec.accountRef: the BatchAccount to act in (None: the namespace's default)."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,7 @@ class ObservedJobQueue:
     status_reason: str | None = None
     scheduling_policy_arn: str | None = None
     job_state_time_limit_actions: tuple[JobStateTimeLimitAction, ...] = ()
+    job_queue_type: str | None = None
     tags: Mapping[str, str] = field(default_factory=empty_map)
 
     @classmethod
@@ -117,6 +127,7 @@ class ObservedJobQueue:
                 )
                 for a in d.get("jobStateTimeLimitActions", [])
             ),
+            job_queue_type=d.get("jobQueueType"),
             tags=frozen_map(d.get("tags")),
         )
 
@@ -170,6 +181,7 @@ def parse_queue_spec(raw: Mapping[str, object]) -> QueueSpec:
             )
             for a in actions
         ),
+        job_queue_type=spec.opt_enum("jobQueueType", list(JOB_QUEUE_TYPES)),
         **read_managed_fields(spec),
     )
 

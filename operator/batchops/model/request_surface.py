@@ -172,6 +172,20 @@ NOT_MIRRORED: Final[Mapping[tuple[str, ...], str]] = MappingProxyType(
             "written as `computeEnvironments` ({ref | arn, order}: a ref names a "
             "BatchComputeEnvironment)"
         ),
+        (
+            "CreateComputeEnvironment.computeResources.imageId",
+            "CreateComputeEnvironment.context",
+            "CreateJobQueue.serviceEnvironmentOrder",
+            "CreateSchedulingPolicy.quotaSharePolicy",
+        ): (
+            "not offered: imageId is deprecated, ec2Configuration[].imageIdOverride replaces it "
+            "(API reference, ComputeResource.imageId); context is documented only as "
+            '"Reserved"; serviceEnvironmentOrder and quotaSharePolicy are for queues of '
+            "SageMaker Training service environments, a kind batchops does not manage (a queue "
+            "has serviceEnvironmentOrder or computeEnvironmentOrder, not both; quota management "
+            "is only for queues connected to a SAGEMAKER_TRAINING service environment, user "
+            "guide quota-management.html)"
+        ),
     }
 )
 """Members that are not a field of the same name and shape, and why (`Operation.member.path`)."""

@@ -57,6 +57,8 @@ class SchedulingPolicySpec:
     region: str | None = None
     deletion_policy: DeletionPolicy = DeletionPolicy.DELETE
     adopt: bool = False
+    account_ref: str | None = None
+    """spec.accountRef: the BatchAccount to act in (None: the namespace's default)."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ Everything here is a function of its arguments: no AWS calls, no Kubernetes call
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -18,22 +19,30 @@ from typing import TYPE_CHECKING
 from batchops.model.compute import (
     ComputeResources,
     ComputeSpec,
+    LaunchTemplateOverride,
     ObservedComputeEnvironment,
     UpdatePolicy,
 )
+from batchops.model.request_surface import JsonValue, thaw_json
 from batchops.plans.compute_request import (
     CE_STATES,
     UPDATE_STRATEGIES,
+    access_entry_request,
     compute_resource_request,
+    ecs_settings_request,
 )
 from batchops.plans.compute_rules import (
     DEFAULT_ALLOCATION_STRATEGY,
     DEFAULT_UPDATE_POLICY,
+    FIXED_MEMBERS,
     SERVICE_LINKED_ROLE,
+    Flavour,
     UpdateRule,
+    flavour_of,
     iam_name,
     infrastructure_update_blockers,
     is_service_linked_role,
+    member_rule,
     rule_for,
 )
 from batchops.plans.tags import TagChanges, diff_tags
@@ -42,8 +51,15 @@ if TYPE_CHECKING:
     from mypy_boto3_batch.type_defs import (
         ComputeResourceUpdateTypeDef,
         UpdateComputeEnvironmentRequestTypeDef,
+        UpdateManagedInstancesProviderConfigurationTypeDef,
         UpdatePolicyTypeDef,
     )
+
+_PROVIDER = "computeResources.managedInstancesProvider"
+# The members of InstanceLaunchTemplate no update can change (compute_rules.FIXED_MEMBERS).
+_FIXED_LAUNCH_MEMBERS = tuple(
+    member.removeprefix("instanceLaunchTemplate.") for member in FIXED_MEMBERS[_PROVIDER]
+)
 
 # ---------------------------------------------------------------------------------------------
 # Classification of a difference between spec and AWS
@@ -114,11 +130,11 @@ def classify_compute_update(
     service-linked role).
     """
     tags = diff_tags({**desired.tags, **(operator_tags or {})}, observed.tags)
-    fargate = bool(observed.compute_resources and observed.compute_resources.type.is_fargate)
-    changes = _top_level_changes(desired, observed, fargate)
+    flavour = flavour_of(observed.compute_resources)
+    changes = _top_level_changes(desired, observed, flavour)
     ignored: list[str] = []
     if desired.compute_resources is not None and observed.compute_resources is not None:
-        changes += _resource_changes(desired.compute_resources, observed.compute_resources, fargate)
+        changes += _resource_changes(desired.compute_resources, observed.compute_resources, flavour)
     elif desired.compute_resources is not None and desired.type is observed.type:
         changes.append(FieldChange("computeResources", UpdateRule.REPLACE, "unset", "set"))
 
@@ -174,20 +190,20 @@ def describe_drift(plan: ComputeUpdatePlan) -> str:
 
 
 def _top_level_changes(
-    desired: ComputeSpec, observed: ObservedComputeEnvironment, fargate: bool
+    desired: ComputeSpec, observed: ObservedComputeEnvironment, flavour: Flavour
 ) -> list[FieldChange]:
     changes = []
     if desired.type is not observed.type:
         changes.append(
-            FieldChange("type", rule_for("type", fargate), observed.type.value, desired.type.value)
+            FieldChange("type", rule_for("type", flavour), observed.type.value, desired.type.value)
         )
     if desired.state is not observed.state:
         changes.append(
             FieldChange(
-                "state", rule_for("state", fargate), observed.state.value, desired.state.value
+                "state", rule_for("state", flavour), observed.state.value, desired.state.value
             )
         )
-    role_change = _service_role_change(desired.service_role, observed.service_role, fargate)
+    role_change = _service_role_change(desired.service_role, observed.service_role, flavour)
     if role_change is not None:
         changes.append(role_change)
     if desired.update_policy is not None:
@@ -196,21 +212,78 @@ def _top_level_changes(
         if want != have:
             changes.append(
                 FieldChange(
-                    "updatePolicy", rule_for("updatePolicy", fargate), _show(have), _show(want)
+                    "updatePolicy", rule_for("updatePolicy", flavour), _show(have), _show(want)
+                )
+            )
+    if desired.unmanaged_vcpus is not None and desired.unmanaged_vcpus != observed.unmanaged_vcpus:
+        changes.append(
+            FieldChange(
+                "unmanagedvCpus",
+                rule_for("unmanagedvCpus", flavour),
+                _show(observed.unmanaged_vcpus),
+                _show(desired.unmanaged_vcpus),
+            )
+        )
+    want_insights = desired.ecs_settings.container_insights if desired.ecs_settings else None
+    # AWS's default is DISABLED (EcsSettings.containerInsights); unset is AWS's to choose.
+    have_insights = (
+        observed.ecs_settings.container_insights if observed.ecs_settings else None
+    ) or "DISABLED"
+    if want_insights is not None and want_insights != have_insights:
+        changes.append(
+            FieldChange(
+                "ecsSettings", rule_for("ecsSettings", flavour), have_insights, want_insights
+            )
+        )
+    return changes + _eks_changes(desired, observed, flavour)
+
+
+def _eks_changes(
+    desired: ComputeSpec, observed: ObservedComputeEnvironment, flavour: Flavour
+) -> list[FieldChange]:
+    """An EKS CE can't become an ECS one nor change cluster or namespace; its access entry
+    changes in place (EksConfigurationUpdate)."""
+    want, have = desired.eks_configuration, observed.eks_configuration
+    if want is None and have is None:
+        return []
+    if want is None or have is None:
+        # The orchestration type (ECS or EKS) is the compute environment's own.
+        return [
+            FieldChange(
+                "eksConfiguration",
+                UpdateRule.REPLACE,
+                have.eks_cluster_arn if have else "unset",
+                want.eks_cluster_arn if want else "unset",
+            )
+        ]
+    changes = []
+    for member, wanted, seen in (
+        ("eksClusterArn", want.eks_cluster_arn, have.eks_cluster_arn),
+        ("kubernetesNamespace", want.kubernetes_namespace, have.kubernetes_namespace),
+        ("accessEntry", want.access_entry_desired_state, have.access_entry_desired_state),
+    ):
+        # accessEntry unset: Batch records none, which is not compared.
+        if wanted is not None and wanted != seen:
+            changes.append(
+                FieldChange(
+                    f"eksConfiguration.{member}",
+                    member_rule("eksConfiguration", member, flavour),
+                    _show(seen),
+                    wanted,
                 )
             )
     return changes
 
 
 def _service_role_change(
-    desired: str | None, observed: str | None, fargate: bool
+    desired: str | None, observed: str | None, flavour: Flavour
 ) -> FieldChange | None:
     want_linked, have_linked = is_service_linked_role(desired), is_service_linked_role(observed)
     if want_linked and have_linked:
         return None
     if not want_linked and not have_linked and iam_name(str(desired)) == iam_name(str(observed)):
         return None
-    rule = rule_for("serviceRole", fargate) if want_linked == have_linked else UpdateRule.REPLACE
+    rule = rule_for("serviceRole", flavour) if want_linked == have_linked else UpdateRule.REPLACE
     return FieldChange(
         "serviceRole",
         rule,
@@ -240,30 +313,89 @@ _Extract = Callable[[ComputeResources, ComputeResources], tuple[object, object] 
 
 
 def _resource_changes(
-    desired: ComputeResources, observed: ComputeResources, fargate: bool
+    desired: ComputeResources, observed: ComputeResources, flavour: Flavour
 ) -> list[FieldChange]:
     changes = []
     # desiredvCpus is absent: CREATE_ONLY, AWS moves it with demand.
     for key, extract in _RESOURCE_FIELDS.items():
         path = f"computeResources.{key}"
-        rule = rule_for(path, fargate)
+        rule = rule_for(path, flavour)
         pair = extract(desired, observed)
         if pair is None:
             continue
         want, have = pair
         if want != have:
             if key == "type":
-                rule = _type_change_rule(desired, observed, fargate)
+                rule = _type_change_rule(desired, observed, flavour)
             changes.append(FieldChange(path, rule, _show(have), _show(want)))
-    return changes
+    return changes + _provider_changes(desired, observed, flavour)
 
 
 def _type_change_rule(
-    desired: ComputeResources, observed: ComputeResources, fargate: bool
+    desired: ComputeResources, observed: ComputeResources, flavour: Flavour
 ) -> UpdateRule:
-    if desired.type.is_fargate != observed.type.is_fargate:
+    if flavour_of(desired) is not flavour_of(observed):
         return UpdateRule.REPLACE
-    return rule_for("computeResources.type", fargate)
+    return rule_for("computeResources.type", flavour)
+
+
+def _provider_changes(
+    desired: ComputeResources, observed: ComputeResources, flavour: Flavour
+) -> list[FieldChange]:
+    """managedInstancesProvider, compared on the members the spec sets (AWS fills in defaults
+    such as propagateTags NONE); the two members no update can change are their own fields."""
+    want = desired.managed_instances_provider
+    if want is None:
+        return []
+    have = observed.managed_instances_provider or {}
+    changes = []
+    for member in _FIXED_LAUNCH_MEMBERS:
+        path = f"{_PROVIDER}.instanceLaunchTemplate.{member}"
+        wanted = _launch_member(want, member)
+        seen = _launch_member(have, member)
+        if wanted is not None and wanted != seen:
+            rule = member_rule(_PROVIDER, f"instanceLaunchTemplate.{member}", flavour)
+            changes.append(FieldChange(path, rule, _show(seen), _show(wanted)))
+    rest_want, rest_have = _without_fixed(want), _without_fixed(have)
+    if not _json_covers(rest_have, rest_want):
+        changes.append(
+            FieldChange(
+                _PROVIDER,
+                rule_for(_PROVIDER, flavour),
+                _show_json(rest_have),
+                _show_json(rest_want),
+            )
+        )
+    return changes
+
+
+def _launch_member(provider: Mapping[str, JsonValue], member: str) -> JsonValue:
+    template = provider.get("instanceLaunchTemplate")
+    return template.get(member) if isinstance(template, Mapping) else None
+
+
+def _without_fixed(provider: Mapping[str, JsonValue]) -> Mapping[str, JsonValue]:
+    template = provider.get("instanceLaunchTemplate")
+    if not isinstance(template, Mapping):
+        return provider
+    kept = {k: v for k, v in template.items() if k not in _FIXED_LAUNCH_MEMBERS}
+    return {**provider, "instanceLaunchTemplate": MappingProxyType(kept)}
+
+
+def _json_covers(have: JsonValue, want: JsonValue) -> bool:
+    """Whether AWS's value has every member the spec sets, equal; lists of strings compare as
+    sets (subnets, security groups, instance types)."""
+    if isinstance(want, Mapping):
+        return isinstance(have, Mapping) and all(
+            _json_covers(have.get(key), value) for key, value in want.items()
+        )
+    if isinstance(want, tuple) and all(isinstance(item, str) for item in want):
+        return isinstance(have, tuple) and set(have) == set(want)
+    return have == want
+
+
+def _show_json(value: Mapping[str, JsonValue]) -> str:
+    return json.dumps(thaw_json(value), sort_keys=True, separators=(",", ":"))
 
 
 def _when_set(value: object, observed_value: object) -> tuple[object, object] | None:
@@ -299,8 +431,8 @@ def _plain_field(get: Callable[[ComputeResources], object]) -> _Extract:
 
 
 def _min_vcpus(d: ComputeResources, o: ComputeResources) -> tuple[object, object] | None:
-    # Fargate has no minimum; elsewhere AWS's default is 0.
-    return None if d.type.is_fargate else (d.min_vcpus or 0, o.min_vcpus or 0)
+    # Fargate and ECS Managed Instances have no minimum; elsewhere AWS's default is 0.
+    return (d.min_vcpus or 0, o.min_vcpus or 0) if d.type.is_ec2 else None
 
 
 def _tags(d: ComputeResources, o: ComputeResources) -> tuple[object, object] | None:
@@ -317,7 +449,7 @@ def _instance_types(d: ComputeResources, o: ComputeResources) -> tuple[object, o
 
 
 def _allocation_strategy(d: ComputeResources, o: ComputeResources) -> tuple[object, object] | None:
-    if d.type.is_fargate:
+    if not d.type.is_ec2:
         return None
     return (
         d.allocation_strategy or DEFAULT_ALLOCATION_STRATEGY,
@@ -329,15 +461,58 @@ def _launch_template(d: ComputeResources, o: ComputeResources) -> tuple[object, 
     want, have = d.launch_template, o.launch_template
     if want is None:
         return None
-    wanted = (want.launch_template_id, want.launch_template_name, want.version or "$Default")
+    wanted = (
+        want.launch_template_id,
+        want.launch_template_name,
+        want.version or "$Default",
+        want.userdata_type,
+        # No overrides in the spec means none: an update without them unsets them (API
+        # reference, LaunchTemplateSpecification.overrides), so AWS keeps none either.
+        frozenset(_override_key(v, v) for v in want.overrides or ()),
+    )
     if have is None:
         return wanted, None
-    # Compare only the identifier the spec uses: AWS may report both id and name.
+    # Compare only the identifier the spec uses: AWS may report both id and name; and
+    # userdataType only when the spec sets it (AWS's default is EKS_BOOTSTRAP_SH).
+    by_targets = {frozenset(v.target_instance_types): v for v in have.overrides or ()}
+    seen_overrides = set()
+    for override in want.overrides or ():
+        match = by_targets.pop(frozenset(override.target_instance_types), None)
+        if match is not None:
+            seen_overrides.add(_override_key(override, match))
+    seen_overrides |= {_override_key(v, v) for v in by_targets.values()}
     return wanted, (
         have.launch_template_id if want.launch_template_id is not None else None,
         have.launch_template_name if want.launch_template_name is not None else None,
         have.version or "$Default",
+        have.userdata_type if want.userdata_type is not None else None,
+        frozenset(seen_overrides),
     )
+
+
+def _override_key(spec: LaunchTemplateOverride, seen: LaunchTemplateOverride) -> tuple[object, ...]:
+    """One override as compared: `seen`'s values, read the way `spec` names them."""
+    return (
+        frozenset(seen.target_instance_types),
+        seen.launch_template_id if spec.launch_template_id is not None else None,
+        seen.launch_template_name if spec.launch_template_name is not None else None,
+        seen.version or "$Default",
+        seen.userdata_type if spec.userdata_type is not None else None,
+    )
+
+
+def _scaling_policy(d: ComputeResources, o: ComputeResources) -> tuple[object, object] | None:
+    if d.scaling_policy is None:
+        return None
+    # 0 is AWS's "no delay"; an unreported policy is the same.
+    have = o.scaling_policy.min_scale_down_delay_minutes if o.scaling_policy else None
+    return d.scaling_policy.min_scale_down_delay_minutes or 0, have or 0
+
+
+def _capacity_tags(d: ComputeResources, o: ComputeResources) -> tuple[object, object] | None:
+    if d.capacity_tags is None:
+        return None
+    return dict(d.capacity_tags), dict(o.capacity_tags or {})
 
 
 def _ec2_configuration(d: ComputeResources, o: ComputeResources) -> tuple[object, object] | None:
@@ -382,6 +557,9 @@ _RESOURCE_FIELDS: Mapping[str, _Extract] = MappingProxyType(
         "launchTemplate": _launch_template,
         "ec2Configuration": _ec2_configuration,
         "tags": _tags,
+        "placementGroup": _plain_field(lambda cr: cr.placement_group),
+        "scalingPolicy": _scaling_policy,
+        "capacityTags": _capacity_tags,
         "spotIamFleetRole": _iam_field(lambda cr: cr.spot_iam_fleet_role),
     }
 )
@@ -421,6 +599,14 @@ def _update_request(
     ):
         # Sent with every infrastructure update so that the policy governs this one too.
         request["updatePolicy"] = _update_policy_request(desired.update_policy)
+    if "unmanagedvCpus" in changed and desired.unmanaged_vcpus is not None:
+        request["unmanagedvCpus"] = desired.unmanaged_vcpus
+    if "ecsSettings" in changed and desired.ecs_settings is not None:
+        request["ecsSettings"] = ecs_settings_request(desired.ecs_settings)
+    if "eksConfiguration.accessEntry" in changed and desired.eks_configuration is not None:
+        request["eksConfiguration"] = {
+            "accessEntry": access_entry_request(desired.eks_configuration)
+        }
     cr = desired.compute_resources
     if cr is not None:
         resources = _resource_update(cr, changed)
@@ -468,4 +654,26 @@ def _resource_update(cr: ComputeResources, changed: set[str]) -> ComputeResource
         out["ec2Configuration"] = full["ec2Configuration"]
     if "computeResources.tags" in changed and "tags" in full:
         out["tags"] = full["tags"]
+    if "computeResources.placementGroup" in changed and "placementGroup" in full:
+        out["placementGroup"] = full["placementGroup"]
+    if "computeResources.scalingPolicy" in changed and "scalingPolicy" in full:
+        out["scalingPolicy"] = full["scalingPolicy"]
+    if _PROVIDER in changed and "managedInstancesProvider" in full:
+        out["managedInstancesProvider"] = _provider_update(full["managedInstancesProvider"])
+    if "computeResources.capacityTags" in changed and "capacityTags" in full:
+        out["capacityTags"] = full["capacityTags"]
     return out
+
+
+def _provider_update(
+    provider: Mapping[str, object],
+) -> UpdateManagedInstancesProviderConfigurationTypeDef:
+    """The create shape less the members an update can't take (only an unchanged value of
+    them gets here: a change replaces the CE)."""
+    update = dict(provider)
+    template = update.get("instanceLaunchTemplate")
+    if isinstance(template, Mapping):
+        update["instanceLaunchTemplate"] = {
+            k: v for k, v in template.items() if k not in _FIXED_LAUNCH_MEMBERS
+        }
+    return update  # type: ignore[return-value]

@@ -10,6 +10,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from batchops.model.attempts import HOST_LOSS_PATTERN
 from batchops.model.keys import CONTENT_HASH_TAG, PIPELINE_TAG
 from batchops.model.observed import ObservedJobDefinition
 from batchops.model.pipeline import PipelineSpec, RetrySpec, StepSpec
@@ -75,11 +76,15 @@ def resource_requirements(
 
 
 def retry_strategy(retry: RetrySpec) -> RetryStrategyTypeDef:
-    """The Batch retryStrategy of a step's retry spec."""
+    """The Batch retryStrategy of a step's retry spec. With onInterruption, a first condition
+    makes Batch end the job at once when its host went away, without spending an attempt on
+    it: the operator resubmits the step instead (`plans.resubmission`)."""
     strategy: RetryStrategyTypeDef = {}
     if retry.attempts is not None:
         strategy["attempts"] = retry.attempts
     conditions: list[EvaluateOnExitTypeDef] = []
+    if retry.on_interruption is not None:
+        conditions.append({"action": "EXIT", "onStatusReason": HOST_LOSS_PATTERN})
     for condition in retry.evaluate_on_exit:
         entry: EvaluateOnExitTypeDef = {"action": condition.action}
         if condition.on_status_reason is not None:

@@ -11,7 +11,8 @@ share one AWS account, so these tags are the boundary between them:
 - an object that once held a resource now tagged for another reports ResourceTakenOver and never
   recreates or deletes it;
 - a reference by ARN to a resource another namespace's object owns is refused unless an admin
-  trusts the referring namespace.
+  trusts the referring namespace;
+- a reference (by ARN, or a ref resolved to one) never crosses AWS accounts or regions.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Literal
+
+from batchops.model.account import place_of_arn
 
 OWNER_TAG = "batchops.io/owner"
 """`<namespace>/<name>` of the owning object (the IAM policy conditions on this key)."""
@@ -161,3 +164,18 @@ def foreign_owner(
     if owner is None or owner.namespace == namespace or namespace in trusted_namespaces:
         return None
     return owner
+
+
+def foreign_placement(arn: str, account_id: str | None, region: str | None) -> str | None:
+    """Why a resource referenced by ARN is out of reach of an object acting in `account_id` and
+    `region` (None: not known, not compared), or None when it is in the same account and region.
+    A reference never crosses accounts or regions, trusted or not: AWS would refuse the call, or
+    worse, a queue would name another tenant's compute environment by ARN."""
+    place = place_of_arn(arn)
+    if place is None:
+        return None
+    if account_id and place.account_id != account_id:
+        return f"is in account {place.account_id}, this object acts in account {account_id}"
+    if region and place.region != region:
+        return f"is in region {place.region}, this object acts in region {region}"
+    return None

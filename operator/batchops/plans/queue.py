@@ -1,6 +1,6 @@
 """Pure decisions for BatchJobQueue: resolving compute environment refs, the create request,
-in-place updates (UpdateJobQueue can change everything a queue has). Deletion is
-plans/retirement.py."""
+in-place updates (UpdateJobQueue can change everything a queue has but jobQueueType, and a
+scheduling policy can't be added or removed). Deletion is plans/retirement.py."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from batchops.model.queue import (
 from batchops.plans.tags import TagChanges, diff_tags
 
 if TYPE_CHECKING:
-    from mypy_boto3_batch.literals import JQStateType
+    from mypy_boto3_batch.literals import JobQueueTypeType, JQStateType
     from mypy_boto3_batch.type_defs import (
         ComputeEnvironmentOrderTypeDef,
         CreateJobQueueRequestTypeDef,
@@ -30,6 +30,12 @@ if TYPE_CHECKING:
 _JQ_STATES: Mapping[ResourceState, JQStateType] = {
     ResourceState.ENABLED: "ENABLED",
     ResourceState.DISABLED: "DISABLED",
+}
+_JOB_QUEUE_TYPES: Mapping[str, JobQueueTypeType] = {
+    "EKS": "EKS",
+    "ECS": "ECS",
+    "ECS_FARGATE": "ECS_FARGATE",
+    "ECS_MANAGED_INSTANCES": "ECS_MANAGED_INSTANCES",
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -125,6 +131,8 @@ def desired_queue_request(
         request["schedulingPolicyArn"] = spec.scheduling_policy_arn
     if spec.job_state_time_limit_actions:
         request["jobStateTimeLimitActions"] = _actions_request(spec.job_state_time_limit_actions)
+    if spec.job_queue_type is not None:
+        request["jobQueueType"] = _JOB_QUEUE_TYPES[spec.job_queue_type]
     all_tags = {**spec.tags, **tags}
     if all_tags:
         request["tags"] = all_tags
@@ -182,6 +190,19 @@ def classify_queue_update(
         else:
             changes.append("schedulingPolicyArn")
             request["schedulingPolicyArn"] = desired.scheduling_policy_arn
+    # UpdateJobQueue has no jobQueueType (API reference): a queue keeps the type it was created
+    # with. Unset in the spec, or not reported by AWS, it is not compared.
+    if (
+        desired.job_queue_type is not None
+        and observed.job_queue_type is not None
+        and desired.job_queue_type != observed.job_queue_type
+    ):
+        type_change = (
+            f"jobQueueType can't change on an existing job queue (AWS has "
+            f"{observed.job_queue_type}, the spec {desired.job_queue_type}); delete and recreate "
+            "the queue"
+        )
+        blocked = f"{blocked}; {type_change}" if blocked else type_change
     if _action_set(desired.job_state_time_limit_actions) != _action_set(
         observed.job_state_time_limit_actions
     ):

@@ -29,7 +29,13 @@ from batchops.plans.compute import (
     classify_compute_update,
 )
 from batchops.plans.compute_request import desired_create_request
-from batchops.plans.compute_rules import UpdateRule, is_service_linked_role, rule_for
+from batchops.plans.compute_rules import (
+    FIXED_MEMBERS,
+    UpdateRule,
+    flavour_of,
+    is_service_linked_role,
+    rule_for,
+)
 from batchops.plans.naming import short_hash, with_suffix
 from batchops.plans.retirement import (
     Delete,
@@ -68,19 +74,30 @@ def successor_name(spec: ComputeSpec, base_name: str, previous_name: str) -> str
 def _replacement_fingerprint(spec: ComputeSpec) -> Mapping[str, object]:
     """What a successor is built from, minus what can change in place on it afterwards."""
     request = desired_create_request(spec, "-", {})
-    fargate = bool(spec.compute_resources and spec.compute_resources.type.is_fargate)
+    flavour = flavour_of(spec.compute_resources)
     fingerprint: dict[str, object] = {
         "type": request["type"],
         "serviceLinkedRole": is_service_linked_role(spec.service_role),
     }
+    eks = spec.eks_configuration
+    if eks is not None:
+        # The cluster and namespace replace; the access entry changes in place.
+        fingerprint["eksConfiguration"] = [eks.eks_cluster_arn, eks.kubernetes_namespace]
     resources: dict[str, object] = dict(request.get("computeResources") or {})
     ordered = bool(
         spec.compute_resources
         and spec.compute_resources.allocation_strategy
         and spec.compute_resources.allocation_strategy.orders_instance_types
     )
+    provider = resources.get("managedInstancesProvider")
+    launch = provider.get("instanceLaunchTemplate") if isinstance(provider, dict) else None
+    # What a managed-instances CE can't change in place (compute_rules.FIXED_MEMBERS).
+    for member in FIXED_MEMBERS["computeResources.managedInstancesProvider"]:
+        name = member.removeprefix("instanceLaunchTemplate.")
+        if isinstance(launch, dict) and name in launch:
+            fingerprint[name] = launch[name]
     for key in list(resources):
-        if rule_for(f"computeResources.{key}", fargate) in (
+        if rule_for(f"computeResources.{key}", flavour) in (
             UpdateRule.SCALING,
             UpdateRule.CREATE_ONLY,
         ):

@@ -10,10 +10,20 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from batchops.model.common import Condition, ConditionStatus, format_time
-from batchops.model.observed import ObservedJob, Phase, StepState, StepStatus, ms_to_datetime
+from batchops.model.observed import (
+    ObservedJob,
+    Phase,
+    RunRecord,
+    StepState,
+    StepStatus,
+    UsageEntry,
+    ms_to_datetime,
+)
 from batchops.model.pipeline import PipelineSpec, StepSpec
 from batchops.plans.dag import is_operator_gated, topological_order
+from batchops.plans.history import step_history
 from batchops.plans.runs import RunReason, RunRef, RunStatusFields, TerminateJob, stop_job
+from batchops.plans.usage import Usage, step_usage, total_usage
 
 # --- status -------------------------------------------------------------------------------------
 
@@ -34,6 +44,8 @@ class RunAssessment:
     conditions: tuple[Condition, ...]
     stop: tuple[TerminateJob, ...]
     active_job_ids: tuple[str, ...]
+    usage: UsageEntry | None = None
+    """What the run's attempts reserved, summed over steps (`plans.usage`)."""
 
     @property
     def finished(self) -> bool:
@@ -48,8 +60,8 @@ class RunAssessment:
         return self.finished and not self.active_job_ids
 
     def status_fields(self) -> RunStatusFields:
-        """Phase, progress, message, duration, finishedAt and steps for a status patch."""
-        return {
+        """Phase, progress, message, duration, finishedAt, steps and usage for a status patch."""
+        fields: RunStatusFields = {
             "phase": self.phase,
             "progress": self.progress,
             "message": self.message,
@@ -57,6 +69,9 @@ class RunAssessment:
             "finishedAt": format_time(self.finished_at) if self.finished_at else None,
             "steps": [step.to_status() for step in self.steps],
         }
+        if self.usage is not None:
+            fields["usage"] = self.usage
+        return fields
 
 
 _ACTIVITY_RANK: Final[Mapping[str, int]] = {
@@ -100,12 +115,20 @@ def queue_wait_seconds(job: ObservedJob, parents: Iterable[ObservedJob]) -> int 
     return max(0, round((job.first_started_at - ready) / 1000))
 
 
-def _failure_detail(job: ObservedJob) -> str:
+def _failure_detail(job: ObservedJob, step: StepSpec, record: RunRecord) -> str:
     detail = job.container_reason or job.status_reason or "no reason given"
     if job.exit_code:
         detail += f" (exit code {job.exit_code})"
     if job.attempts > 1:
         detail += f" after {job.attempts} attempts"
+    if job.interrupted:
+        policy = step.retry.on_interruption if step.retry is not None else None
+        detail += (
+            f"; host lost {record.step(step.name).interruptions + 1} time(s), no resubmission "
+            f"left (retry.onInterruption.resubmits: {policy.resubmits})"
+            if policy is not None
+            else "; the host went away (retry.onInterruption would resubmit the step)"
+        )
     return detail
 
 
@@ -236,12 +259,15 @@ def aggregate_status(
     generation: int,
     run: RunRef | None = None,
     terminated_at: datetime | None = None,
+    record: RunRecord | None = None,
 ) -> RunAssessment:
     """The run's phase, progress, message, per-step status and conditions from the latest
     observed jobs (step -> job; steps not submitted are absent), and the jobs to stop when the
     run failed (failFast, or activeDeadlineSeconds exceeded) or was terminated on request at
     `terminated_at` (Cancelled, unless it had already ended). `run` adds job names to steps
-    not submitted yet; `generation` goes into the conditions."""
+    not submitted yet; `generation` goes into the conditions; `record` (the previous status)
+    carries resubmissions and attempt history forward."""
+    record = record if record is not None else RunRecord()
     order = topological_order(spec)
     states, reasons = _step_states(spec, order, steps_observed)
     outcome = _outcome(spec, order, steps_observed, states, now, started_at)
@@ -262,7 +288,7 @@ def aggregate_status(
             if states[name] == "WAITING":
                 states[name] = "CANCELLED"
                 reasons[name] = f"not submitted: {cause}"
-    message = _message(spec, order, steps_observed, states, reasons, outcome)
+    message = _message(spec, order, steps_observed, states, reasons, outcome, record)
 
     stop: list[TerminateJob] = []
     if outcome.phase in ("Failed", "Cancelled"):
@@ -280,6 +306,10 @@ def aggregate_status(
         if name in steps_observed and not steps_observed[name].finished
     )
     steps = {step.name: step for step in spec.steps}
+    step_statuses = tuple(
+        _step_status(steps[name], steps_observed, states[name], reasons.get(name), run, record, now)
+        for name in order
+    )
     duration = None
     if started_at is not None:
         duration = human_duration(((outcome.finished_at or now) - started_at).total_seconds())
@@ -290,15 +320,23 @@ def aggregate_status(
         message=message,
         duration=duration,
         finished_at=outcome.finished_at,
-        steps=tuple(
-            _step_status(steps[name], steps_observed, states[name], reasons.get(name), run)
-            for name in order
-        ),
+        steps=step_statuses,
         conditions=run_conditions(
             outcome.phase, outcome.reason, message, not active, now, generation
         ),
         stop=tuple(stop),
         active_job_ids=active,
+        usage=total_usage(_usage_of(s) for s in step_statuses).to_status(),
+    )
+
+
+def _usage_of(step: StepStatus) -> Usage | None:
+    if step.usage is None:
+        return None
+    return Usage(
+        step.usage.get("vcpuSeconds", 0.0),
+        step.usage.get("memoryGiBSeconds", 0.0),
+        step.usage.get("gpuSeconds", 0.0),
     )
 
 
@@ -309,6 +347,7 @@ def _message(
     states: Mapping[str, StepState],
     reasons: Mapping[str, str],
     outcome: _Outcome,
+    record: RunRecord,
 ) -> str:
     if outcome.phase == "Succeeded":
         return f"all {len(order)} steps succeeded"
@@ -318,11 +357,17 @@ def _message(
         return f"activeDeadlineSeconds ({spec.active_deadline_seconds}s) exceeded"
     if outcome.phase == "Failed" and outcome.first_failure is not None:
         name = outcome.first_failure
-        return f"{name} failed: {_failure_detail(observed[name])}"
+        return f"{name} failed: {_failure_detail(observed[name], spec.step(name), record)}"
     if outcome.phase == "Pending":
         return f"submitting {len(order)} steps"
     failed_count = sum(1 for name in order if states[name] == "FAILED")
     prefix = f"{failed_count} failed; " if failed_count else ""
+    blocked = [name for name in order if name in observed and observed[name].blocked_reason]
+    if blocked:
+        # A job that cannot run says so first: nothing else will move until someone acts.
+        name = blocked[0]
+        queue = record.step(name).queue or spec.step(name).queue
+        return f"{prefix}{name} blocked on {queue}: {observed[name].blocked_reason}"
     active = sorted(
         (_ACTIVITY_RANK[states[name]], position, name)
         for position, name in enumerate(order)
@@ -331,7 +376,8 @@ def _message(
     if active:
         _, _, name = active[0]
         more = f" (+{len(active) - 1} more)" if len(active) > 1 else ""
-        return f"{prefix}{name} {states[name]} on {spec.step(name).queue}{more}"
+        queue = record.step(name).queue or spec.step(name).queue
+        return f"{prefix}{name} {states[name]} on {queue}{more}"
     waiting = [name for name in order if states[name] == "WAITING"]
     if waiting:
         return f"{prefix}{waiting[0]} {reasons[waiting[0]]}"
@@ -344,23 +390,35 @@ def _step_status(
     state: StepState,
     reason: str | None,
     run: RunRef | None,
+    record: RunRecord,
+    now: datetime,
 ) -> StepStatus:
     job = observed.get(step.name)
+    kept = record.step(step.name)
+    queue = kept.queue or step.queue
+    history = step_history(kept, job, queue)
+    usage = step_usage(step, history.entries, round(now.timestamp() * 1000))
+    used = usage.to_status() if usage is not None else None
     if job is None:
         return StepStatus(
             name=step.name,
             status=state,
-            queue=step.queue,
-            job_name=run.job_name(step.name) if run else None,
+            queue=queue,
+            job_name=run.job_name(step.name, kept.resubmission) if run else None,
             status_reason=reason,
+            resubmission=kept.resubmission,
+            interruptions=kept.interruptions,
+            history=history.entries,
+            history_dropped=history.dropped,
+            usage=used if history.entries else None,
         )
     parents = [observed[dep] for dep in step.depends_on if dep in observed]
     return StepStatus(
         name=step.name,
         status=job.status,
-        queue=step.queue,
+        queue=queue,
         job_id=job.job_id,
-        job_name=job.job_name or (run.job_name(step.name) if run else None),
+        job_name=job.job_name or (run.job_name(step.name, kept.resubmission) if run else None),
         job_arn=job.job_arn,
         job_definition=job.job_definition,
         status_reason=_status_reason(job),
@@ -372,6 +430,11 @@ def _step_status(
         queue_wait_seconds=queue_wait_seconds(job, parents),
         log_stream=job.log_stream,
         array_status_summary=job.array_status_summary,
+        resubmission=kept.resubmission,
+        interruptions=kept.interruptions,
+        history=history.entries,
+        history_dropped=history.dropped,
+        usage=used,
     )
 
 

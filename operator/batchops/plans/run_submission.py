@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from batchops.model.keys import PIPELINE_TAG, RUN_TAG, STEP_TAG
-from batchops.model.observed import JobStatus, ListedJob, ObservedJob
+from batchops.model.observed import JobStatus, ListedJob, ObservedJob, RunRecord
 from batchops.model.pipeline import PipelineSpec, StepSpec
 from batchops.plans.dag import BATCH_MAX_DEPENDENCIES, is_operator_gated, topological_order
 from batchops.plans.runs import (
@@ -23,6 +23,7 @@ from batchops.plans.runs import (
     TerminateJob,
     stop_job,
 )
+from batchops.plans.scheduled_time import scheduled_time_overrides
 
 # --- submission ---------------------------------------------------------------------------------
 
@@ -39,6 +40,14 @@ def _queue_arn(queue: str, queue_arns: Mapping[str, str]) -> str | None:
     return queue if queue.startswith("arn:") else queue_arns.get(queue)
 
 
+_NO_RECORD = RunRecord()
+
+
+def step_queue(step: StepSpec, record: RunRecord) -> str:
+    """The queue of the step's current job: its own, or the one a resubmission moved it to."""
+    return record.step(step.name).queue or step.queue
+
+
 def _submit_job(
     spec: PipelineSpec,
     step: StepSpec,
@@ -46,18 +55,20 @@ def _submit_job(
     queue: str,
     job_definition: str,
     depends_on: tuple[StepDependency, ...],
+    resubmission: int = 0,
 ) -> SubmitJob:
     inline = step.inline
     overrides = None
     if not inline and (step.vcpus or step.memory or step.gpus is not None or step.environment):
         overrides = ContainerOverrides(step.vcpus, step.memory, step.gpus, step.environment)
+    parameters = MappingProxyType({**spec.parameters, **step.parameters})
     return SubmitJob(
         step=step.name,
-        job_name=run.job_name(step.name),
+        job_name=run.job_name(step.name, resubmission),
         job_queue=queue,
         job_definition=job_definition,
         depends_on=depends_on,
-        parameters=MappingProxyType({**spec.parameters, **step.parameters}),
+        parameters=parameters,
         array_size=step.array_size,
         # An inline step's retry, timeout and tag propagation live in its job definition.
         retry=None if inline else step.retry,
@@ -74,7 +85,11 @@ def _submit_job(
         propagate_tags=None if inline else step.propagate_tags,
         share_identifier=step.share_identifier,
         scheduling_priority=step.scheduling_priority,
-        overrides=step.batch_fields if step.kind == "jobDefinition" else MappingProxyType({}),
+        # A cron run's time reaches an inline step's environment as an override, never through
+        # its (shared, content-hashed) job definition: plans/scheduled_time.py.
+        overrides=step.batch_fields
+        if step.kind == "jobDefinition"
+        else scheduled_time_overrides(step, parameters),
     )
 
 
@@ -85,12 +100,14 @@ def plan_submissions(
     step_states: Mapping[str, JobStatus],
     jobdef_arns: Mapping[str, str],
     queue_arns: Mapping[str, str],
+    record: RunRecord = _NO_RECORD,
 ) -> SubmissionPlan:
     """SubmitJobs for every step that can go now, in topological order. `submitted` maps step ->
     job id, `step_states` step -> last Batch status, `jobdef_arns` step -> job definition,
     `queue_arns` queue name -> ARN. A step with up to 20 dependencies goes as soon as its
     parents are submitted (Batch holds it); a step with more waits until all succeeded.
-    Call it only while the run is not finished (see `aggregate_status`)."""
+    `record` says which steps are resubmissions (their job names and queues). Call it only
+    while the run is not finished (see `aggregate_status`)."""
     steps = {step.name: step for step in spec.steps}
     order = topological_order(spec)
     if spec.fail_fast and any(step_states.get(name) == "FAILED" for name in steps):
@@ -104,7 +121,9 @@ def plan_submissions(
             continue
         step = steps[name]
         failed = [dep for dep in step.depends_on if step_states.get(dep) == "FAILED"]
-        queue = _queue_arn(step.queue, queue_arns)
+        wanted_queue = step_queue(step, record)
+        queue = _queue_arn(wanted_queue, queue_arns)
+        resubmission = record.step(name).resubmission
         job_definition = step.job_definition or jobdef_arns.get(name)
         sequential = step.array_size is not None and step.array_dependency == "SEQUENTIAL"
         own: tuple[StepDependency, ...] = (
@@ -113,7 +132,7 @@ def plan_submissions(
         if failed:
             waiting[name] = f"will not run: dependency {failed[0]} failed"
         elif queue is None:
-            waiting[name] = f"waiting for job queue {step.queue!r} to be resolved"
+            waiting[name] = f"waiting for job queue {wanted_queue!r} to be resolved"
         elif job_definition is None:
             waiting[name] = "waiting for its job definition to be registered"
         elif is_operator_gated(step):
@@ -126,7 +145,9 @@ def plan_submissions(
                     f"({done} so far; Batch holds at most {BATCH_MAX_DEPENDENCIES})"
                 )
             else:
-                submit.append(_submit_job(spec, step, run, queue, job_definition, own))
+                submit.append(
+                    _submit_job(spec, step, run, queue, job_definition, own, resubmission)
+                )
                 will_have_id.add(name)
         else:
             missing = [dep for dep in step.depends_on if dep not in will_have_id]
@@ -142,7 +163,9 @@ def plan_submissions(
                 )
                 for dep in step.depends_on
             )
-            submit.append(_submit_job(spec, step, run, queue, job_definition, parents + own))
+            submit.append(
+                _submit_job(spec, step, run, queue, job_definition, parents + own, resubmission)
+            )
             will_have_id.add(name)
     return SubmissionPlan(tuple(submit), MappingProxyType(waiting))
 
@@ -160,16 +183,20 @@ class JobLookup:
 
 
 def recovery_lookup(
-    spec: PipelineSpec, run: RunRef, submitted: Mapping[str, str]
+    spec: PipelineSpec, run: RunRef, submitted: Mapping[str, str], record: RunRecord = _NO_RECORD
 ) -> tuple[JobLookup, ...]:
     """ListJobs look-ups for every step without a recorded job id: SubmitJob may have
     succeeded just before a crash, before the id reached the status. Run once per run and
-    operator process, before the first submission."""
-    return tuple(
-        JobLookup(step.name, run.job_name(step.name), step.queue)
-        for step in spec.steps
-        if step.name not in submitted
-    )
+    operator process, before the first submission. A resubmitted step is looked for under its
+    resubmission's name, on its new queue and on the step's own."""
+    lookups: list[JobLookup] = []
+    for step in spec.steps:
+        if step.name in submitted:
+            continue
+        name = run.job_name(step.name, record.step(step.name).resubmission)
+        for queue in dict.fromkeys((step_queue(step, record), step.queue)):
+            lookups.append(JobLookup(step.name, name, queue))
+    return tuple(lookups)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from batchops.model.observed import (
     RunRecord,
     StepStatus,
     StepStatusEntry,
+    UsageEntry,
 )
 from batchops.model.pipeline import ArrayDependency, EnvVar, PipelineSpec, RetrySpec
 from batchops.model.request_surface import JsonValue, thaw_json
@@ -91,7 +92,8 @@ def needs_new_run(record: RunRecord, spec_hash: str, rerun_token: str | None) ->
 
 def job_name(pipeline: str, step: str, run_id: str) -> str:
     """`<pipeline>-<step>-<run id>` within Batch's 128 characters; too long or unsafe names are
-    cut and get a hash of the exact input, so distinct inputs never share a name."""
+    cut and get a hash of the exact input, so distinct inputs never share a name. `run_id` may
+    carry a resubmission suffix (`RunRef.job_name`)."""
     return batch_name(f"{pipeline}-{step}", run_id)
 
 
@@ -103,9 +105,10 @@ class RunRef:
     pipeline: str
     run_id: str
 
-    def job_name(self, step: str) -> str:
-        """The Batch job name of `step` in this run."""
-        return job_name(self.pipeline, step, self.run_id)
+    def job_name(self, step: str, resubmission: int = 0) -> str:
+        """The Batch job name of `step` in this run; its n-th resubmission's ends `-r<n>`."""
+        tail = self.run_id if not resubmission else f"{self.run_id}-r{resubmission}"
+        return job_name(self.pipeline, step, tail)
 
 
 class RunStatusFields(TypedDict, total=False):
@@ -122,6 +125,7 @@ class RunStatusFields(TypedDict, total=False):
     specHash: str
     observedGeneration: int
     steps: list[StepStatusEntry]
+    usage: UsageEntry
 
 
 def new_run_status(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Final
@@ -33,6 +33,7 @@ MAX_NAME_LENGTH: Final = 63
 # wall time falls into DST gaps); parsing already rejects dates that never occur, like Feb 30.
 _HORIZON_YEARS: Final = 10
 _MINUTE: Final = timedelta(minutes=1)
+_TICK: Final = timedelta(microseconds=1)
 
 
 # --- due times ----------------------------------------------------------------------------------
@@ -64,6 +65,25 @@ def next_after(
         if instant is not None and instant > after:
             return instant
         candidate = wall + _MINUTE
+
+
+def due_times(
+    schedule: Schedule,
+    tz: tzinfo,
+    start: datetime,
+    end: datetime,
+    *,
+    anchor: datetime | None = None,
+) -> Iterator[datetime]:
+    """Every scheduled instant in [start, end], oldest first, as `next_after` finds them (so a
+    backfill and the schedule agree on every time); lazily, so a wide interval costs only what
+    is read."""
+    _require_aware("start", start)
+    _require_aware("end", end)
+    moment = next_after(schedule, start - _TICK, tz, anchor=anchor)
+    while moment <= end:
+        yield moment
+        moment = next_after(schedule, moment, tz, anchor=anchor)
 
 
 def _every_time(schedule: EverySchedule, anchor: datetime, k: int) -> datetime:

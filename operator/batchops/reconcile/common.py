@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from batchops.aws.errors import AssumeRoleFailed, Terminal
 from batchops.kube import status as conditions
+from batchops.model.account import Target
 from batchops.model.common import Condition
 from batchops.plans import ownership
+from batchops.plans.accounts import AccountRefusal, NamespaceUnknown
 from batchops.plans.ownership import Owner
 from batchops.reconcile import conditions as outcomes
 from batchops.reconcile.conditions import Verdict
@@ -88,6 +91,18 @@ class OwnWrites:
         self._pending = resource_version or None
 
 
+Placement = Target | AccountRefusal | NamespaceUnknown
+"""Where an object acts, or why it may not act anywhere (yet)."""
+
+
+def _own_identity(namespace: str, account_ref: str | None, region: str | None) -> Placement:
+    return Target(region=region)
+
+
+def _account_of(target: Target) -> str | None:
+    return target.role.account_id if target.role is not None else None
+
+
 @dataclass(frozen=True)
 class Tenancy:
     """What a reconciler asks the cluster about other tenants before it touches a resource."""
@@ -97,6 +112,21 @@ class Tenancy:
     is refused must answer True: never take over what might still be owned."""
     trusted_namespaces: Callable[[], frozenset[str]] = frozenset
     """Namespaces an admin allows to reference other namespaces' resources by ARN."""
+    place: Callable[[str, str | None, str | None], Placement] = _own_identity
+    """(namespace, spec.accountRef, spec.region) -> the account and region the object acts in
+    (plans/accounts.py decides); by default the operator's own identity."""
+    account_id: Callable[[Target], str | None] = _account_of
+    """The AWS account id a target acts in (None: unknown, so not compared)."""
+
+    def crossing_references(self, target: Target, links: Mapping[str, str]) -> list[str]:
+        """Why references (field path -> the ARN it resolved to) leave the target's account or
+        region: one message per field, naming it."""
+        account = self.account_id(target)
+        return [
+            f"{field}: {arn} {why}; references may not cross AWS accounts or regions"
+            for field, arn in links.items()
+            if (why := ownership.foreign_placement(arn, account, target.region))
+        ]
 
     def claim(
         self, kind: str, obj: ObjectSnapshot, tags: Mapping[str, str], *, adopt: bool, held: bool
@@ -135,7 +165,14 @@ def cross_namespace_message(what: str, foreign: Iterable[tuple[str, Owner]]) -> 
 
 
 NO_OTHER_TENANTS = Tenancy(owner_exists=lambda kind, owner: True)
-"""For tests and tools with one tenant: every owner is alive, nobody is trusted."""
+"""For tests and tools with one tenant: every owner is alive, nobody is trusted, every object
+acts with the operator's own identity."""
+
+
+def stall_reason(error: Terminal) -> str:
+    """The Stalled reason of a terminal AWS error: a role STS refuses says so, the rest is an
+    AwsError (the message says which)."""
+    return "AssumeRoleFailed" if isinstance(error, AssumeRoleFailed) else "AwsError"
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 from batchops.aws.batch import BatchApi
 from batchops.aws.errors import Retryable
 from batchops.kube.client import COMPUTE_ENVIRONMENT
+from batchops.model.account import Target
 from batchops.model.compute import (
     BatchStatus,
     ComputeSpec,
@@ -165,10 +166,10 @@ class BlueGreen(Replacement[ComputeSpec, ComputeSpec]):
 
 
 def compute_environment_reconciler(
-    api_for_region: Callable[[str | None], BatchApi], timing: Timing, tenancy: Tenancy
+    api_for: Callable[[Target], BatchApi], timing: Timing, tenancy: Tenancy
 ) -> ManagedReconciler[ComputeSpec, ObservedComputeEnvironment, ComputeSpec]:
     """The managed loop over BatchComputeEnvironments."""
-    return ManagedReconciler(ComputeEnvironments(timing), api_for_region, timing, tenancy)
+    return ManagedReconciler(ComputeEnvironments(timing), api_for, timing, tenancy)
 
 
 def _describe(api: BatchApi, name: str) -> ObservedComputeEnvironment | None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from batchops.aws.batch import BatchApi
 from batchops.kube.client import CONSUMABLE_RESOURCE
+from batchops.model.account import Target
 from batchops.model.consumable import (
     ConsumableResourceSpec,
     ObservedConsumableResource,
@@ -74,7 +75,7 @@ class ConsumableResources(
 
 
 def consumable_resource_reconciler(
-    api_for_region: Callable[[str | None], BatchApi], timing: Timing, tenancy: Tenancy
+    api_for: Callable[[Target], BatchApi], timing: Timing, tenancy: Tenancy
 ) -> ManagedReconciler[ConsumableResourceSpec, ObservedConsumableResource, ConsumableResourceSpec]:
     """The managed loop over BatchConsumableResources."""
-    return ManagedReconciler(ConsumableResources(), api_for_region, timing, tenancy)
+    return ManagedReconciler(ConsumableResources(), api_for, timing, tenancy)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from batchops.kube import client as kube
+from batchops.kube import cron_runs
 from batchops.kube import status as conditions
 from batchops.model import keys
 from batchops.model.common import SpecError, format_time, parse_time
@@ -20,7 +21,7 @@ from batchops.model.cron import (
     parse_cron_spec,
 )
 from batchops.model.cron_runs import ChildRun, last_run_summary
-from batchops.model.keys import CRON_LABEL, SCHEDULED_TIME_ANNOTATION
+from batchops.model.keys import CRON_LABEL
 from batchops.model.pipeline import parse_pipeline_spec
 from batchops.plans import cron_expr, dag
 from batchops.plans import schedule as plan
@@ -45,11 +46,7 @@ class Children:
 
     def create(self, namespace: str, body: Mapping[str, Any]) -> bool:
         """Create a run; False if it already exists (already created: never a duplicate)."""
-        try:
-            kube.create_object(kube.PIPELINE, namespace, body)
-        except kube.KubeConflict:
-            return False
-        return True
+        return cron_runs.create_run(namespace, body)
 
     def delete(self, namespace: str, name: str) -> None:
         """Delete a run (its finalizer terminates its Batch jobs)."""
@@ -172,29 +169,8 @@ class CronReconciler:
         rec: PassRecorder,
         reason: str,
     ) -> None:
-        body = {
-            "apiVersion": kube.PIPELINE.api_version,
-            "kind": kube.PIPELINE.kind,
-            "metadata": {
-                "name": name,
-                "namespace": obj.namespace,
-                "labels": {**spec.template.labels, CRON_LABEL: obj.name},
-                "annotations": {
-                    **spec.template.annotations,
-                    SCHEDULED_TIME_ANNOTATION: format_time(scheduled),
-                },
-                "ownerReferences": [
-                    {
-                        "apiVersion": kube.CRON_PIPELINE.api_version,
-                        "kind": kube.CRON_PIPELINE.kind,
-                        "name": obj.name,
-                        "uid": obj.uid,
-                        "controller": True,
-                    }
-                ],
-            },
-            "spec": spec.template.child_spec(),
-        }
+        owner = cron_runs.CronOwner(obj.namespace, obj.name, obj.uid)
+        body = cron_runs.run_manifest(owner, spec.template, name, scheduled)
         if self.children.create(obj.namespace, body):
             rec.event("Normal", reason, f"created run {name}")
 

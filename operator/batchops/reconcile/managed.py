@@ -21,6 +21,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from batchops.aws.batch import BatchApi
 from batchops.aws.errors import Retryable, Terminal
 from batchops.kube.client import Kind
+from batchops.model.account import Target
 from batchops.model.common import (
     DeletionPolicy,
     SpecError,
@@ -30,6 +31,7 @@ from batchops.model.common import (
 from batchops.model.compute import BatchStatus
 from batchops.plans import ownership
 from batchops.plans import retirement as retire
+from batchops.plans.accounts import AccountRefusal, NamespaceUnknown
 from batchops.plans.naming import aws_name
 from batchops.plans.tags import TagChanges
 from batchops.reconcile import conditions as outcomes
@@ -41,6 +43,7 @@ from batchops.reconcile.common import (
     Tenancy,
     Timing,
     cross_namespace_message,
+    stall_reason,
 )
 
 StatusWriter = Callable[[Mapping[str, Any]], None]
@@ -57,6 +60,8 @@ class ManagedSpec(Protocol):
     def adopt(self) -> bool: ...
     @property
     def deletion_policy(self) -> DeletionPolicy: ...
+    @property
+    def account_ref(self) -> str | None: ...
 
 
 class ObservedResource(retire.Retirable, Protocol):
@@ -104,6 +109,8 @@ class Pass(Generic[SpecT]):
 
     obj: ObjectSnapshot
     spec: SpecT
+    target: Target
+    """The account and region the object acts in (plans/accounts.py)."""
     api: BatchApi
     name: str
     """The AWS name the object stands for now."""
@@ -157,6 +164,11 @@ class ManagedKind(ABC, Generic[SpecT, ObservedT, DesiredT]):
         """The tags of a resource named by `references`."""
         return {}
 
+    def links(self, desired: DesiredT) -> Mapping[str, str]:
+        """Field path -> ARN of every resource the desired resource will point at (resolved
+        refs included), checked to be in the object's own account and region."""
+        return {}
+
     @abstractmethod
     def describe(self, api: BatchApi, name: str) -> ObservedT | None:
         """The resource as AWS reports it, or None when AWS does not know it."""
@@ -178,6 +190,10 @@ class ManagedKind(ABC, Generic[SpecT, ObservedT, DesiredT]):
     def observe_into(self, status: dict[str, Any], observed: ObservedT) -> None:
         """Copy what AWS reports into status."""
         record_observed(status, observed)
+
+    def report(self, observed: ObservedT, rec: PassRecorder) -> None:
+        """Conditions of the kind's own beyond Ready/Synced (a queue's Blocked); none by
+        default."""
 
     def ready_message(self, observed: ObservedT) -> str:
         """What Ready=True says about the resource."""
@@ -202,14 +218,14 @@ class ManagedReconciler(Generic[SpecT, ObservedT, DesiredT]):
     def __init__(
         self,
         kind: ManagedKind[SpecT, ObservedT, DesiredT],
-        api_for_region: Callable[[str | None], BatchApi],
+        api_for: Callable[[Target], BatchApi],
         timing: Timing,
         tenancy: Tenancy,
     ) -> None:
         self._kind = kind
         self.kind = kind.kind
         """The Kubernetes kind this reconciler serves."""
-        self._api_for_region = api_for_region
+        self._api_for = api_for
         self._timing = timing
         self._tenancy = tenancy
 
@@ -230,11 +246,20 @@ class ManagedReconciler(Generic[SpecT, ObservedT, DesiredT]):
         if placeholders:
             rec.stall("InvalidSpec", placeholder_message(placeholders))
             return PassOutcome(rec.with_conditions(status), self._timing.resync, rec)
+        placement = self._tenancy.place(obj.namespace, spec.account_ref, spec.region)
+        if isinstance(placement, NamespaceUnknown):
+            rec.report(outcomes.waiting_for("WaitingForNamespace", placement.message))
+            return PassOutcome(rec.with_conditions(status), self._timing.transition, rec)
+        if isinstance(placement, AccountRefusal):
+            # Nothing reaches AWS: the namespace may not act in the account it asks for.
+            rec.stall(placement.reason, placement.message)
+            return PassOutcome(rec.with_conditions(status), self._timing.resync, rec)
         name = str(status.get("awsName") or aws_name(obj.namespace, obj.name, spec.name))
         current = Pass(
             obj=obj,
             spec=spec,
-            api=self._api_for_region(spec.region),
+            target=placement,
+            api=self._api_for(placement),
             name=name,
             tags=obj.owner.tags(),
             rec=rec,
@@ -247,7 +272,7 @@ class ManagedReconciler(Generic[SpecT, ObservedT, DesiredT]):
             rec.report(outcomes.retrying(str(exc)))
             delay = self._timing.retry
         except Terminal as exc:
-            rec.stall("AwsError", str(exc))
+            rec.stall(stall_reason(exc), str(exc))
             delay = self._timing.resync
         return PassOutcome(rec.with_conditions(status), delay, rec)
 
@@ -257,6 +282,10 @@ class ManagedReconciler(Generic[SpecT, ObservedT, DesiredT]):
         if isinstance(desired, Waiting):
             rec.report(outcomes.waiting_for(desired.reason, desired.message))
             # The referenced object's change wakes this loop; the delay is a backstop.
+            return self._timing.resync
+        crossing = self._tenancy.crossing_references(current.target, kind.links(desired))
+        if crossing:
+            rec.stall("InvalidSpec", "; ".join(crossing))
             return self._timing.resync
         foreign = self._tenancy.foreign_references(
             obj.namespace,
@@ -295,6 +324,7 @@ class ManagedReconciler(Generic[SpecT, ObservedT, DesiredT]):
             rec.event("Normal", "Adopted", claim.message(what))
 
         kind.observe_into(current.status, observed)
+        kind.report(observed, rec)
         invalid = observed.status is BatchStatus.INVALID
         if invalid:
             message = f"AWS reports INVALID: {observed.status_reason or 'no reason given'}"
@@ -369,7 +399,14 @@ class ManagedReconciler(Generic[SpecT, ObservedT, DesiredT]):
         name = str(obj.status.get("awsName") or "")
         if not name:
             return FinalizeOutcome(True, 0, status, rec)
-        api = self._api_for_region(spec.region)
+        placement = self._tenancy.place(obj.namespace, spec.account_ref, spec.region)
+        if isinstance(placement, NamespaceUnknown):
+            return FinalizeOutcome(False, self._timing.transition, status, rec)
+        if isinstance(placement, AccountRefusal):
+            # The account is out of reach now: leave the resource rather than act without leave.
+            rec.event("Warning", "Released", f"left {name} in AWS: {placement.message}")
+            return FinalizeOutcome(True, 0, status, rec)
+        api = self._api_for(placement)
         try:
             observed = self._kind.describe(api, name)
             if observed is not None and not ownership.may_delete(obj.owner, observed.tags):

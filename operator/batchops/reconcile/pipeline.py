@@ -18,10 +18,12 @@ from typing import Any
 
 from batchops.aws.batch import BatchApi
 from batchops.aws.errors import Retryable, Terminal
+from batchops.jobs.blocked import BlockedQueues
 from batchops.jobs.catalog import JobDefinitionCatalog
 from batchops.jobs.describer import JobDescriber
 from batchops.kube import status as conditions
 from batchops.model import keys
+from batchops.model.account import Target
 from batchops.model.common import (
     SpecError,
     format_time,
@@ -31,7 +33,8 @@ from batchops.model.common import (
 )
 from batchops.model.observed import ListedJob, ObservedJob, RunRecord
 from batchops.model.pipeline import PipelineSpec, parse_pipeline_spec
-from batchops.plans import dag, run_status, run_submission, runs
+from batchops.plans import dag, resubmission, run_status, run_submission, runs
+from batchops.plans.accounts import AccountRefusal, NamespaceUnknown
 from batchops.plans.ownership import Owner
 from batchops.reconcile.common import (
     NO_OTHER_TENANTS,
@@ -41,6 +44,7 @@ from batchops.reconcile.common import (
     Tenancy,
     Timing,
     cross_namespace_message,
+    stall_reason,
 )
 from batchops.reconcile.pipeline_deletion import finalize_pipeline
 from batchops.reconcile.pipeline_jobdefs import resolve_job_definitions, retire_old_definitions
@@ -57,22 +61,30 @@ class PipelineOutcome:
     recorder: PassRecorder
     active_job_ids: tuple[str, ...] = ()
     delete_object: bool = False
+    blocked_changed: tuple[str, ...] = ()
+    """Job queue ARNs that became blocked or moved again: their loops should look now."""
 
 
 @dataclass
 class PipelineReconciler:
     """Reconciles one BatchPipeline; lives as long as the object's loop in this process."""
 
-    api_for_region: Callable[[str | None], BatchApi]
+    api_for_region: Callable[[Target], BatchApi]
+    """The Batch API of an account and region (plans/accounts.py picks the target)."""
     timing: Timing
     region: str | None = None
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     observe_submit_latency: Callable[[float], None] = lambda seconds: None
     """Told the seconds from a run's start to each up-front SubmitJob (the metrics module)."""
-    catalog_for_region: Callable[[str | None], JobDefinitionCatalog] | None = None
+    catalog_for_region: Callable[[Target], JobDefinitionCatalog] | None = None
     """The operator's shared job definition catalogs; by default this reconciler's own."""
+    describers: Callable[[Target], tuple[JobDescriber, JobDescriber]] | None = None
+    """(cached, fresh) DescribeJobs where a target's jobs live (the shared job watch's); by
+    default the describers each call is given."""
     tenancy: Tenancy = NO_OTHER_TENANTS
     """Which namespaces may use other namespaces' queues by ARN (by default: none)."""
+    blocked: BlockedQueues = field(default_factory=BlockedQueues)
+    """Where the jobs Batch holds as blocked are reported, for the queues' Blocked condition."""
     _recovered_runs: set[str] = field(default_factory=set)
     _written: Mapping[str, Any] | None = None
     """The status this process last wrote: kopf's view of the object can lag behind it."""
@@ -80,16 +92,18 @@ class PipelineReconciler:
     _retired_runs: set[str] = field(default_factory=set)
     _run_started: dict[str, float] = field(default_factory=dict)
     """Monotonic start of the runs this process started (status times have 1 s resolution)."""
+    _target: Target = field(default_factory=Target)
+    """Where the current pass acts."""
 
     def __post_init__(self) -> None:
         if self.catalog_for_region is None:
-            own: dict[str | None, JobDefinitionCatalog] = {}
+            own: dict[Target, JobDefinitionCatalog] = {}
 
-            def catalog(region: str | None) -> JobDefinitionCatalog:
-                if region not in own:
-                    api = self.api_for_region(region)
-                    own[region] = JobDefinitionCatalog(api.describe_all_job_definitions)
-                return own[region]
+            def catalog(target: Target) -> JobDefinitionCatalog:
+                if target not in own:
+                    api = self.api_for_region(target)
+                    own[target] = JobDefinitionCatalog(api.describe_all_job_definitions)
+                return own[target]
 
             self.catalog_for_region = catalog
 
@@ -155,6 +169,12 @@ class PipelineReconciler:
         problems = dag.validate_dag(spec)
         if problems:
             return self._invalid(obj, rec, "; ".join(p.message for p in problems))
+        placement = self.tenancy.place(obj.namespace, spec.account_ref, spec.region)
+        if not isinstance(placement, Target):
+            return self._refused(obj, rec, placement)
+        self._target = placement
+        if self.describers is not None:
+            describe_jobs = self.describers(placement)[0]
         unresolved = _unresolved_queues(spec, queue_arns)
         record = RunRecord.from_status(obj.status)
         if unresolved and not record.job_ids:
@@ -169,11 +189,14 @@ class PipelineReconciler:
                 )
             return self._waiting(obj, rec, "waiting for job queue " + ", ".join(unresolved))
         if not record.job_ids:
+            crossing = self.tenancy.crossing_references(placement, _queue_links(spec, queue_arns))
+            if crossing:
+                return self._invalid(obj, rec, "; ".join(crossing))
             foreign = self._foreign_queues(obj, spec)
             if foreign:
                 return self._invalid(obj, rec, cross_namespace_message("job queues", foreign))
 
-        api = self.api_for_region(self.region)
+        api = self.api_for_region(placement)
         status: dict[str, Any] = {k: v for k, v in obj.status.items() if k != "conditions"}
         status["observedGeneration"] = obj.generation  # also in the writes mid-pass
         token = keys.rerun_request(obj.annotations)
@@ -197,8 +220,9 @@ class PipelineReconciler:
                     "Pending", "Pending", status["message"], False, self.now(), obj.generation
                 ),
             )
-            # A terminate request made before this run started is not meant for it.
+            # A terminate or retry request made before this run started is not meant for it.
             status["terminateToken"] = keys.terminate_request(obj.annotations)
+            status["retryToken"] = keys.retry_failed_request(obj.annotations)
             write_status(status)  # before any submission: the run id names every job
             self._run_started = {run_id: time.monotonic()}
             self._recovered_runs.add(run_id)  # a brand-new run id has no jobs to find
@@ -214,9 +238,16 @@ class PipelineReconciler:
         try:
             job_ids = dict(record.job_ids)
             if not record.finished:
-                job_ids.update(self._recover(spec, run, job_ids, arns, api, rec))
+                job_ids.update(self._recover(spec, run, record, job_ids, arns, api, rec))
             described = describe_jobs(list(job_ids.values())) if job_ids else []
             observed = run_submission.merge_observations(job_ids, described, record.jobs)
+            again = None if obj.deleting else self._plan_resubmission(spec, obj, observed, record)
+            if again is not None:
+                record = self._resubmit(again, status, record, observed, run, write_status, rec)
+                if again.cause == "retry-failed":
+                    terminated_at = None
+                job_ids = dict(record.job_ids)
+                observed = run_submission.merge_observations(job_ids, described, record.jobs)
             assessment = run_status.aggregate_status(
                 spec,
                 observed,
@@ -225,10 +256,11 @@ class PipelineReconciler:
                 generation=obj.generation,
                 run=run,
                 terminated_at=terminated_at,
+                record=record,
             )
             if not assessment.finished and not record.finished and not obj.deleting:
                 submitted = self._submit(
-                    spec, obj, run, job_ids, observed, arns, api, status, write_status
+                    spec, obj, run, job_ids, observed, arns, api, status, write_status, record
                 )
                 if submitted:
                     described = describe_jobs(list(job_ids.values()))
@@ -241,6 +273,7 @@ class PipelineReconciler:
                         generation=obj.generation,
                         run=run,
                         terminated_at=terminated_at,
+                        record=record,
                     )
             for action in assessment.stop:
                 api.terminate_job(action.job_id, action.reason)
@@ -256,13 +289,15 @@ class PipelineReconciler:
                 self._with(status, rec, obj), self.timing.retry, rec, tuple(job_ids.values())
             )
         except Terminal as exc:
-            rec.event("Warning", "AwsError", str(exc))
-            rec.condition(conditions.STALLED, True, "AwsError", str(exc))
-            rec.condition(conditions.RECONCILING, False, "AwsError", str(exc))
+            reason = stall_reason(exc)
+            rec.event("Warning", reason, str(exc))
+            rec.condition(conditions.STALLED, True, reason, str(exc))
+            rec.condition(conditions.RECONCILING, False, reason, str(exc))
             return PipelineOutcome(
                 self._with(status, rec, obj), self.timing.resync, rec, tuple(job_ids.values())
             )
 
+        blocked_changed = tuple(sorted(self.blocked.observe(observed.values())))
         status.update(assessment.status_fields())
         status["observedGeneration"] = obj.generation
         rec.conditions.extend(assessment.conditions)
@@ -277,7 +312,7 @@ class PipelineReconciler:
             except (Retryable, Terminal) as exc:
                 rec.event("Warning", "AwsError", f"deregistering old job definitions: {exc}")
             else:
-                self._retired_runs.add(record.run_id)
+                self._retired_runs.add(run.run_id)
         expires = runs.ttl_expires_at(spec, assessment.finished_at)
         if assessment.settled and expires is not None and self.now() >= expires:
             return PipelineOutcome(
@@ -301,7 +336,13 @@ class PipelineReconciler:
                 # Nothing may change in Batch before the deadline: look again at it.
                 deadline = record.started_at + timedelta(seconds=spec.active_deadline_seconds)
                 delay = max(0.0, min(delay, (deadline - self.now()).total_seconds() + 0.1))
-        return PipelineOutcome(self._with(status, rec, obj), delay, rec, assessment.active_job_ids)
+        return PipelineOutcome(
+            self._with(status, rec, obj),
+            delay,
+            rec,
+            assessment.active_job_ids,
+            blocked_changed=blocked_changed,
+        )
 
     # -- steps of a pass ----------------------------------------------------------------------
 
@@ -324,6 +365,7 @@ class PipelineReconciler:
         self,
         spec: PipelineSpec,
         run: runs.RunRef,
+        record: RunRecord,
         job_ids: Mapping[str, str],
         queue_arns: Mapping[str, str],
         api: BatchApi,
@@ -332,10 +374,14 @@ class PipelineReconciler:
         """Once per run and process: jobs SubmitJob created before a crash hid their ids."""
         if run.run_id in self._recovered_runs:
             return {}
-        lookups = run_submission.recovery_lookup(spec, run, job_ids)
+        lookups = run_submission.recovery_lookup(spec, run, job_ids, record)
         found: list[ListedJob] = []
         for lookup in lookups:
-            queue = lookup.queue if lookup.queue.startswith("arn:") else queue_arns[lookup.queue]
+            queue = (
+                lookup.queue if lookup.queue.startswith("arn:") else queue_arns.get(lookup.queue)
+            )
+            if queue is None:
+                continue  # a queue not resolved yet has no job of this run
             found += [
                 ListedJob.from_summary(item)
                 for item in api.list_jobs_by_name(queue, lookup.job_name)
@@ -363,12 +409,15 @@ class PipelineReconciler:
         api: BatchApi,
         status: dict[str, Any],
         write_status: StatusWriter,
+        record: RunRecord,
     ) -> bool:
         states = {step: job.status for step, job in observed.items()}
         if len(job_ids) == len(spec.steps):
             return False
         definitions = self._resolve_job_definitions(spec, obj, run, api)
-        plan = run_submission.plan_submissions(spec, run, job_ids, states, definitions, queue_arns)
+        plan = run_submission.plan_submissions(
+            spec, run, job_ids, states, definitions, queue_arns, record
+        )
         started = self._run_started.get(run.run_id)
         gated = {step.name for step in spec.steps if dag.is_operator_gated(step)}
         for submit in plan.submit:
@@ -379,6 +428,47 @@ class PipelineReconciler:
             _record_job_id(status, submit.step, response["jobId"], submit.job_name)
             write_status(status)  # the id is durable before the next SubmitJob
         return bool(plan.submit)
+
+    def _plan_resubmission(
+        self,
+        spec: PipelineSpec,
+        obj: ObjectSnapshot,
+        observed: Mapping[str, ObservedJob],
+        record: RunRecord,
+    ) -> resubmission.Resubmission | None:
+        """Steps to run again: after a host loss while the run is on, or on a new retry-failed
+        request once it failed or was cancelled (a succeeded run only records the request)."""
+        token = keys.retry_failed_request(obj.annotations)
+        if not record.finished:
+            return resubmission.plan_interruption_resubmission(
+                spec, observed, record
+            ) or resubmission.plan_retry_failed(spec, observed, record, token)
+        if record.phase == "Succeeded":
+            return None
+        return resubmission.plan_retry_failed(spec, observed, record, token)
+
+    def _resubmit(
+        self,
+        again: resubmission.Resubmission,
+        status: dict[str, Any],
+        record: RunRecord,
+        observed: Mapping[str, ObservedJob],
+        run: runs.RunRef,
+        write_status: StatusWriter,
+        rec: PassRecorder,
+    ) -> RunRecord:
+        """Set the steps' jobs aside and name their next ones, durably, before any SubmitJob."""
+        status["steps"] = resubmission.resubmitted_steps(
+            list(status.get("steps") or []), again, record, observed, run
+        )
+        if again.token is not None:
+            status["retryToken"] = again.token
+        if again.cause == "retry-failed" and record.finished:
+            status.update(phase="Running", finishedAt=None, terminatedAt=None)
+        status["message"] = again.message
+        write_status(status)
+        rec.event("Normal", "StepsResubmitted", again.message[:1024])
+        return RunRecord.from_status(status)
 
     def _resolve_job_definitions(
         self, spec: PipelineSpec, obj: ObjectSnapshot, run: runs.RunRef, api: BatchApi
@@ -392,7 +482,7 @@ class PipelineReconciler:
 
     def _catalog(self) -> JobDefinitionCatalog:
         assert self.catalog_for_region is not None  # set by __post_init__
-        return self.catalog_for_region(self.region)
+        return self.catalog_for_region(self._target)
 
     # -- deletion -----------------------------------------------------------------------------
 
@@ -400,9 +490,25 @@ class PipelineReconciler:
         self, obj: ObjectSnapshot, describe_known: JobDescriber, describe_fresh: JobDescriber
     ) -> FinalizeOutcome:
         """One pass of the finalizer (`reconcile/pipeline_deletion.py`)."""
+        account_ref, region = obj.spec.get("accountRef"), obj.spec.get("region")
+        placement = self.tenancy.place(
+            obj.namespace,
+            account_ref if isinstance(account_ref, str) else None,
+            region if isinstance(region, str) else None,
+        )
+        if not isinstance(placement, Target):
+            # The account is out of reach: nothing of this object can be stopped there.
+            rec = PassRecorder(obj, self.now)
+            if obj.status.get("runId") and isinstance(placement, AccountRefusal):
+                rec.event("Warning", "Released", f"jobs left running: {placement.message}")
+            waiting = isinstance(placement, NamespaceUnknown)
+            delay = self.timing.transition if waiting else 0
+            return FinalizeOutcome(not waiting, delay, dict(obj.status), rec)
+        if self.describers is not None:
+            describe_known, describe_fresh = self.describers(placement)
         return finalize_pipeline(
             obj,
-            lambda: self.api_for_region(self.region),
+            lambda: self.api_for_region(placement),
             self.timing,
             self.now,
             describe_known,
@@ -430,7 +536,7 @@ class PipelineReconciler:
     def _foreign_queues(self, obj: ObjectSnapshot, spec: PipelineSpec) -> list[tuple[str, Owner]]:
         """Queues named by ARN that another namespace's BatchJobQueue owns (checked before a
         run submits anything, so no job of this namespace lands on another tenant's queue)."""
-        api = self.api_for_region(self.region)
+        api = self.api_for_region(self._target)
 
         def tags_of(arn: str) -> Mapping[str, str]:
             described = api.describe_job_queue(arn)
@@ -438,6 +544,34 @@ class PipelineReconciler:
 
         arns = (step.queue for step in spec.steps if step.queue.startswith("arn:"))
         return self.tenancy.foreign_references(obj.namespace, arns, tags_of)
+
+    @property
+    def target(self) -> Target:
+        """The account and region the last pass acted in (where the run's jobs live)."""
+        return self._target
+
+    def _refused(
+        self, obj: ObjectSnapshot, rec: PassRecorder, refusal: AccountRefusal | NamespaceUnknown
+    ) -> PipelineOutcome:
+        """The namespace may not use the account it asks for: Failed and Stalled with the
+        refusal's reason, nothing sent to AWS (a later pass starts the run once allowed)."""
+        if isinstance(refusal, NamespaceUnknown):
+            return self._waiting(obj, rec, refusal.message)
+        status = {k: v for k, v in obj.status.items() if k != "conditions"}
+        status.update(phase="Failed", message=refusal.message, observedGeneration=obj.generation)
+        now, generation = self.now(), obj.generation
+        for kind, value in (
+            (conditions.COMPLETE, False),
+            (conditions.FAILED, True),
+            (conditions.RECONCILING, False),
+            (conditions.STALLED, True),
+        ):
+            rec.conditions.append(
+                conditions.condition(kind, value, refusal.reason, refusal.message, generation, now)
+            )
+        if not obj.has_condition_reason(refusal.reason):
+            rec.event("Warning", refusal.reason, refusal.message[:1024])
+        return PipelineOutcome(self._with(status, rec, obj), self.timing.resync, rec)
 
     def _waiting(self, obj: ObjectSnapshot, rec: PassRecorder, message: str) -> PipelineOutcome:
         status = {k: v for k, v in obj.status.items() if k != "conditions"}
@@ -470,8 +604,26 @@ def _is_newer_run(seen: Mapping[str, Any], written: Mapping[str, Any]) -> bool:
     return bool(seen_start and written_start and str(seen_start) > str(written_start))
 
 
+def _queue_links(spec: PipelineSpec, queue_arns: Mapping[str, str | None]) -> dict[str, str]:
+    """spec.steps[i].queue -> the queue's ARN, for the check that no step's queue is in another
+    account or region than the pipeline."""
+    links = {}
+    for index, step in enumerate(spec.steps):
+        arn = step.queue if step.queue.startswith("arn:") else queue_arns.get(step.queue)
+        if arn:
+            links[f"spec.steps[{index}].queue ({step.queue})"] = arn
+    return links
+
+
 def _unresolved_queues(spec: PipelineSpec, queue_arns: Mapping[str, str | None]) -> list[str]:
-    names = {step.queue for step in spec.steps if not step.queue.startswith("arn:")}
+    queues = {step.queue for step in spec.steps} | {
+        step.retry.on_interruption.queue
+        for step in spec.steps
+        if step.retry is not None
+        and step.retry.on_interruption is not None
+        and step.retry.on_interruption.queue is not None
+    }
+    names = {queue for queue in queues if not queue.startswith("arn:")}
     return sorted(name for name in names if not queue_arns.get(name))
 
 

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from batchops.aws.batch import BatchApi
+from batchops.jobs.blocked import BlockedQueues
 from batchops.kube.client import JOB_QUEUE
+from batchops.model.account import Target
 from batchops.model.queue import ObservedJobQueue, QueueSpec, parse_queue_spec
 from batchops.plans import queue as plan
-from batchops.reconcile.common import ObjectSnapshot, Tenancy, Timing
+from batchops.reconcile.common import ObjectSnapshot, PassRecorder, Tenancy, Timing
 from batchops.reconcile.managed import ManagedKind, ManagedReconciler, Update, Waiting
 
 KnownArns = Callable[[str], Mapping[str, str | None]]
@@ -39,9 +41,15 @@ class JobQueues(ManagedKind[QueueSpec, ObservedJobQueue, Desired]):
     kind = JOB_QUEUE
     noun = "job queue"
 
-    def __init__(self, compute_environments: KnownArns, scheduling_policies: KnownArns) -> None:
+    def __init__(
+        self,
+        compute_environments: KnownArns,
+        scheduling_policies: KnownArns,
+        blocked: BlockedQueues | None = None,
+    ) -> None:
         self._compute_environments = compute_environments
         self._scheduling_policies = scheduling_policies
+        self._blocked = blocked
 
     def parse(self, raw: Mapping[str, Any]) -> QueueSpec:
         return parse_queue_spec(raw)
@@ -78,12 +86,40 @@ class JobQueues(ManagedKind[QueueSpec, ObservedJobQueue, Desired]):
             arns.append(spec.scheduling_policy_arn)
         return arns
 
+    def links(self, desired: Desired) -> Mapping[str, str]:
+        spec = desired.spec
+        by_order = {o.order: o.compute_environment for o in desired.resolved.order}
+        found = {
+            f"spec.computeEnvironments[{index}].{'ref' if entry.ref else 'arn'}": by_order[
+                entry.order
+            ]
+            for index, entry in enumerate(spec.compute_environments)
+            if by_order.get(entry.order)
+        }
+        if spec.scheduling_policy_arn:
+            field = "ref" if spec.scheduling_policy_ref else "arn"
+            found[f"spec.schedulingPolicy.{field}"] = spec.scheduling_policy_arn
+        return found
+
     def referenced_tags(self, api: BatchApi, arn: str) -> Mapping[str, str]:
         if ":scheduling-policy/" in arn:
             policy = api.describe_scheduling_policy(arn)
             return policy.get("tags", {}) if policy else {}
         described = api.describe_compute_environment(arn)
         return described.get("tags", {}) if described else {}
+
+    def report(self, observed: ObservedJobQueue, rec: PassRecorder) -> None:
+        """Blocked=True while a pipeline's job on this queue is RUNNABLE with one of Batch's
+        blocked-queue reasons (MISCONFIGURATION:..., CAPACITY:...), naming the reason and the
+        job; cleared when the job moves (`jobs/blocked.py`)."""
+        if self._blocked is None:
+            return
+        job = self._blocked.blocked(observed.arn)
+        if job is None:
+            rec.condition("Blocked", False, "NotBlocked", "no job is reported blocked")
+        else:
+            message = f"{job.reason} (job {job.job_name}, {job.job_id})"
+            rec.condition("Blocked", True, "JobsBlocked", message)
 
     def describe(self, api: BatchApi, name: str) -> ObservedJobQueue | None:
         described = api.describe_job_queue(name)
@@ -118,10 +154,11 @@ class JobQueues(ManagedKind[QueueSpec, ObservedJobQueue, Desired]):
 def job_queue_reconciler(
     compute_environments: KnownArns,
     scheduling_policies: KnownArns,
-    api_for_region: Callable[[str | None], BatchApi],
+    api_for: Callable[[Target], BatchApi],
     timing: Timing,
     tenancy: Tenancy,
+    blocked: BlockedQueues | None = None,
 ) -> ManagedReconciler[QueueSpec, ObservedJobQueue, Desired]:
     """The managed loop over BatchJobQueues."""
-    kind = JobQueues(compute_environments, scheduling_policies)
-    return ManagedReconciler(kind, api_for_region, timing, tenancy)
+    kind = JobQueues(compute_environments, scheduling_policies, blocked)
+    return ManagedReconciler(kind, api_for, timing, tenancy)

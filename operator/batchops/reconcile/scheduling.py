@@ -12,6 +12,7 @@ from typing import Any
 
 from batchops.aws.batch import BatchApi
 from batchops.kube.client import SCHEDULING_POLICY
+from batchops.model.account import Target
 from batchops.model.scheduling import (
     ObservedSchedulingPolicy,
     SchedulingPolicySpec,
@@ -73,7 +74,7 @@ class SchedulingPolicies(
 
 
 def scheduling_policy_reconciler(
-    api_for_region: Callable[[str | None], BatchApi], timing: Timing, tenancy: Tenancy
+    api_for: Callable[[Target], BatchApi], timing: Timing, tenancy: Tenancy
 ) -> ManagedReconciler[SchedulingPolicySpec, ObservedSchedulingPolicy, SchedulingPolicySpec]:
     """The managed loop over BatchSchedulingPolicies."""
-    return ManagedReconciler(SchedulingPolicies(), api_for_region, timing, tenancy)
+    return ManagedReconciler(SchedulingPolicies(), api_for, timing, tenancy)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from batchops.model.account import parse_account_spec
 from batchops.model.common import SpecError, placeholder_message, placeholder_paths
 from batchops.model.compute import ComputeSpec, parse_compute_spec
 from batchops.model.consumable import parse_consumable_resource_spec
@@ -54,6 +55,9 @@ def check_with_operator(kind: str, spec: Mapping[str, Any]) -> OperatorVerdict:
             return OperatorVerdict()
         if kind == "BatchSchedulingPolicy":
             parse_scheduling_policy_spec(spec)
+            return OperatorVerdict()
+        if kind == "BatchAccount":
+            parse_account_spec(spec)
             return OperatorVerdict()
         if kind == "BatchPipeline":
             return _pipeline(spec, ("spec",))

@@ -54,10 +54,22 @@ def duplicate_findings(objects: Sequence[CheckedObject]) -> Iterator[tuple[Check
 
 
 def reference_findings(objects: Sequence[CheckedObject]) -> Iterator[tuple[CheckedObject, Finding]]:
-    """Queues named by pipeline steps, and compute environments named by queues, that the files
-    do not define (in the referring object's namespace)."""
+    """Queues named by pipeline steps, compute environments named by queues (in the referring
+    object's namespace) and BatchAccounts named by accountRef (cluster-scoped) that the files
+    do not define."""
     defined = {(obj.kind, obj.namespace, obj.name) for obj in objects}
+    accounts = {obj.name for obj in objects if obj.kind == "BatchAccount"}
     for obj in objects:
+        path, account = _account_ref(obj)
+        if account is not None and account not in accounts:
+            yield (
+                obj,
+                (
+                    path,
+                    f"BatchAccount {account!r} is not in the given files (fine if it already "
+                    "exists in the cluster and allows this namespace)",
+                ),
+            )
         verdict = obj.verdict
         if verdict.queue is not None:
             for index, entry in enumerate(verdict.queue.compute_environments):
@@ -90,6 +102,17 @@ def reference_findings(objects: Sequence[CheckedObject]) -> Iterator[tuple[Check
                             "(fine if it already exists in the cluster)",
                         ),
                     )
+
+
+def _account_ref(obj: CheckedObject) -> tuple[FieldPath, str | None]:
+    """Where the object names a BatchAccount, and which (a CronPipeline's runs name it in their
+    template)."""
+    path: FieldPath = ("spec", "accountRef")
+    if obj.kind == "CronPipeline":
+        path = ("spec", "pipelineTemplate", "spec", "accountRef")
+    spec = _at(obj.document.body, path[:-1])
+    ref = spec.get("accountRef")
+    return path, ref if isinstance(ref, str) and ref else None
 
 
 def _at(body: Mapping[str, Any], path: FieldPath) -> Mapping[str, Any]:

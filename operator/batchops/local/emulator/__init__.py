@@ -30,13 +30,20 @@ consumable resources are stored and checked, but jobs do not claim them (inUseQu
 ListJobsByConsumableResource answers an empty list) and they do not hold jobs back. Any other
 Batch operation is a ClientException saying it is not supported.
 
-Where to look: account.py (the default account and its fixed IDs), infrastructure.py (compute
+Accounts and regions: Batch state is kept per account and region, taken from each request's
+credentials and signature; the default is account 123456789012 in us-east-1. `add_account`
+makes another account (same defaults) with a role; STS AssumeRole checks the role's trust policy
+and external id, and credentials from it act in the role's account. `set_session_duration` makes
+sessions short so tests see credentials expire (sts.py, partitions.py).
+
+Where to look: account.py (the accounts and their fixed IDs), infrastructure.py (compute
 environments and queues), schedulingpolicies.py (scheduling policies), consumableresources.py
 (consumable resources), jobdefs.py, jobs.py and
 scheduler.py (jobs and their state machine), runners.py and scenario.py (how attempts run),
 holds.py (keeping jobs in a state), outputs.py (logs and events), faults.py (faults and
-counters), errors.py (every error text and where it comes from), control.py, wsgi.py and
-server.py (serving).
+counters), errors.py (every error text and where it comes from), sts.py (AssumeRole and
+sessions), partitions.py (one Batch per account and region), control.py, wsgi.py and server.py
+(serving).
 """
 
 from batchops.local.emulator.account import (

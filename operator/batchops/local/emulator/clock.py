@@ -96,8 +96,10 @@ class TimerThread:
     without it, so a slow consumer never blocks the API.
     """
 
-    def __init__(self, lock: threading.RLock) -> None:
+    def __init__(self, lock: threading.RLock, on_start: Callable[[], None] | None = None) -> None:
         self._wakeup = threading.Condition(lock)
+        self._on_start = on_start
+        """Run first on the thread (it names the account the thread serves)."""
         self._heap: list[tuple[float, int, Timer, Callable[[], None]]] = []
         self._sequence = itertools.count()
         self._deferred: list[Callable[[], None]] = []
@@ -156,6 +158,8 @@ class TimerThread:
             self._deferred.clear()
 
     def _run(self) -> None:
+        if self._on_start is not None:
+            self._on_start()
         while True:
             with self._wakeup:
                 self._wait_for_work()

@@ -80,8 +80,7 @@ JOB_STATUSES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCC
 
 def consumable_resource_arn(name: str) -> str:
     """The ARN of the consumable resource of this name in the emulated account."""
-    prefix = f"arn:{account.PARTITION}:batch:{account.REGION}:{account.ACCOUNT_ID}"
-    return f"{prefix}:consumable-resource/{name}"
+    return f"{account.batch_arn_prefix()}:consumable-resource/{name}"
 
 
 @dataclass(eq=False)

@@ -495,3 +495,111 @@ def not_applicable_for_fargate_job(field: str) -> BatchApiError:
     fargate) for ulimits and GPU, in the wording of the compute environment one above; assumed
     for instanceType."""
     return not_applicable_for_fargate(field)
+
+
+# --- the whole compute environment and job queue surface (infrastructure.py) -------------------
+# Every rule is the API reference's or the user guide's (infrastructure.py cites each page next
+# to its check); no public report quotes the rejections, so every text here is assumed, worded
+# like the seen "<field> is not applicable for Fargate." and "... is required." ones.
+
+
+def not_applicable_for_managed_instances(field: str) -> BatchApiError:
+    """Assumed: a member ECS_MANAGED_INSTANCES compute resources take inside
+    managedInstancesProvider, or not at all."""
+    return request_error(f"{field} is not applicable for ECS_MANAGED_INSTANCES.")
+
+
+def managed_instances_provider_required() -> BatchApiError:
+    """Assumed: ComputeResource.managedInstancesProvider "is required when computeResources.type
+    is ECS_MANAGED_INSTANCES"."""
+    return request_error("managedInstancesProvider is required for ECS_MANAGED_INSTANCES.")
+
+
+def only_for_managed_instances(field: str) -> BatchApiError:
+    """Assumed, in the API reference's words ("only valid for ECS_MANAGED_INSTANCES compute
+    environments") for managedInstancesProvider and capacityTags."""
+    return request_error(f"{field} is only valid for ECS_MANAGED_INSTANCES compute environments.")
+
+
+def managed_instances_type_change() -> BatchApiError:
+    """Assumed, in the API reference's words (ComputeResourceUpdate.type)."""
+    return request_error("You cannot change the type to or from ECS_MANAGED_INSTANCES.")
+
+
+def managed_instances_fixed_member(member: str) -> BatchApiError:
+    """Assumed, in the API reference's words (ComputeResourceUpdate.managedInstancesProvider:
+    "You cannot change capacityOptionType or fipsEnabled on update")."""
+    return request_error(f"You cannot change {member} on update.")
+
+
+def unmanaged_vcpus_on_managed() -> BatchApiError:
+    """Assumed: unmanagedvCpus "is only supported when the type parameter is set to UNMANAGED"
+    (API reference, CreateComputeEnvironment)."""
+    return request_error("unmanagedvCpus is only supported for UNMANAGED compute environments.")
+
+
+def eks_only(field: str) -> BatchApiError:
+    """Assumed: a member that applies to EKS compute environments only (userdataType,
+    imageKubernetesVersion, UpdateComputeEnvironment.eksConfiguration)."""
+    return request_error(f"{field} is only applicable for EKS compute environments.")
+
+
+def not_applicable_for_eks(field: str) -> BatchApiError:
+    """Assumed: an ECS-only member on an EKS compute environment (ecsSettings, a Fargate or
+    ECS_MANAGED_INSTANCES compute type)."""
+    return request_error(f"{field} is not applicable for EKS.")
+
+
+def image_type_family(image_type: str, eks: bool) -> BatchApiError:
+    """Assumed: Ec2Configuration.imageType "supported values are different for ECS and EKS
+    resources"."""
+    kind = "an EKS" if eks else "an ECS"
+    return request_error(
+        f"Image type {image_type} is not supported for {kind} compute environment."
+    )
+
+
+def eks_allocation_strategy_required() -> BatchApiError:
+    """Assumed: ComputeResource.allocationStrategy "is required for Amazon EKS compute
+    environments"."""
+    return request_error("allocationStrategy is required for EKS compute environments.")
+
+
+def eks_configuration_fixed() -> BatchApiError:
+    """Assumed: "Currently, the accessEntry setting is the only Amazon EKS configuration that you
+    can change after the compute environment is created" (API reference)."""
+    return request_error("accessEntry is the only eksConfiguration setting that can be updated.")
+
+
+def invalid_eks_configuration(detail: str) -> BatchApiError:
+    """Assumed: an eksClusterArn or kubernetesNamespace the API reference rules out."""
+    return request_error(f"Invalid eksConfiguration: {detail}")
+
+
+def launch_template_override(detail: str) -> BatchApiError:
+    """Assumed: a launch template override the API reference rules out
+    (LaunchTemplateSpecificationOverride)."""
+    return request_error(f"Invalid launch template override: {detail}")
+
+
+def scale_down_delay_out_of_range(value: int) -> BatchApiError:
+    """Assumed: ComputeScalingPolicy.minScaleDownDelayMinutes "Minimum value of 20. Maximum
+    value of 10080. Use 0 to unset"."""
+    return request_error(f"minScaleDownDelayMinutes must be 0 or between 20 and 10080, got {value}")
+
+
+def queue_ce_types_mixed() -> BatchApiError:
+    """Assumed: a queue's jobQueueType follows its compute environments (EKS, ECS, ECS_FARGATE
+    or ECS_MANAGED_INSTANCES; API reference CreateJobQueue.jobQueueType), so it can't mix them.
+    EC2 with Fargate keeps its own message (queue_ce_mixed)."""
+    return request_error(
+        "All compute environments in a job queue must be of the same type (EKS, ECS, "
+        "ECS_FARGATE or ECS_MANAGED_INSTANCES)"
+    )
+
+
+def job_queue_type_mismatch(given: str, derived: str) -> BatchApiError:
+    """Assumed: a jobQueueType that its compute environments contradict."""
+    return request_error(
+        f"jobQueueType {given} does not match the compute environments of the job queue ({derived})"
+    )

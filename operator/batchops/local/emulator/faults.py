@@ -1,5 +1,5 @@
 """Fault injection (throttling, 5xx, latency, the SubmitJob rate limit, the eventual-consistency
-window) and the per-operation API call counters.
+window, compute environments short of instance capacity) and the per-operation API call counters.
 
 The configuration's JSON shape is documented with the control API (control.py).
 """
@@ -38,6 +38,10 @@ class FaultConfig:
     submit_job_rate_limit: float | None = None
     eventual_consistency_seconds: float = 0.0
     seed: int | None = None
+    insufficient_capacity: frozenset[str] = frozenset()
+    """Names or ARNs of compute environments that get no instances: the scheduler places no job
+    there, and a job only such compute environments could run is blocked with Batch's
+    CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY reason (scheduler.py)."""
 
     def for_operation(self, operation: str) -> OperationFaults | None:
         """The faults that apply to a Batch operation, if any."""
@@ -51,6 +55,7 @@ def parse_faults(raw: dict[str, Any]) -> FaultConfig:
         "submitJobRateLimit",
         "eventualConsistencySeconds",
         "seed",
+        "insufficientCapacity",
     }
     if unknown:
         raise ValueError(f"unknown fault fields: {sorted(unknown)}")
@@ -69,11 +74,15 @@ def parse_faults(raw: dict[str, Any]) -> FaultConfig:
             raise ValueError(f"rates for {name} must be between 0 and 1")
         operations[str(name)] = faults
     limit = raw.get("submitJobRateLimit")
+    short = raw.get("insufficientCapacity") or []
+    if not isinstance(short, list) or not all(isinstance(ce, str) and ce for ce in short):
+        raise ValueError("insufficientCapacity must be a list of compute environment names or ARNs")
     return FaultConfig(
         operations=operations,
         submit_job_rate_limit=None if not limit else float(limit),
         eventual_consistency_seconds=float(raw.get("eventualConsistencySeconds") or 0.0),
         seed=None if raw.get("seed") is None else int(raw["seed"]),
+        insufficient_capacity=frozenset(short),
     )
 
 

@@ -29,7 +29,6 @@ from batchops.local.emulator.wire import (
 )
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
-_ARN_PREFIX = f"arn:{account.PARTITION}:batch:{account.REGION}:{account.ACCOUNT_ID}:job-definition/"
 
 
 # RegisterJobDefinition members JobDefinition keeps in fields of their own; every other member
@@ -76,7 +75,7 @@ class JobDefinition:
     @property
     def arn(self) -> str:
         """This revision's ARN."""
-        return f"{_ARN_PREFIX}{self.name}:{self.revision}"
+        return f"{account.batch_arn_prefix()}:job-definition/{self.name}:{self.revision}"
 
     @property
     def kind(self) -> str:

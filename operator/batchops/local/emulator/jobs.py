@@ -37,7 +37,7 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 
 def job_arn(job_id: str) -> str:
     """The ARN of a job."""
-    return f"arn:{account.PARTITION}:batch:{account.REGION}:{account.ACCOUNT_ID}:job/{job_id}"
+    return f"{account.batch_arn_prefix()}:job/{job_id}"
 
 
 @dataclass(frozen=True)
@@ -205,6 +205,15 @@ class Workload:
         else:
             total = _container_vcpus(self.container or {}, 1.0)
         return total or 1.0
+
+    @property
+    def memory_mib(self) -> float:
+        """The memory (MiB) it asks for; 0 when it names none."""
+        if self.ecs_properties is not None:
+            return sum(_container_memory(c) for c in _ecs_containers(self.ecs_properties))
+        if self.eks_properties is not None:
+            return sum(_eks_memory_mib(c) for c in _eks_containers(self.eks_properties))
+        return _container_memory(self.container or {})
 
     def process(self) -> tuple[list[str], dict[str, str]]:
         """The command and environment process mode runs: the container's, the first
@@ -420,6 +429,46 @@ def _container_vcpus(container: JsonObject, default: float | None) -> float:
     return default or 0.0
 
 
+def _container_memory(container: JsonObject) -> float:
+    for requirement in container.get("resourceRequirements") or []:
+        if requirement.get("type") == "MEMORY":
+            return float(requirement["value"])
+    return float(container.get("memory") or 0)
+
+
+# Kubernetes quantity suffixes in MiB ("2Gi", "512Mi", "1G"); binary ones are tried first.
+_EKS_MEMORY_UNITS = {
+    "Ki": 1 / 1024,
+    "Mi": 1.0,
+    "Gi": 1024.0,
+    "Ti": 1024.0**2,
+    "k": 1e3 / 2**20,
+    "M": 1e6 / 2**20,
+    "G": 1e9 / 2**20,
+    "T": 1e12 / 2**20,
+}
+
+
+def _eks_memory_mib(container: JsonObject) -> float:
+    resources = container.get("resources") or {}
+    value = (resources.get("requests") or {}).get("memory") or (resources.get("limits") or {}).get(
+        "memory"
+    )
+    if value is None:
+        return 0.0
+    text = str(value)
+    for suffix, mib in _EKS_MEMORY_UNITS.items():
+        if text.endswith(suffix):
+            text, scale = text[: -len(suffix)], mib
+            break
+    else:
+        scale = 1 / 2**20  # a bare number is bytes
+    try:
+        return float(text) * scale
+    except ValueError:
+        return 0.0
+
+
 def _eks_cpu(container: JsonObject) -> float:
     # EKS resources name cpu in requests or limits, "1" or "0.5" (Batch refuses "500m").
     resources = container.get("resources") or {}
@@ -519,6 +568,11 @@ class Job:
         if self.multinode is None or not self.nodes:
             return None
         return self.nodes[self.multinode.main_node]
+
+    @property
+    def placed_workloads(self) -> tuple[Workload, ...]:
+        """What must each fit on one instance: the job's workload, or each node's."""
+        return self.multinode.nodes if self.multinode is not None else (self.workload,)
 
     @property
     def is_terminal(self) -> bool:

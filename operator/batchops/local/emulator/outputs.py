@@ -8,30 +8,40 @@ Job state changes are published as EventBridge "Batch Job State Change" events (
 `events.put_rule` + `events.put_targets` configuration decides where they go; a rule with an SQS
 target (for example the pattern {"source": ["aws.batch"]}) delivers them to that queue, as in
 AWS. No rule, no event work.
+
+A RUNNABLE job that blocks its queue (scheduler.py: a MISCONFIGURATION: or CAPACITY: statusReason)
+is published as a "Batch Job Queue Blocked" event: source `aws.batch`, resources the job's and
+the queue's ARNs, detail shaped like DescribeJobs' job with that statusReason, as the user guide's
+example shows (https://docs.aws.amazon.com/batch/latest/userguide/batch-job-queue-blocked-events.html).
+One event each time a job's blocking reason appears or changes.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from typing import Any
 
 from moto.events.models import events_backends
 from moto.logs.models import logs_backends
 
-from batchops.local.emulator.account import ACCOUNT_ID, BATCH_LOG_GROUP, REGION
+from batchops.local.emulator.account import BATCH_LOG_GROUP, Partition, current
 from batchops.local.emulator.wire import JsonObject
 
 
 class JobLogs:
     """Writes job output lines into CloudWatch Logs."""
 
-    def __init__(self) -> None:
+    def __init__(self, partition: Partition | None = None) -> None:
         # moto's log streams are not thread-safe; the timer thread and process readers both write.
         self._lock = threading.Lock()
+        # Process readers are threads of their own: the account is fixed here, not read there.
+        self._partition = partition
 
     def write(self, stream: str, lines: list[tuple[int, str]]) -> None:
         """Append (timestamp ms, message) lines to a stream of /aws/batch/job, creating it."""
-        backend = logs_backends[ACCOUNT_ID][REGION]
+        partition = self._partition or current()
+        backend = logs_backends[partition.account_id][partition.region]
         with self._lock:
             backend.ensure_log_group(BATCH_LOG_GROUP)
             backend.ensure_log_stream(BATCH_LOG_GROUP, stream)
@@ -45,13 +55,13 @@ class JobLogs:
 
 def events_wanted() -> bool:
     """Whether any EventBridge rule exists on the default bus (else events are not built)."""
-    bus = events_backends[ACCOUNT_ID][REGION].event_buses.get("default")
+    bus = _events().event_buses.get("default")
     return bool(bus and bus.rules)
 
 
 def publish_job_state_change(detail: JsonObject) -> None:
     """Put one "Batch Job State Change" event on the default bus (its rules route it)."""
-    events_backends[ACCOUNT_ID][REGION].put_events(
+    _events().put_events(
         [
             {
                 "Source": "aws.batch",
@@ -61,3 +71,23 @@ def publish_job_state_change(detail: JsonObject) -> None:
             }
         ]
     )
+
+
+def publish_job_queue_blocked(detail: JsonObject) -> None:
+    """Put one "Batch Job Queue Blocked" event (a RUNNABLE job blocking its queue) on the
+    default bus."""
+    _events().put_events(
+        [
+            {
+                "Source": "aws.batch",
+                "DetailType": "Batch Job Queue Blocked",
+                "Detail": json.dumps(detail),
+                "Resources": [detail["jobArn"], detail["jobQueue"]],
+            }
+        ]
+    )
+
+
+def _events() -> Any:
+    partition = current()
+    return events_backends[partition.account_id][partition.region]

@@ -87,6 +87,10 @@ class RunningAttempt(Protocol):
     def stop(self) -> None:
         """Stop it (terminate, timeout); its exit callback may still come and is ignored."""
 
+    def exited(self) -> int | None:
+        """The exit code when the attempt's process has already ended (its exit may not have
+        been reported yet), else None."""
+
 
 class AttemptRunner:
     """Starts attempts the way the current scenario says."""
@@ -179,6 +183,10 @@ class _SimulatedAttempt:
         """Cancel the scripted exit."""
         self._timer.cancel()
 
+    def exited(self) -> int | None:
+        """A scripted attempt ends when its timer fires, which reports it at once."""
+        return None
+
 
 class _ProcessAttempt:
     def __init__(
@@ -196,9 +204,12 @@ class _ProcessAttempt:
 
     def wait(self) -> int:
         """Wait for the exit; its code as a container would report it."""
-        code = self._process.wait()
-        # A signal death shows as 128+N, as a container's exit code would.
-        return code if code >= 0 else 128 - code
+        return _container_code(self._process.wait())
+
+    def exited(self) -> int | None:
+        """The exit code if the process has ended, though `_pump` may not have reported it."""
+        code = self._process.poll()
+        return None if code is None else _container_code(code)
 
     def stop(self) -> None:
         """SIGTERM now, SIGKILL after the grace period."""
@@ -215,3 +226,8 @@ class _ProcessAttempt:
         if self._process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._process.pid, signum)
+
+
+def _container_code(code: int) -> int:
+    # A signal death shows as 128+N, as a container's exit code would.
+    return code if code >= 0 else 128 - code

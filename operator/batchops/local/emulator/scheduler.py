@@ -4,15 +4,28 @@
   SUCCEEDED. A dependency that FAILED fails its dependents ("Dependent Job failed").
 - RUNNABLE -> STARTING, no earlier than one step after the job became RUNNABLE, and only while
   the job's queue is ENABLED and VALID and one of its compute environments, tried in order, is
-  ENABLED, VALID and has the job's vCPUs free under maxvCpus.
+  ENABLED, VALID, not short of capacity (the `insufficientCapacity` fault, faults.py), has the
+  job's vCPUs free under maxvCpus and an instance type the job fits (see below).
   Queues are served by priority (highest first), a queue's jobs first in, first out (a job that
-  does not fit does not block smaller ones behind it). A job needing more vCPUs than any of its
-  queue's compute environments can ever give stays RUNNABLE with the statusReason
-  MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE, as in Batch.
+  does not fit does not block smaller ones behind it).
+- A RUNNABLE job that cannot run blocks its queue, and says why in its statusReason (the user
+  guide's "Jobs stuck in a RUNNABLE status" reasons, texts at BLOCKED_BY_* below), judged over
+  the queue's ENABLED compute environments when it becomes placeable and whenever a queue,
+  compute environment or the capacity fault changes: none has maxvCpus >= the job's vCPUs:
+  MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE; none of those has an instance type one job
+  (or each node of a multi-node job) fits in vCPUs and memory: MISCONFIGURATION:
+  JOB_RESOURCE_REQUIREMENT; all that fit are short of capacity: CAPACITY:
+  INSUFFICIENT_INSTANCE_CAPACITY. Instance types are modelled only as far as INSTANCE_FAMILIES
+  goes (a type or family it does not know fits every job). The reason clears once its cause is
+  fixed (e.g. maxvCpus raised), and each new reason is published as a "Batch Job Queue
+  Blocked" event (outputs.py).
 - STARTING -> RUNNING after one step; the attempt then runs (runners.py). Exit 0 succeeds. A
-  non-zero exit goes back to RUNNABLE while retryStrategy.attempts allow and evaluateOnExit
-  (first matching condition; none matching means RETRY) says RETRY; otherwise FAILED. An
-  attempt outliving timeout.attemptDurationSeconds is stopped and the job FAILED without retry.
+  non-zero exit, or none at all (a scenario rule's `"exitCode": null`, as after a host loss),
+  goes back to RUNNABLE while retryStrategy.attempts allow and evaluateOnExit (first matching
+  condition; none matching means RETRY) says RETRY; otherwise FAILED. A scenario rule's
+  statusReason becomes the attempt's, and the job's when the attempt ends it; onStatusReason
+  matches it. An attempt outliving timeout.attemptDurationSeconds is stopped and the job FAILED
+  without retry.
 - Array jobs: the parent spawns its children once its own dependencies succeeded and stays
   PENDING until every child finished: SUCCEEDED if all did, else FAILED. SEQUENTIAL children run
   one after the other; N_TO_N child i waits for child i of the array it depends on.
@@ -94,9 +107,23 @@ DEPENDENT_JOB_FAILED = "Dependent Job failed"  # seen
 TIMED_OUT = "Job attempt duration exceeded timeout"  # seen
 ARRAY_CHILD_FAILED = "Array Child Job failed"  # assumed
 QUEUE_DELETED = "Job queue deleted"  # assumed
-TOO_BIG = (  # the documented statusReason of a job no compute environment can ever hold
-    "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE - All compute environments have a "
-    "maxVcpu setting that is smaller than the job requirements."
+# The statusReason "while the job is stuck", user guide "Jobs stuck in RUNNABLE due to
+# misconfiguration" and "... due to capacity" (docs.aws.amazon.com/batch/latest/userguide/
+# job_stuck_in_runnable_misconfiguration.html, job_stuck_in_runnable_capacity.html). The API
+# reference (JobDetail.statusReason) words the first one differently ("All compute environments
+# have a maxVcpu setting that is smaller than the job requirements."); the user guide gives the
+# message itself, the reference a description of it.
+BLOCKED_BY_MAX_VCPUS = (
+    "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE - CE(s) associated with the job queue "
+    "cannot meet the CPU requirement of the job."
+)
+BLOCKED_BY_INSTANCE_TYPES = (
+    "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - The job resource requirement "
+    "(vCPU/memory/GPU) is higher than that can be met by the CE(s) attached to the job queue."
+)
+BLOCKED_BY_CAPACITY = (  # the user guide writes the instance type as "[instanceTypeName]"
+    "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY - Service cannot fulfill the capacity requested "
+    "for instance type {instance_type}"
 )
 
 
@@ -131,6 +158,7 @@ class JobScheduler:
         self._runs: dict[str, RunningAttempt] = {}  # job id -> its running attempt
         self.holds = Holds()
         self._held: dict[str, Callable[[], None]] = {}  # job id -> its next step, held back
+        self._short_of_capacity: frozenset[str] = frozenset()  # CE names or ARNs (faults.py)
 
     def clear(self) -> None:
         """Forget every job and stop every running attempt (emulator reset)."""
@@ -142,12 +170,23 @@ class JobScheduler:
         self._runs.clear()
         self.holds = Holds()
         self._held.clear()
+        self._short_of_capacity = frozenset()
 
     # --- hooks from the infrastructure ----------------------------------------------------------
 
     def capacity_changed(self) -> None:
-        """A queue or compute environment changed: run a placement round soon."""
+        """A queue or compute environment changed: judge again which RUNNABLE jobs are blocked,
+        and run a placement round soon."""
+        for queue_arn, waiting in self._runnable.items():
+            environments = self._queue_environments(queue_arn)
+            for job in waiting.values():
+                self._judge_blocked(job, environments)
         self._timers.poke()
+
+    def set_insufficient_capacity(self, compute_environments: frozenset[str]) -> None:
+        """The compute environments (names or ARNs) that get no instances from now on."""
+        self._short_of_capacity = compute_environments
+        self.capacity_changed()
 
     def queue_deleting(self, queue: JobQueue) -> None:
         """A deleted queue's jobs are terminated."""
@@ -280,20 +319,26 @@ class JobScheduler:
             if queue.dispatches and self._runnable.get(queue.arn)
         ]
         for queue in sorted(queues, key=lambda queue: -queue.priority):
-            environments = self._infrastructure.queue_compute_environments(queue)
+            environments = [
+                ce
+                for ce in self._infrastructure.queue_compute_environments(queue)
+                if ce.accepts_jobs and not self._is_short_of_capacity(ce)
+            ]
             waiting = self._runnable[queue.arn]
             for job in list(waiting.values()):
-                if not any(ce.accepts_jobs and ce.free_vcpus > 0 for ce in environments):
+                if not any(ce.free_vcpus > 0 for ce in environments):
                     break
                 target = next(
-                    (ce for ce in environments if ce.accepts_jobs and ce.free_vcpus >= job.vcpus),
+                    (
+                        ce
+                        for ce in environments
+                        if ce.free_vcpus >= job.vcpus and _instance_types_fit(ce, job)
+                    ),
                     None,
                 )
                 if target is not None:
                     del waiting[job.id]
                     self._start(job, target)
-                elif all(ce.max_vcpus < job.vcpus for ce in environments):
-                    job.status_reason = TOO_BIG
 
     # --- transitions ------------------------------------------------------------------------------
 
@@ -388,7 +433,26 @@ class JobScheduler:
     def _make_placeable(self, job: Job) -> None:
         job.timer = None
         self._runnable.setdefault(job.queue_arn, {})[job.id] = job
+        self._judge_blocked(job, self._queue_environments(job.queue_arn))
         self._timers.poke()
+
+    def _judge_blocked(self, job: Job, environments: list[ComputeEnvironment]) -> None:
+        """Set (or clear) the statusReason saying why a RUNNABLE job cannot run; a new reason is
+        published as a "Batch Job Queue Blocked" event."""
+        reason = _blocked_reason(job, environments, self._is_short_of_capacity)
+        if reason == job.status_reason:
+            return
+        job.status_reason = reason
+        if reason is not None and outputs.events_wanted():
+            detail = job.describe(self._tags.of(job.arn))
+            self._timers.defer(lambda: outputs.publish_job_queue_blocked(detail))
+
+    def _queue_environments(self, queue_arn: str) -> list[ComputeEnvironment]:
+        queue = self._infrastructure.find_queue(queue_arn)
+        return [] if queue is None else self._infrastructure.queue_compute_environments(queue)
+
+    def _is_short_of_capacity(self, ce: ComputeEnvironment) -> bool:
+        return ce.name in self._short_of_capacity or ce.arn in self._short_of_capacity
 
     def _start(self, job: Job, ce: ComputeEnvironment) -> None:
         ce.used_vcpus += job.vcpus
@@ -487,32 +551,47 @@ class JobScheduler:
             node=node,
         )
         exited = self._node_exited if node is not None else self._attempt_exited
+        # A scenario rule may script the attempt's statusReason (a host loss); decided at the
+        # start, as the runner decides the rest of the outcome.
+        scripted = self._runner.scenario.status_reason(
+            context.job_name, context.attempt, context.array_index
+        )
         self._runs[job.id] = self._runner.start(
-            context, lambda code, reason: exited(job, attempt, code, reason)
+            context, lambda code, reason: exited(job, attempt, code, reason, scripted)
         )
 
     def _attempt_exited(
-        self, job: Job, attempt: Attempt, exit_code: int | None, reason: str | None
+        self,
+        job: Job,
+        attempt: Attempt,
+        exit_code: int | None,
+        reason: str | None,
+        scripted_reason: str | None,
     ) -> None:
         if not self._is_current(job, attempt) or job.status != "RUNNING":
             return  # an exit reported after a terminate, timeout or reset
-        status_reason = reason or ESSENTIAL_CONTAINER_EXITED
+        status_reason = scripted_reason or reason or ESSENTIAL_CONTAINER_EXITED
         self._end_attempt(job, attempt, exit_code, status_reason, reason)
         if exit_code == 0:
-            self._finish(job, "SUCCEEDED", ESSENTIAL_CONTAINER_EXITED)
+            self._finish(job, "SUCCEEDED", scripted_reason or ESSENTIAL_CONTAINER_EXITED)
         elif self._should_retry(job, attempt):
             self._enter_runnable(job)
         else:
             self._finish(job, "FAILED", status_reason)
 
     def _node_exited(
-        self, node: Job, attempt: Attempt, exit_code: int | None, reason: str | None
+        self,
+        node: Job,
+        attempt: Attempt,
+        exit_code: int | None,
+        reason: str | None,
+        scripted_reason: str | None,
     ) -> None:
         if not self._is_current(node, attempt) or node.status != "RUNNING":
             return
         parent = node.parent
         assert parent is not None
-        status_reason = reason or ESSENTIAL_CONTAINER_EXITED
+        status_reason = scripted_reason or reason or ESSENTIAL_CONTAINER_EXITED
         status = "SUCCEEDED" if exit_code == 0 else "FAILED"
         self._end_attempt(node, attempt, exit_code, status_reason, reason)
         self._finish(node, status, status_reason)
@@ -523,7 +602,7 @@ class JobScheduler:
         self._stop_nodes(parent, status, status_reason)
         self._end_attempt(parent, attempt, exit_code, status_reason, reason)
         if exit_code == 0:
-            self._finish(parent, "SUCCEEDED", ESSENTIAL_CONTAINER_EXITED)
+            self._finish(parent, "SUCCEEDED", scripted_reason or ESSENTIAL_CONTAINER_EXITED)
         elif self._should_retry(parent, attempt):
             self._enter_runnable(parent)
         else:
@@ -533,6 +612,14 @@ class JobScheduler:
         for node in parent.nodes:
             attempt = node.current_attempt
             if node.status in ("STARTING", "RUNNING") and attempt is not None:
+                run = self._runs.get(node.id)
+                code = run.exited() if run is not None else None
+                if code is not None:
+                    # It ended on its own just before; its exit is only not reported yet.
+                    own = "SUCCEEDED" if code == 0 else "FAILED"
+                    self._end_attempt(node, attempt, code, ESSENTIAL_CONTAINER_EXITED, None)
+                    self._finish(node, own, ESSENTIAL_CONTAINER_EXITED)
+                    continue
                 self._end_attempt(node, attempt, None, reason, None)
                 self._finish(node, status, reason)
 
@@ -762,3 +849,96 @@ def _glob(pattern: str, value: str | None) -> bool:
     if pattern.endswith("*"):
         return value.startswith(pattern[:-1])
     return value == pattern
+
+
+# --- why a RUNNABLE job cannot run ----------------------------------------------------------------
+
+# The largest instance of each family the emulator knows: (vCPUs, memory GiB), from the EC2
+# instance type pages (c4.8xlarge, m4.16xlarge, r4.16xlarge, c5/m5/r5.24xlarge,
+# c6i/m6i/r6i.32xlarge, c7i/m7i/r7i.48xlarge). A size of a family has 1 vCPU (medium), 2
+# (large), 4 (xlarge) or 4N (Nxlarge), and memory in proportion to the largest size: close
+# enough to tell whether a job fits at all, which is all the blocked reasons need.
+INSTANCE_FAMILIES: dict[str, tuple[int, int]] = {
+    "c4": (36, 60),
+    "m4": (64, 256),
+    "r4": (64, 488),
+    "c5": (96, 192),
+    "m5": (96, 384),
+    "r5": (96, 768),
+    "c6i": (128, 256),
+    "m6i": (128, 512),
+    "r6i": (128, 1024),
+    "c7i": (192, 384),
+    "m7i": (192, 768),
+    "r7i": (192, 1536),
+}
+# "optimal": "instance types (from the C4, M4, and R4 instance families) that match the demand of
+# your job queues" (API reference ComputeResource.instanceTypes).
+OPTIMAL_FAMILIES = ("c4", "m4", "r4")
+
+
+def _blocked_reason(
+    job: Job,
+    environments: list[ComputeEnvironment],
+    is_short_of_capacity: Callable[[ComputeEnvironment], bool],
+) -> str | None:
+    """Why no ENABLED compute environment of the queue can run this job, or None (it can, or
+    the queue has none enabled: Batch documents no reason for that)."""
+    enabled = [ce for ce in environments if ce.state == "ENABLED"]
+    if not enabled:
+        return None
+    big_enough = [ce for ce in enabled if ce.max_vcpus >= job.vcpus]
+    if not big_enough:
+        return BLOCKED_BY_MAX_VCPUS
+    fitting = [ce for ce in big_enough if _instance_types_fit(ce, job)]
+    if not fitting:
+        return BLOCKED_BY_INSTANCE_TYPES
+    if all(is_short_of_capacity(ce) for ce in fitting):
+        return BLOCKED_BY_CAPACITY.format(instance_type=_instance_type_shown(fitting[0]))
+    return None
+
+
+def _instance_types_fit(ce: ComputeEnvironment, job: Job) -> bool:
+    """Whether the job (each node of a multi-node job) fits one instance of a type the compute
+    environment may launch; types the emulator does not model fit everything."""
+    shapes = _instance_shapes(ce)
+    if shapes is None:
+        return True
+    return all(
+        any(vcpus >= w.vcpus and memory >= w.memory_mib for vcpus, memory in shapes)
+        for w in job.placed_workloads
+    )
+
+
+def _instance_shapes(ce: ComputeEnvironment) -> list[tuple[float, float]] | None:
+    """(vCPUs, memory MiB) of the largest instance of each of the compute environment's
+    instanceTypes entries; None when it names none or one the emulator does not model."""
+    names = (ce.compute_resources or {}).get("instanceTypes") or []
+    shapes: list[tuple[float, float]] = []
+    for name in names:
+        families = OPTIMAL_FAMILIES if name == "optimal" else (str(name).split(".", 1)[0],)
+        if any(family not in INSTANCE_FAMILIES for family in families):
+            return None
+        shapes.extend(_instance_shape(family, str(name)) for family in families)
+    return shapes or None
+
+
+def _instance_shape(family: str, name: str) -> tuple[float, float]:
+    largest_vcpus, largest_gib = INSTANCE_FAMILIES[family]
+    size = name.split(".", 1)[1] if "." in name else ""
+    named = {"medium": 1.0, "large": 2.0, "xlarge": 4.0}
+    if size in named:
+        vcpus = named[size]
+    elif size.endswith("xlarge") and size[: -len("xlarge")].isdigit():
+        vcpus = 4.0 * int(size[: -len("xlarge")])
+    else:  # the family itself, "metal", or a size the emulator does not know: the largest
+        vcpus = float(largest_vcpus)
+    vcpus = min(vcpus, float(largest_vcpus))
+    return vcpus, vcpus * largest_gib * 1024 / largest_vcpus
+
+
+def _instance_type_shown(ce: ComputeEnvironment) -> str:
+    # Batch names the instance type it failed to launch; the emulator names the compute
+    # environment's first instanceTypes entry (Fargate: its type).
+    names = (ce.compute_resources or {}).get("instanceTypes") or []
+    return str(names[0]) if names else str(ce.resource_type)

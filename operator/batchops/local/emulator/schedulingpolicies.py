@@ -74,8 +74,7 @@ MAX_LISTED = 100
 
 def scheduling_policy_arn(name: str) -> str:
     """The ARN of the scheduling policy of this name in the emulated account."""
-    prefix = f"arn:{account.PARTITION}:batch:{account.REGION}:{account.ACCOUNT_ID}"
-    return f"{prefix}:scheduling-policy/{name}"
+    return f"{account.batch_arn_prefix()}:scheduling-policy/{name}"
 
 
 @dataclass(eq=False)

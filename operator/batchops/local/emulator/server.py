@@ -13,7 +13,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from batchops.local.emulator import account
 from batchops.local.emulator.control import ControlApi
 from batchops.local.emulator.httpserver import KeepAliveWsgiServer
-from batchops.local.emulator.service import BatchService
+from batchops.local.emulator.partitions import Partitions
 from batchops.local.emulator.wsgi import EmulatorApp
 
 
@@ -30,10 +30,10 @@ class Emulator:
     default_security_group_id = account.DEFAULT_SECURITY_GROUP_ID
 
     def __init__(self, host: str, port: int, speed: float) -> None:
-        self._service = BatchService(speed)
-        self._control = ControlApi(self._service)
+        self._partitions = Partitions(speed)
+        self._control = ControlApi(self._partitions)
         self._app = EmulatorApp(
-            self._service, self._control, DomainDispatcherApplication(create_backend_app)
+            self._partitions, self._control, DomainDispatcherApplication(create_backend_app)
         )
         self._server = KeepAliveWsgiServer(host, port, self._app)
         self._thread = self._serving_thread()
@@ -49,14 +49,14 @@ class Emulator:
     def start(self) -> None:
         """Reset to a clean account and start serving."""
         self._control.reset()
-        self._service.start()
+        self._partitions.start()
         self._thread.start()
 
     def stop(self) -> None:
         """Stop serving, stop every job process and the timer thread."""
         if not self._down:
             self._stop_serving()
-        self._service.stop()
+        self._partitions.stop()
 
     def _stop_serving(self) -> None:
         self._server.shutdown()
@@ -125,9 +125,30 @@ class Emulator:
             }
         )
 
-    def counters(self) -> dict[str, int]:
-        """API calls per operation since the last reset ("SubmitJob": 12, ...)."""
-        return self._control.counters()
+    def counters(self, account_id: str | None = None) -> dict[str, int]:
+        """API calls per operation since the last reset ("SubmitJob": 12, ...); with an
+        account id, the Batch calls of that account only."""
+        return self._control.counters(account_id)
+
+    def add_account(
+        self,
+        account_id: str,
+        role_name: str = "batchops",
+        trusted_principal: str = f"arn:aws:iam::{account.ACCOUNT_ID}:root",
+        external_id: str | None = None,
+        path: str = "/",
+    ) -> str:
+        """Another account (default VPC, subnets, security group, roles, log group, as the
+        default one has) with a role `trusted_principal` may assume with `external_id`;
+        returns the role's ARN. Gone at the next reset."""
+        return self._control.add_account(
+            account_id, role_name, trusted_principal, external_id, path
+        )
+
+    def set_session_duration(self, seconds: float | None) -> None:
+        """AssumeRole sessions issued from now on last at most `seconds` (wall clock; below
+        AWS's 900-second minimum, so tests can watch credentials expire). None: as asked."""
+        self._control.set_session_duration(seconds)
 
     def injected_faults(self) -> dict[str, dict[str, int]]:
         """Faults answered since the last reset: {"SubmitJob": {"throttled": 3,

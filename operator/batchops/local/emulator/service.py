@@ -1,4 +1,5 @@
-"""The emulated Batch service: every part wired together behind one state lock."""
+"""The emulated Batch service of one account in one region: every part wired together behind the
+emulator's state lock (partitions.py keeps one per account and region)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import threading
 from collections.abc import Callable
 
 from batchops.local.emulator import account, errors
+from batchops.local.emulator.account import Partition
 from batchops.local.emulator.clock import DEFAULT_DELAYS, Clock, TimerThread
 from batchops.local.emulator.consumableresources import ConsumableResources
 from batchops.local.emulator.faults import FaultInjector
@@ -26,15 +28,23 @@ Operation = Callable[[JsonObject], JsonObject]
 
 class BatchService:
     """Compute environments, queues, scheduling policies, consumable resources, job definitions,
-    jobs, tags, faults: one account."""
+    jobs, tags: one account in one region. The lock, the clock and the faults are the emulator's
+    (shared by every partition); each partition has its own timer thread, which serves it."""
 
-    def __init__(self, speed: float) -> None:
-        self.lock = threading.RLock()
-        self.clock = Clock(speed)
-        self.faults = FaultInjector()
-        self._timers = TimerThread(self.lock)
+    def __init__(
+        self,
+        partition: Partition,
+        lock: threading.RLock,
+        clock: Clock,
+        faults: FaultInjector,
+    ) -> None:
+        self.partition = partition
+        self.lock = lock
+        self.clock = clock
+        self.faults = faults
+        self._timers = TimerThread(self.lock, on_start=lambda: account.enter(partition))
         self._tags = TagStore()
-        logs = JobLogs()
+        logs = JobLogs(partition)
         self.infrastructure = Infrastructure(self.clock, DEFAULT_DELAYS, self._timers, self._tags)
         self.definitions = JobDefinitions(self._tags)
         self.scheduling_policies = SchedulingPolicies(
@@ -105,8 +115,8 @@ class BatchService:
         self._timers.stop()
 
     def reset(self) -> None:
-        """A clean account: no Batch resources, default scenario, no holds, no faults, zero
-        counters."""
+        """No Batch resources, default scenario (the emulator resets accounts, faults and
+        counters: partitions.py)."""
         with self.lock:
             self._timers.clear()
             self.scheduler.clear()
@@ -116,8 +126,6 @@ class BatchService:
             self.definitions.clear()
             self._tags.clear()
             self.runner.scenario = Scenario()
-            account.reset_account()
-        self.faults.reset()
 
     def set_scenario(self, scenario: Scenario) -> None:
         """How attempts started from now on run."""
@@ -134,7 +142,7 @@ class BatchService:
         handler = self._operations.get(operation)
         if handler is None:
             raise errors.client_error(f"The batchops emulator does not support {operation}")
-        with self.lock:
+        with self.lock, account.serving(self.partition):
             return handler(body)
 
     # --- tags (the ARN comes from the URL; the HTTP layer puts it into the body) --------------

@@ -1,5 +1,5 @@
--- Actions Argo CD offers on a batchops.io BatchPipeline. Both are always listed; `disabled`
--- greys out the one that does not apply to the run's current phase.
+-- Actions Argo CD offers on a batchops.io BatchPipeline. All are always listed; `disabled`
+-- greys out the ones that do not apply to the run's current phase.
 local actions = {}
 
 -- Stalled also marks every failed or cancelled run (for kstatus); only an invalid spec makes a
@@ -25,6 +25,12 @@ actions["rerun"] = {
   ["displayName"] = "Rerun",
   ["iconClass"] = "fa fa-fw fa-redo",
   ["disabled"] = not finished or invalidSpec,
+}
+-- Only a run that failed or was cancelled has steps to run again.
+actions["retry-failed"] = {
+  ["displayName"] = "Retry failed steps",
+  ["iconClass"] = "fa fa-fw fa-wrench",
+  ["disabled"] = not (phase == "Failed" or phase == "Cancelled") or invalidSpec,
 }
 actions["terminate"] = {
   ["displayName"] = "Terminate",

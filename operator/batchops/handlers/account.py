@@ -1,0 +1,108 @@
+"""kopf registrations for BatchAccount (cluster-scoped) and for the Namespaces the account
+choice reads: two indexes every other kind's handlers read, a loop that resolves each account's
+role and writes its status, and wakeups when an account or a namespace changes.
+
+Only a cluster-wide operator runs the BatchAccount loop: operators watching some namespaces
+read the accounts (to choose where their objects act) but leave their status alone, so two of
+them never write it in turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import kopf
+
+from batchops.handlers.context import OperatorContext
+from batchops.handlers.loops import reconcile_until_deleted
+from batchops.kube.client import BATCH_ACCOUNT, GROUP, VERSION
+from batchops.model import keys
+from batchops.model.account import AccountSpec, NamespaceFacts, parse_account_spec
+from batchops.model.common import SpecError, frozen_map
+from batchops.reconcile.account import AccountReconciler
+from batchops.reconcile.common import ObjectSnapshot, PassOutcome
+
+RESOURCE = (GROUP, VERSION, BATCH_ACCOUNT.plural)
+NAMESPACES = ("", "v1", "namespaces")
+
+
+@kopf.index(*RESOURCE, id=keys.BATCH_ACCOUNTS.name)
+def batch_accounts(
+    name: str, spec: Mapping[str, Any], **_: Any
+) -> dict[tuple[None, str], AccountSpec | str]:
+    """(None, name) → the account's parsed spec, or why it does not parse."""
+    try:
+        return {(None, name): parse_account_spec(spec)}
+    except SpecError as exc:
+        return {(None, name): str(exc)}
+
+
+@kopf.index(*NAMESPACES, id=keys.NAMESPACES.name)
+def namespace_facts(
+    name: str, labels: Mapping[str, str], annotations: Mapping[str, str], **_: Any
+) -> dict[tuple[None, str], NamespaceFacts]:
+    """(None, name) → the namespace's labels and annotations, for the account choice."""
+    return {(None, name): NamespaceFacts(name, frozen_map(labels), frozen_map(annotations))}
+
+
+def _cluster_wide(memo: Any, **_: Any) -> bool:
+    context: OperatorContext = memo.context
+    return not context.config.namespaces
+
+
+@kopf.daemon(*RESOURCE, cancellation_timeout=30, when=_cluster_wide)
+async def batch_account_loop(
+    stopped: kopf.DaemonStopped, body: kopf.Body, memo: Any, **kwargs: Any
+) -> None:
+    """Resolve the role and count the allowed namespaces until the account is deleted."""
+    context: OperatorContext = memo.context
+    namespaces = keys.NAMESPACES.of(kwargs)
+
+    def every_namespace() -> list[NamespaceFacts]:
+        return [
+            facts
+            for store in list(namespaces.values())
+            for facts in store
+            if isinstance(facts, NamespaceFacts)
+        ]
+
+    reconciler = AccountReconciler(context.timing, every_namespace, context.identify)
+
+    async def reconcile(obj: ObjectSnapshot) -> PassOutcome:
+        return await asyncio.to_thread(reconciler.reconcile, obj)
+
+    await reconcile_until_deleted(BATCH_ACCOUNT, body, stopped, context.wakeups, reconcile)
+
+
+@kopf.on.event(*RESOURCE)
+def batch_account_changed(
+    name: str, meta: Mapping[str, Any], event: Mapping[str, Any], memo: Any, **_: Any
+) -> None:
+    """A new, edited or deleted account changes where objects may act: every loop looks again
+    (not on the account's own status writes)."""
+    context: OperatorContext = memo.context
+    generation = None if event.get("type") == "DELETED" else meta.get("generation")
+    if context.seen_version(("account", name), generation, first_counts=True):
+        context.wakeups.wake_where()
+
+
+@kopf.on.event(*NAMESPACES)
+def namespace_changed(
+    name: str,
+    labels: Mapping[str, str],
+    annotations: Mapping[str, str],
+    memo: Any,
+    **_: Any,
+) -> None:
+    """A namespace's labels or default-account annotation changed: its loops look again, and
+    the accounts recount the namespaces they allow."""
+    context: OperatorContext = memo.context
+    facts = (
+        tuple(sorted(labels.items())),
+        annotations.get(keys.ACCOUNT_ANNOTATION),
+    )
+    if context.seen_version(("namespace", name), facts):
+        context.wakeups.wake_where(name)
+        context.wakeups.wake_kind(BATCH_ACCOUNT.kind)
