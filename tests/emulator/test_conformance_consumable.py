@@ -442,27 +442,8 @@ def test_deleting_by_arn_is_not_refused_for_a_resource_with_quantity(batch: Batc
 
 
 # --- jobs by consumable resource -------------------------------------------------------------
-
-
-def test_list_jobs_by_consumable_resource_answers_an_empty_list_as_no_job_claims_one(
-    batch: BatchClient,
-) -> None:
-    """ListJobsByConsumableResource returns jobs (required) and nextToken
-    (API_ListJobsByConsumableResource.html). Jobs do not claim consumable resources in the
-    emulator yet, so the list is empty; the filters and maxResults are still checked."""
-    batch.create_consumable_resource(consumableResourceName="r", totalQuantity=1)
-
-    answer = batch.list_jobs_by_consumable_resource(
-        consumableResource="r",
-        maxResults=10,
-        filters=[
-            {"name": "JOB_STATUS", "values": ["RUNNING"]},
-            {"name": "JOB_NAME", "values": ["etl*"]},
-        ],
-    )
-
-    assert answer["jobs"] == []
-    assert "nextToken" not in answer
+# What ListJobsByConsumableResource lists, and how jobs claim resources: test_conformance_
+# consumable_jobs.py. Here: its request is checked like AWS's.
 
 
 @pytest.mark.parametrize(

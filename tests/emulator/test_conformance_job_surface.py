@@ -751,6 +751,8 @@ def test_consumable_resource_override_replaces_the_definition_list(
     batch: BatchClient, emulator: Emulator
 ) -> None:
     one_queue(batch, emulator)
+    for name in ("licenses", "seats"):  # a job can only claim resources that exist
+        batch.create_consumable_resource(consumableResourceName=name, totalQuantity=10)
     own = {"consumableResourceList": [{"consumableResource": "licenses", "quantity": 1}]}
     override = {"consumableResourceList": [{"consumableResource": "seats", "quantity": 3}]}
     batch.register_job_definition(

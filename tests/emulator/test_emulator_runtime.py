@@ -334,6 +334,24 @@ def test_eventual_consistency_window_keeps_the_relationship_error_after_a_queue_
     wait(deleted, "delete succeeds once the window passed", timeout=10)
 
 
+def test_eventual_consistency_window_hides_a_new_job_from_listjobs_for_a_while(
+    batch: Any, emulator: Emulator
+) -> None:
+    simple_setup(batch, emulator)
+    emulator.set_faults(eventual_consistency_seconds=20)  # 1 s at speed 20
+    job_id = submit(batch, "lagging")
+
+    def listed() -> list[str]:
+        found = batch.list_jobs(
+            jobQueue="q", filters=[{"name": "JOB_NAME", "values": ["lagging"]}]
+        )["jobSummaryList"]
+        return [job["jobId"] for job in found]
+
+    assert listed() == []  # DescribeJobs knows it; ListJobs does not yet
+    assert [job["jobId"] for job in describe(batch, job_id)] == [job_id]
+    assert wait(lambda: listed() or None, "listed once the window passed", timeout=10) == [job_id]
+
+
 def test_scaling_update_always_applies_in_place(batch: Any, emulator: Emulator) -> None:
     create_ce(batch, emulator, "ce", serviceRole="AWSBatchServiceRole")
     batch.update_compute_environment(

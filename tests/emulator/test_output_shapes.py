@@ -326,12 +326,16 @@ def _run_lifecycle(batch: BatchClient, emulator: Emulator) -> None:
     flaky = submit("flaky")
     long = submit("long", retryStrategy={"attempts": 1})
     cancelled = submit("cancelled", dependsOn=[{"jobId": long}])
-    # A fair-share queue: jobs name a share identifier and a scheduling priority.
+    # A fair-share queue: jobs name a share identifier and a scheduling priority; this one
+    # claims a consumable resource too.
     on_fargate = submit(
         "on-fargate",
         queue="shapes-q-fargate",
         shareIdentifier="teamA",
         schedulingPriorityOverride=1,
+        consumableResourcePropertiesOverride={
+            "consumableResourceList": [{"consumableResource": "shapes-licenses", "quantity": 1}]
+        },
     )
     everything = [plain, dependent, array, flaky, long, cancelled, on_fargate]
 
@@ -357,6 +361,8 @@ def _run_lifecycle(batch: BatchClient, emulator: Emulator) -> None:
     batch.list_jobs(jobQueue="shapes-q-ec2", filters=[{"name": "JOB_NAME", "values": ["*"]}])
     batch.list_jobs(jobQueue="shapes-q-fargate", jobStatus="SUCCEEDED")
     batch.list_jobs(arrayJobId=array, jobStatus="SUCCEEDED")
+    claiming = batch.list_jobs_by_consumable_resource(consumableResource="shapes-licenses")
+    assert [job["jobName"] for job in claiming["jobs"]] == ["on-fargate"]
 
     batch.deregister_job_definition(jobDefinition=ec2_definition)
     batch.describe_job_definitions(jobDefinitionName="shapes-ec2", status="INACTIVE")

@@ -23,11 +23,12 @@ Emulated Batch operations: compute environments, job queues and fair-share sched
 (create, describe, update, delete; ListSchedulingPolicies), consumable resources (create,
 describe, list, update with SET/ADD/REMOVE and clientToken, delete;
 ListJobsByConsumableResource), job definitions, jobs (submit, describe, list, cancel,
-terminate) and tags on all of them. A scheduling policy is stored and checked against AWS's
-documented rules, and a queue may name one, but the scheduler still places a queue's jobs in
-FIFO order: fair-share ordering (shares, weights, decay, reservation) is not emulated. Likewise
-consumable resources are stored and checked, but jobs do not claim them (inUseQuantity stays 0,
-ListJobsByConsumableResource answers an empty list) and they do not hold jobs back. Any other
+terminate) and tags on all of them. A queue with a scheduling policy is served fair-share:
+jobs must name a share identifier, and the share with the least vCPUs held x weightFactor runs
+next (current usage only: shareDecaySeconds is not emulated; computeReservation is; see
+schedulingpolicies.py). Jobs claim consumable resources: a job waits RUNNABLE, with a
+statusReason saying for what, until the quantities it claims are available, holds them while it
+runs (inUseQuantity, ListJobsByConsumableResource) and gives REPLENISHABLE ones back. Any other
 Batch operation is a ClientException saying it is not supported.
 
 Accounts and regions: Batch state is kept per account and region, taken from each request's

@@ -9,9 +9,15 @@ consumable-resource/<name>; every operation that takes one accepts its name or i
 create are kept in the shared TagStore (TagResource & co. work on the ARN too) and returned by
 DescribeConsumableResource.
 
-Jobs do not claim consumable resources in the emulator yet: inUseQuantity is always 0,
-availableQuantity equals totalQuantity, and ListJobsByConsumableResource answers an empty list
-(after checking its request like AWS would).
+Jobs claim consumable resources (user guide "Specify the resources needed to run a job",
+resource-aware-scheduling-how-to-for-jobs.html): a job definition's consumableResourceProperties,
+or SubmitJob's consumableResourcePropertiesOverride instead, lists {consumableResource,
+quantity}; RegisterJobDefinition and SubmitJob check the list (`check_requirements`). The
+scheduler (scheduler.py) holds a job RUNNABLE while a claimed resource has less available than
+it needs, takes the quantities when it starts the job (`hold`) and gives them back when the
+attempt ends (`Holding.give_back`): REPLENISHABLE ones return to the available quantity,
+NON_REPLENISHABLE ones are taken off the total as well. inUseQuantity is what started jobs hold;
+ListJobsByConsumableResource lists the jobs that claim the resource (`ConsumableResourceHooks`).
 
 Every rule below cites the AWS page it comes from next to the check. AWS documents the rules
 but not the wording of any rejection, so every message here is "assumed" (errors.py). Where
@@ -78,14 +84,43 @@ JOB_FILTERS = ("JOB_STATUS", "JOB_NAME")
 JOB_STATUSES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
 
 
+# https://docs.aws.amazon.com/batch/latest/userguide/resource-aware-scheduling-how-to-for-jobs.html:
+# "You can specify up to 5 resources for each job you define." (said of the console wizard;
+# the emulator applies it to the API too, rejection text assumed).
+MAX_REQUIREMENTS = 5
+
+
 def consumable_resource_arn(name: str) -> str:
     """The ARN of the consumable resource of this name in the emulated account."""
     return f"{account.batch_arn_prefix()}:consumable-resource/{name}"
 
 
+@dataclass(frozen=True)
+class Claim:
+    """One consumableResourceList entry of a job: the resource's name and the quantity."""
+
+    resource: str
+    quantity: int
+
+
+def claims_of(properties: JsonObject | None) -> tuple[Claim, ...]:
+    """The claims of (checked) consumableResourceProperties; a resource named by ARN is
+    claimed by its name, the part after "consumable-resource/"."""
+    if properties is None:
+        return ()
+    return tuple(
+        Claim(_name_of(str(entry["consumableResource"])), int(entry["quantity"]))
+        for entry in object_list(properties, "consumableResourceList")
+    )
+
+
+def _name_of(identifier: str) -> str:
+    return identifier.rpartition("/")[2] if identifier.startswith("arn:") else identifier
+
+
 @dataclass(eq=False)
 class ConsumableResource:
-    """One consumable resource; `in_use` stays 0 while jobs do not claim resources."""
+    """One consumable resource; `in_use` is what started jobs hold of it."""
 
     name: str
     arn: str
@@ -98,6 +133,24 @@ class ConsumableResource:
     def available(self) -> int:
         """What is left for new jobs (never below zero; see UpdateConsumableResource)."""
         return max(self.total - self.in_use, 0)
+
+    def give_back(self, quantity: int) -> None:
+        """A job that held `quantity` of this resource ended its attempt.
+
+        https://docs.aws.amazon.com/batch/latest/userguide/resource-aware-scheduling-how-to-check-resources-check-resources.html:
+        "If the resource is REPLENISHABLE, the number of consumed resources will be added back
+        to the available quantity as soon as the job has moved to either the SUCCEEDED or
+        FAILED state, and the total quantity will remain the same. If the resource is
+        NON_REPLENISHABLE, the number of consumed resources is subtracted from both the total
+        and available quantities and won't be added back". The emulator counts a
+        NON_REPLENISHABLE claim as in use while the job runs and takes it off the total when
+        the attempt ends (when AWS lowers the total is not documented: assumed). An attempt
+        that ends and is retried gives back too, and the retry claims again (assumed: AWS
+        speaks only of SUCCEEDED and FAILED).
+        """
+        self.in_use = max(self.in_use - quantity, 0)
+        if self.resource_type == "NON_REPLENISHABLE":
+            self.total = max(self.total - quantity, 0)
 
     def summary(self) -> JsonObject:
         """The ConsumableResourceSummary shape (ListConsumableResources)."""
@@ -128,6 +181,35 @@ class ConsumableResource:
 
 
 @dataclass(frozen=True)
+class Holding:
+    """What a started job holds of one consumable resource (the very resource object: one
+    deleted meanwhile, or deleted and re-created, is not given anything back; assumed)."""
+
+    resource: ConsumableResource
+    quantity: int
+
+    def give_back(self) -> None:
+        """Return the quantity (see ConsumableResource.give_back)."""
+        self.resource.give_back(self.quantity)
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A claim the resource can't meet now: `available` of it (0 when it does not exist)."""
+
+    claim: Claim
+    available: int
+
+
+@dataclass(frozen=True)
+class ConsumableResourceHooks:
+    """What consumable resources need from the job scheduler."""
+
+    quantity_changed: Callable[[], None]  # a resource was created, updated or deleted
+    jobs_claiming: Callable[[str], list[JsonObject]]  # ListJobsByConsumableResourceSummary
+
+
+@dataclass(frozen=True)
 class _Replay:
     """An UpdateConsumableResource already applied under a clientToken: its answer, and until
     when (monotonic seconds) the token counts."""
@@ -152,6 +234,7 @@ class ConsumableResources:
         self.resources: dict[str, ConsumableResource] = {}
         # (resource ARN, clientToken, consumableResource, operation, quantity) -> the answer.
         self._tokens: dict[tuple[str, str, str, str | None, int | None], _Replay] = {}
+        self.hooks: ConsumableResourceHooks | None = None
 
     def clear(self) -> None:
         """Forget every consumable resource and clientToken (emulator reset)."""
@@ -163,6 +246,75 @@ class ConsumableResources:
         name = arn.rpartition("/")[2]
         resource = self.resources.get(name)
         return resource is not None and resource.arn == arn
+
+    def find(self, identifier: str) -> ConsumableResource | None:
+        """The consumable resource of this name or ARN, if there is one."""
+        resource = self.resources.get(_name_of(identifier))
+        if resource is None or (identifier.startswith("arn:") and resource.arn != identifier):
+            return None
+        return resource
+
+    # --- jobs claiming resources ------------------------------------------------------------------
+
+    def check_requirements(self, properties: JsonObject | None) -> None:
+        """Refuse consumableResourceProperties (RegisterJobDefinition) or
+        consumableResourcePropertiesOverride (SubmitJob) that name a resource that does not
+        exist, or claim less than 1 of one."""
+        if properties is None:
+            return
+        entries = object_list(properties, "consumableResourceList")
+        # resource-aware-scheduling-how-to-for-jobs.html ("up to 5 resources", MAX_REQUIREMENTS).
+        if len(entries) > MAX_REQUIREMENTS:
+            raise errors.too_many_consumable_resource_requirements(MAX_REQUIREMENTS)
+        for entry in entries:
+            # https://docs.aws.amazon.com/batch/latest/APIReference/API_ConsumableResourceRequirement.html:
+            # consumableResource "The name or ARN of the consumable resource", quantity "The
+            # quantity of the consumable resource that is needed". The user guide: "When you
+            # register a job you can specify the name of one or more resources you created"
+            # (resource-aware-scheduling-how-to-for-jobs.html), so the resource must exist. AWS
+            # documents no minimum quantity nor any rejection text: below 1 is refused and every
+            # text is assumed (errors.py).
+            identifier = optional_str(entry, "consumableResource")
+            if identifier is None:
+                raise errors.consumable_resource_requirement_missing("consumableResource")
+            quantity = optional_int(entry, "quantity")
+            if quantity is None:
+                raise errors.consumable_resource_requirement_missing("quantity")
+            if self.find(identifier) is None:
+                raise errors.consumable_resource_not_found(identifier)
+            if quantity < 1:
+                raise errors.consumable_resource_quantity(identifier, quantity)
+
+    def shortfalls(self, claims: tuple[Claim, ...]) -> list[Shortfall]:
+        """The claims that can't be met now. A resource deleted after the job was submitted
+        counts as none available: the job waits until one of that name exists again (AWS:
+        "If you delete a consumable resource and re-create it with the same name, it is
+        considered to be the same resource", resource-aware-scheduling-how-to-delete.html;
+        what happens to waiting jobs is not documented: assumed)."""
+        short = []
+        for claim in claims:
+            resource = self.resources.get(claim.resource)
+            available = resource.available if resource is not None else 0
+            if available < claim.quantity:
+                short.append(Shortfall(claim, available))
+        return short
+
+    def hold(self, claims: tuple[Claim, ...]) -> list[Holding]:
+        """Take the claimed quantities for a job that starts now (every claim can be met).
+
+        resource-aware-scheduling-how-to-for-jobs.html: "Resources are locked once the job
+        moves to STARTING and are then unlocked when the job moves to SUCCEEDED or FAILED."
+        """
+        holdings = []
+        for claim in claims:
+            resource = self.resources[claim.resource]
+            resource.in_use += claim.quantity
+            holdings.append(Holding(resource, claim.quantity))
+        return holdings
+
+    def _quantity_changed(self) -> None:
+        if self.hooks is not None:
+            self.hooks.quantity_changed()
 
     def create(self, body: JsonObject) -> JsonObject:
         """CreateConsumableResource."""
@@ -199,6 +351,7 @@ class ConsumableResources:
             created_at=self._now_ms(),
         )
         self._tags.add(arn, str_map(body, "tags"))
+        self._quantity_changed()
         return {"consumableResourceName": name, "consumableResourceArn": arn}
 
     def describe(self, body: JsonObject) -> JsonObject:
@@ -252,6 +405,7 @@ class ConsumableResources:
             if quantity < 0:
                 raise errors.negative_quantity("quantity", quantity)
             resource.total = _new_total(resource, operation_name, quantity)
+            self._quantity_changed()
         response: JsonObject = {
             "consumableResourceName": resource.name,
             "consumableResourceArn": resource.arn,
@@ -269,18 +423,28 @@ class ConsumableResources:
         # the resource are still running." So no in-use check. "If you delete a consumable
         # resource and re-create it with the same name, it is considered to be the same
         # resource": a re-created one has the same ARN (and, here, new tags and createdAt).
+        # Jobs holding it keep running; what they hold is not given back to a re-created
+        # resource of the same name, and jobs still waiting for it wait until one exists again
+        # (not documented: assumed; see Holding and shortfalls).
         del self.resources[resource.name]
         self._tags.forget(resource.arn)
         self._tokens = {key: value for key, value in self._tokens.items() if key[0] != resource.arn}
+        self._quantity_changed()
         return {}
 
     def list_jobs(self, body: JsonObject) -> JsonObject:
-        """ListJobsByConsumableResource: the request is checked; no job claims a resource in
-        the emulator yet, so the list is empty."""
-        self._existing(required_str(body, "consumableResource"))
+        """ListJobsByConsumableResource: the jobs that claim the resource, filtered by
+        JOB_STATUS and JOB_NAME, paginated."""
+        resource = self._existing(required_str(body, "consumableResource"))
         max_results = _max_results(body)
-        _check_job_filters(object_list(body, "filters"))
-        jobs: list[JsonObject] = []
+        filters = object_list(body, "filters")
+        _check_job_filters(filters)
+        # https://docs.aws.amazon.com/batch/latest/APIReference/API_ListJobsByConsumableResource.html:
+        # "Returns a list of Batch jobs that require a specific consumable resource." Every
+        # job whose consumableResourceProperties (after the override) names it, in any status,
+        # in submission order (the order is not documented; see scheduler.jobs_claiming).
+        claiming = self.hooks.jobs_claiming(resource.name) if self.hooks is not None else []
+        jobs = [job for job in claiming if all(_job_matches(job, f) for f in filters)]
         items, token = page(jobs, max_results, optional_str(body, "nextToken"), MAX_LISTED)
         result: JsonObject = {"jobs": items}
         if token:
@@ -361,6 +525,19 @@ def _matches(name: str, values: list[str]) -> bool:
         elif lowered == wanted:
             return True
     return False
+
+
+def _job_matches(job: JsonObject, entry: JsonObject) -> bool:
+    # API_ListJobsByConsumableResource.html, filters: "only those jobs requiring the specified
+    # consumable resource (consumableResource) and that match the value of the filters are
+    # listed"; JOB_STATUS takes job statuses, JOB_NAME "The values are case-insensitive
+    # matches for the job name. If a filter value ends with an asterisk (*), it matches any
+    # job name that begins with the string before the '*'." A job must match every filter,
+    # and one of each filter's values.
+    values = str_list(entry, "values")
+    if optional_str(entry, "name") == "JOB_STATUS":
+        return job["jobStatus"] in values
+    return _matches(str(job["jobName"]), values)
 
 
 def _check_job_filters(filters: list[JsonObject]) -> None:

@@ -41,7 +41,9 @@ Faults. Each POST replaces the whole configuration; {} turns every fault off (as
      "eventualConsistencySeconds": 5, # emulated seconds a compute environment still counts as
                                       #   used by a queue that let go of it (UpdateJobQueue or
                                       #   DeleteJobQueue): deleting it fails meanwhile with
-                                      #   "Cannot delete, found existing JobQueue relationship"
+                                      #   "Cannot delete, found existing JobQueue relationship";
+                                      #   and a job is missing from ListJobs for that long
+                                      #   after SubmitJob
      "seed": 7,                       # optional: reproducible random faults
      "insufficientCapacity": ["ce-spot"]}  # compute environments (names or ARNs) that get no
                                       #   instances: no job is placed there, and a RUNNABLE job

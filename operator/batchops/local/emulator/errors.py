@@ -256,6 +256,36 @@ def queue_scheduling_policy_removed(arn: str) -> BatchApiError:
     return request_error(f"The scheduling policy of job queue {arn} can't be removed")
 
 
+def share_identifier_required(queue_arn: str) -> BatchApiError:
+    """Assumed: SubmitJob's shareIdentifier "must be specified" when the job queue has a
+    fair-share scheduling policy (API reference SubmitJob)."""
+    return request_error(
+        f"shareIdentifier is required for job queue {queue_arn}, which has a scheduling policy"
+    )
+
+
+def share_identifier_on_fifo_queue(queue_arn: str) -> BatchApiError:
+    """Assumed: "Don't specify this parameter if the job queue doesn't have a fair-share
+    scheduling policy" (API reference SubmitJob, shareIdentifier)."""
+    return request_error(
+        f"shareIdentifier can't be specified for job queue {queue_arn}, which has no "
+        "scheduling policy"
+    )
+
+
+def scheduling_priority_out_of_range(field: str, value: int) -> BatchApiError:
+    """Assumed: schedulingPriority(Override) "The minimum supported value is 0 and the maximum
+    supported value is 9999" (API reference SubmitJob, RegisterJobDefinition)."""
+    return request_error(f"{field} must be between 0 and 9999, got {value}")
+
+
+def too_many_active_share_identifiers(queue_arn: str, limit: int) -> BatchApiError:
+    """Assumed: "Jobs queues with a fair-share scheduling policy can have a maximum of 500
+    active share identifiers. When the limit has been reached, submissions of any jobs that add
+    a new share identifier fail." (API reference CreateJobQueue, schedulingPolicyArn)."""
+    return request_error(f"Job queue {queue_arn} already has {limit} active share identifiers")
+
+
 # --- consumable resources ----------------------------------------------------------------------
 # AWS documents the rules (consumableresources.py cites each page) but no rejection's wording.
 
@@ -299,6 +329,27 @@ def enum_value(field: str, value: str, allowed: tuple[str, ...]) -> BatchApiErro
 def unknown_filter(name: str | None, allowed: tuple[str, ...]) -> BatchApiError:
     """Assumed: a filter name the API reference does not list for the operation."""
     return client_error(f"Invalid filter name {name}, must be one of " + ", ".join(allowed))
+
+
+def consumable_resource_requirement_missing(field: str) -> BatchApiError:
+    """Assumed: a consumableResourceList entry without its consumableResource or quantity
+    (both "Required: No" in the API reference ConsumableResourceRequirement, but an entry
+    without either claims nothing nameable)."""
+    return request_error(f"{field} is required in each consumableResourceList entry")
+
+
+def consumable_resource_quantity(identifier: str, quantity: int) -> BatchApiError:
+    """Assumed: a job that claims less than one unit of a consumable resource (the API
+    reference documents no minimum for ConsumableResourceRequirement.quantity)."""
+    return request_error(
+        f"quantity of consumable resource {identifier} must be at least 1, got {quantity}"
+    )
+
+
+def too_many_consumable_resource_requirements(limit: int) -> BatchApiError:
+    """Assumed: the user guide says "You can specify up to 5 resources for each job you
+    define" (resource-aware-scheduling-how-to-for-jobs.html)."""
+    return request_error(f"A job can require at most {limit} consumable resources")
 
 
 # --- combination rules of job definitions and submissions (jobrules.py) ------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from batchops.local.emulator import account, errors, jobrules
@@ -129,10 +130,17 @@ class JobDefinition:
 
 
 class JobDefinitions:
-    """Every revision of every job definition, and the operations on them."""
+    """Every revision of every job definition, and the operations on them.
 
-    def __init__(self, tags: TagStore) -> None:
+    `check_consumable_resources` refuses consumableResourceProperties that name a consumable
+    resource that does not exist (consumableresources.ConsumableResources.check_requirements).
+    """
+
+    def __init__(
+        self, tags: TagStore, check_consumable_resources: Callable[[JsonObject | None], None]
+    ) -> None:
         self._tags = tags
+        self._check_consumable_resources = check_consumable_resources
         self._revisions: dict[str, list[JobDefinition]] = {}
 
     def clear(self) -> None:
@@ -148,6 +156,10 @@ class JobDefinitions:
         if definition_type not in (jobrules.CONTAINER, jobrules.MULTINODE):
             raise errors.invalid_parameter(f"Invalid job definition type {definition_type}")
         jobrules.check_job_definition(body)
+        jobrules.check_scheduling_priority(
+            "schedulingPriority", optional_int(body, "schedulingPriority")
+        )
+        self._check_consumable_resources(optional_object(body, "consumableResourceProperties"))
         retry = optional_object(body, "retryStrategy")
         if retry is not None:
             check_retry_strategy(retry)

@@ -60,6 +60,11 @@ FARGATE_MEMORY_BY_VCPU: dict[float, frozenset[int]] = {
     32.0: frozenset({61440, 122880, 249856}),
 }
 
+# https://docs.aws.amazon.com/batch/latest/APIReference/API_SubmitJob.html
+# (schedulingPriorityOverride) and API_RegisterJobDefinition.html (schedulingPriority): "The
+# minimum supported value is 0 and the maximum supported value is 9999."
+SCHEDULING_PRIORITY = range(0, 10000)
+
 _TARGET_NODES = re.compile(r"^(\d*)(:?)(\d*)$")
 
 
@@ -73,6 +78,13 @@ def kind_of(definition_type: str, payloads: Iterable[str]) -> str:
     if "eksProperties" in present:
         return EKS
     return CONTAINER
+
+
+def check_scheduling_priority(field: str, value: int | None) -> None:
+    """A job definition's schedulingPriority or a submission's schedulingPriorityOverride is
+    0 to 9999 (SCHEDULING_PRIORITY)."""
+    if value is not None and value not in SCHEDULING_PRIORITY:
+        raise errors.scheduling_priority_out_of_range(field, value)
 
 
 # --- members one platform refuses -----------------------------------------------------------

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from batchops.local.emulator import account, errors, jobrules
 from batchops.local.emulator.clock import Timer
+from batchops.local.emulator.consumableresources import Claim, Holding
 from batchops.local.emulator.jobdefs import JobDefinition
 from batchops.local.emulator.paging import page
 from batchops.local.emulator.wire import JsonObject, object_list, optional_int, optional_object
@@ -542,6 +543,8 @@ class Job:
     timeout_timer: Timer | None = None
     summary_updated_at: int | None = None
     consumable_resources: JsonObject | None = None  # consumableResourceProperties in effect
+    claims: tuple[Claim, ...] = ()  # what it claims of consumable resources, by name
+    holdings: list[Holding] = field(default_factory=list)  # what its attempt holds now
     multinode: MultiNodePlan | None = None  # multi-node parents
     nodes: list[Job] = field(default_factory=list)  # a multi-node parent's node jobs, by index
     node_index: int | None = None  # multi-node node jobs
@@ -597,6 +600,21 @@ class Job:
         return [attempt for attempt in self.attempts if attempt.ended]
 
     @property
+    def share(self) -> str:
+        """Its share identifier ("" on a FIFO queue, where it has none)."""
+        return self.share_identifier or ""
+
+    @property
+    def priority_in_share(self) -> int:
+        """Its scheduling priority within its share: schedulingPriorityOverride, else the job
+        definition's schedulingPriority, else 0 (API reference SubmitJob: the override
+        "overrides any scheduling priority in the job definition and works only within a single
+        share identifier"; no default is documented)."""
+        if self.scheduling_priority is not None:
+            return self.scheduling_priority
+        return int(self.definition.extra.get("schedulingPriority") or 0)
+
+    @property
     def max_attempts(self) -> int:
         """retryStrategy.attempts (1 without a retry strategy)."""
         return int((self.retry_strategy or {}).get("attempts") or 1)
@@ -639,6 +657,33 @@ class Job:
         }
         detail.update({key: value for key, value in optional.items() if value is not None})
         return detail
+
+    def summarize_claim(self, claim: Claim) -> JsonObject:
+        """The ListJobsByConsumableResourceSummary of this job for one of its claims.
+
+        API_ListJobsByConsumableResourceSummary.html describes quantity as "The total amount of
+        the consumable resource that is available" and createdAt as "for when the consumable
+        resource was created"; in a per-job summary the emulator gives the job's claimed
+        quantity and the job's createdAt (assumed: the descriptions read as copied from the
+        resource's own shapes).
+        """
+        summary: JsonObject = {
+            "jobArn": self.arn,
+            "jobQueueArn": self.queue_arn,
+            "jobName": self.name,
+            "jobDefinitionArn": self.definition.arn,
+            "jobStatus": self.status,
+            "quantity": claim.quantity,
+            "createdAt": self.created_at,
+            "consumableResourceProperties": copy.deepcopy(self.consumable_resources or {}),
+        }
+        optional: JsonObject = {
+            "shareIdentifier": self.share_identifier,
+            "statusReason": self.status_reason,
+            "startedAt": self.started_at,
+        }
+        summary.update({key: value for key, value in optional.items() if value is not None})
+        return summary
 
     def summarize(self) -> JsonObject:
         """The JobSummary shape ListJobs returns."""

@@ -45,6 +45,16 @@
 - EKS jobs follow the same states; each attempt is a pod with a name and a node (simulated).
 - SubmitJob's overrides are checked against the job definition (jobrules.py) and applied to
   its payload (jobs.py).
+- Consumable resources (consumableresources.py): a job claiming them is started only while
+  every claimed resource has the quantity available, and until then, RUNNABLE, says so in its
+  statusReason (WAITING_FOR_CONSUMABLE_RESOURCES; a blocked-queue reason above wins). Starting
+  takes the quantities, the end of every attempt gives them back. A job that can't get its
+  resources does not hold up the jobs behind it.
+- Fair-share queues (a queue with a scheduling policy; schedulingpolicies.py has the model and
+  what it simplifies): SubmitJob checks the shareIdentifier rules; a placement round takes,
+  while vCPUs are free, the next job of the share with the lowest vCPUs-held x weightFactor
+  (ties: the share whose next job came first), highest schedulingPriority first within a share,
+  within what computeReservation leaves. FIFO queues are served as above, unchanged.
 Every change after the submission is published as a job state change event (outputs.py).
 """
 
@@ -54,8 +64,13 @@ import copy
 import uuid
 from collections.abc import Callable, Iterator
 
-from batchops.local.emulator import errors, jobrules, outputs
+from batchops.local.emulator import errors, jobrules, outputs, schedulingpolicies
 from batchops.local.emulator.clock import Clock, Delays, Timer, TimerThread
+from batchops.local.emulator.consumableresources import (
+    ConsumableResources,
+    Shortfall,
+    claims_of,
+)
 from batchops.local.emulator.holds import Holds
 from batchops.local.emulator.infrastructure import (
     ComputeEnvironment,
@@ -88,6 +103,7 @@ from batchops.local.emulator.runners import (
     NodePosition,
     RunningAttempt,
 )
+from batchops.local.emulator.schedulingpolicies import FairShare, SchedulingPolicies
 from batchops.local.emulator.tags import TagStore
 from batchops.local.emulator.wire import (
     JsonObject,
@@ -101,6 +117,7 @@ from batchops.local.emulator.wire import (
 )
 
 MAX_DEPENDENCIES = 20
+VCPU_EPSILON = 1e-9
 MAX_DESCRIBE = 100
 ESSENTIAL_CONTAINER_EXITED = "Essential container in task exited"  # seen
 DEPENDENT_JOB_FAILED = "Dependent Job failed"  # seen
@@ -125,6 +142,12 @@ BLOCKED_BY_CAPACITY = (  # the user guide writes the instance type as "[instance
     "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY - Service cannot fulfill the capacity requested "
     "for instance type {instance_type}"
 )
+# A RUNNABLE job waiting for consumable resources: the user guide says it "will wait in RUNNABLE
+# state until all the required resources become available" (resource-aware-scheduling-how-to-
+# for-jobs.html) but documents no statusReason for it, and it is not one of the blocked-queue
+# reasons of "Jobs stuck in a RUNNABLE status" (so no "Job Queue Blocked" event either). The
+# text is assumed; it names each resource short, what the job needs and what is available.
+WAITING_FOR_CONSUMABLE_RESOURCES = "Waiting for consumable resources: {shortfalls}"  # assumed
 
 
 class JobScheduler:
@@ -144,6 +167,8 @@ class JobScheduler:
         tags: TagStore,
         runner: AttemptRunner,
         logs: JobLogs,
+        consumables: ConsumableResources,
+        policies: SchedulingPolicies,
     ) -> None:
         self._clock = clock
         self._delays = delays
@@ -153,12 +178,19 @@ class JobScheduler:
         self._tags = tags
         self._runner = runner
         self._logs = logs
+        self._consumables = consumables
+        self._policies = policies
         self.jobs: dict[str, Job] = {}
         self._runnable: dict[str, dict[str, Job]] = {}  # queue ARN -> RUNNABLE jobs, FIFO
+        self._claiming: dict[str, Job] = {}  # placeable RUNNABLE jobs that claim resources
+        self._share_usage: dict[str, dict[str, float]] = {}  # queue ARN -> share -> vCPUs held
         self._runs: dict[str, RunningAttempt] = {}  # job id -> its running attempt
         self.holds = Holds()
         self._held: dict[str, Callable[[], None]] = {}  # job id -> its next step, held back
         self._short_of_capacity: frozenset[str] = frozenset()  # CE names or ARNs (faults.py)
+        self.listing_delay: Callable[[], float] = lambda: 0.0
+        """Emulated seconds before a new job appears in ListJobs (the eventual-consistency
+        fault): a client that lost SubmitJob's reply cannot find the job at once."""
 
     def clear(self) -> None:
         """Forget every job and stop every running attempt (emulator reset)."""
@@ -167,6 +199,8 @@ class JobScheduler:
         self._runner.stop_all()
         self.jobs.clear()
         self._runnable.clear()
+        self._claiming.clear()
+        self._share_usage.clear()
         self._runs.clear()
         self.holds = Holds()
         self._held.clear()
@@ -194,6 +228,20 @@ class JobScheduler:
             if job.queue_arn == queue.arn and job.parent is None:
                 self._terminate(job, QUEUE_DELETED)
 
+    # --- hooks from consumable resources --------------------------------------------------------
+
+    def jobs_claiming(self, resource_name: str) -> list[JsonObject]:
+        """ListJobsByConsumableResourceSummary of every job claiming the resource, in submission
+        order: plain jobs, array children (each child runs, and claims, on its own; the parent
+        never runs) and multi-node jobs (which claim once for all their nodes; assumed)."""
+        return [
+            job.summarize_claim(claim)
+            for job in self.jobs.values()
+            if not job.is_array_parent
+            for claim in job.claims
+            if claim.resource == resource_name
+        ]
+
     # --- API ------------------------------------------------------------------------------------
 
     def submit_job(self, body: JsonObject) -> JsonObject:
@@ -210,6 +258,23 @@ class JobScheduler:
         definition = self._definitions.for_submission(required_str(body, "jobDefinition"))
         jobrules.check_submission(
             body, definition.kind, definition.is_fargate, definition.node_properties
+        )
+        share_identifier = optional_str(body, "shareIdentifier")
+        scheduling_priority = optional_int(body, "schedulingPriorityOverride")
+        schedulingpolicies.check_job_share(
+            queue.arn,
+            queue.scheduling_policy_arn is not None,
+            share_identifier,
+            scheduling_priority,
+            lambda: self._active_shares(queue.arn),
+        )
+        override = optional_object(body, "consumableResourcePropertiesOverride")
+        self._consumables.check_requirements(override)
+        # consumableResourcePropertiesOverride replaces the job definition's list (API
+        # reference SubmitJob: "An object that contains overrides for the consumable resources
+        # of a job").
+        consumable_resources = copy.deepcopy(
+            override if override is not None else definition.consumable_resource_properties
         )
         array_size = self._array_size(body)
         dependencies = self._dependencies(body, array_size)
@@ -245,15 +310,11 @@ class JobScheduler:
             tags=str_map(body, "tags"),
             propagate_tags=bool(definition.propagate_tags if propagate is None else propagate),
             created_at=self._clock.now_ms(),
-            share_identifier=optional_str(body, "shareIdentifier"),
-            scheduling_priority=optional_int(body, "schedulingPriorityOverride"),
+            share_identifier=share_identifier,
+            scheduling_priority=scheduling_priority,
             array_size=array_size,
-            # consumableResourcePropertiesOverride replaces the job definition's list (API
-            # reference SubmitJob).
-            consumable_resources=copy.deepcopy(
-                optional_object(body, "consumableResourcePropertiesOverride")
-                or definition.consumable_resource_properties
-            ),
+            consumable_resources=consumable_resources,
+            claims=claims_of(consumable_resources),
             multinode=multinode,
         )
         self.jobs[job.id] = job
@@ -289,7 +350,12 @@ class JobScheduler:
             max_results=optional_int(body, "maxResults"),
             next_token=optional_str(body, "nextToken"),
         )
-        return list_job_summaries(self._candidates(body), query)
+        candidates = self._candidates(body)
+        delay = self.listing_delay()
+        if delay > 0:
+            newest = self._clock.now_ms() - int(self._clock.scaled(delay) * 1000)
+            candidates = (job for job in candidates if job.created_at <= newest)
+        return list_job_summaries(candidates, query)
 
     def cancel_job(self, body: JsonObject) -> JsonObject:
         """CancelJob (of a node job: of its multi-node job)."""
@@ -312,7 +378,8 @@ class JobScheduler:
     # --- the placement round ----------------------------------------------------------------------
 
     def dispatch(self) -> None:
-        """Place RUNNABLE jobs on free vCPUs: queues by priority, each queue first in first out."""
+        """Place RUNNABLE jobs on free vCPUs: queues by priority; a FIFO queue first in first
+        out, a fair-share queue by its shares' usage."""
         queues = [
             queue
             for queue in self._infrastructure.queues.values()
@@ -324,21 +391,66 @@ class JobScheduler:
                 for ce in self._infrastructure.queue_compute_environments(queue)
                 if ce.accepts_jobs and not self._is_short_of_capacity(ce)
             ]
-            waiting = self._runnable[queue.arn]
-            for job in list(waiting.values()):
-                if not any(ce.free_vcpus > 0 for ce in environments):
-                    break
-                target = next(
-                    (
-                        ce
-                        for ce in environments
-                        if ce.free_vcpus >= job.vcpus and _instance_types_fit(ce, job)
-                    ),
-                    None,
-                )
+            if queue.scheduling_policy_arn is None:
+                self._dispatch_in_order(queue, environments)
+            else:
+                fair_share = self._policies.fair_share(queue.scheduling_policy_arn)
+                self._dispatch_fair_share(queue, fair_share, environments)
+
+    def _dispatch_in_order(self, queue: JobQueue, environments: list[ComputeEnvironment]) -> None:
+        waiting = self._runnable[queue.arn]
+        for job in list(waiting.values()):
+            if not any(ce.free_vcpus > 0 for ce in environments):
+                break
+            target = self._placement(job, environments)
+            if target is not None:
+                self._start(job, target)
+
+    def _dispatch_fair_share(
+        self, queue: JobQueue, fair_share: FairShare, environments: list[ComputeEnvironment]
+    ) -> None:
+        waiting = self._runnable[queue.arn]
+        usage = self._share_usage.setdefault(queue.arn, {})
+        max_vcpus = float(sum(ce.max_vcpus for ce in environments))
+        while waiting and any(ce.free_vcpus > 0 for ce in environments):
+            reserved = fair_share.reserved_vcpus(max_vcpus, len(usage))
+            free = sum(ce.free_vcpus for ce in environments)
+            placed = None
+            for job in _fair_share_order(waiting, usage, fair_share):
+                if job.share in usage and free - job.vcpus < reserved - VCPU_EPSILON:
+                    continue  # what is left is kept for shares not running yet
+                target = self._placement(job, environments)
                 if target is not None:
-                    del waiting[job.id]
-                    self._start(job, target)
+                    placed = (job, target)
+                    break
+            if placed is None:
+                return
+            self._start(*placed)
+
+    def _placement(
+        self, job: Job, environments: list[ComputeEnvironment]
+    ) -> ComputeEnvironment | None:
+        """The first compute environment with the job's vCPUs free and an instance type it fits,
+        if every consumable resource it claims has the quantity available; else None."""
+        target = next(
+            (
+                ce
+                for ce in environments
+                if ce.free_vcpus >= job.vcpus and _instance_types_fit(ce, job)
+            ),
+            None,
+        )
+        if target is None or self._consumables.shortfalls(job.claims):
+            return None
+        return target
+
+    def _active_shares(self, queue_arn: str) -> set[str]:
+        """The share identifiers of the queue's jobs not yet SUCCEEDED or FAILED."""
+        return {
+            job.share
+            for job in self.jobs.values()
+            if job.queue_arn == queue_arn and job.parent is None and not job.is_terminal
+        }
 
     # --- transitions ------------------------------------------------------------------------------
 
@@ -387,6 +499,7 @@ class JobScheduler:
                 array_index=index,
                 parent=parent,
                 consumable_resources=parent.consumable_resources,
+                claims=parent.claims,
             )
             self.jobs[child.id] = child
             parent.children.append(child)
@@ -433,19 +546,32 @@ class JobScheduler:
     def _make_placeable(self, job: Job) -> None:
         job.timer = None
         self._runnable.setdefault(job.queue_arn, {})[job.id] = job
+        if job.claims:
+            self._claiming[job.id] = job
         self._judge_blocked(job, self._queue_environments(job.queue_arn))
         self._timers.poke()
 
+    def _not_placeable(self, job: Job) -> None:
+        self._runnable.get(job.queue_arn, {}).pop(job.id, None)
+        self._claiming.pop(job.id, None)
+
     def _judge_blocked(self, job: Job, environments: list[ComputeEnvironment]) -> None:
-        """Set (or clear) the statusReason saying why a RUNNABLE job cannot run; a new reason is
-        published as a "Batch Job Queue Blocked" event."""
-        reason = _blocked_reason(job, environments, self._is_short_of_capacity)
+        """Set (or clear) the statusReason saying why a RUNNABLE job cannot run; a new
+        blocked-queue reason is published as a "Batch Job Queue Blocked" event."""
+        blocked = _blocked_reason(job, environments, self._is_short_of_capacity)
+        reason = blocked or _waiting_reason(self._consumables.shortfalls(job.claims))
         if reason == job.status_reason:
             return
         job.status_reason = reason
-        if reason is not None and outputs.events_wanted():
+        if blocked is not None and outputs.events_wanted():
             detail = job.describe(self._tags.of(job.arn))
             self._timers.defer(lambda: outputs.publish_job_queue_blocked(detail))
+
+    def _consumables_changed(self) -> None:
+        """A job took or gave back consumable resources: judge again what the RUNNABLE jobs
+        that claim some are waiting for."""
+        for job in list(self._claiming.values()):
+            self._judge_blocked(job, self._queue_environments(job.queue_arn))
 
     def _queue_environments(self, queue_arn: str) -> list[ComputeEnvironment]:
         queue = self._infrastructure.find_queue(queue_arn)
@@ -455,8 +581,14 @@ class JobScheduler:
         return ce.name in self._short_of_capacity or ce.arn in self._short_of_capacity
 
     def _start(self, job: Job, ce: ComputeEnvironment) -> None:
+        self._not_placeable(job)
         ce.used_vcpus += job.vcpus
         job.placed_on = ce.arn
+        usage = self._share_usage.setdefault(job.queue_arn, {})
+        usage[job.share] = usage.get(job.share, 0.0) + job.vcpus
+        if job.claims:
+            job.holdings = self._consumables.hold(job.claims)
+            self._consumables_changed()
         if job.multinode is not None:
             attempt = self._start_nodes(job, ce)
         else:
@@ -654,7 +786,18 @@ class JobScheduler:
         if job.placed_on is not None:
             self._infrastructure.release_vcpus(job.placed_on, job.vcpus)
             job.placed_on = None
+            usage = self._share_usage.get(job.queue_arn, {})
+            left = usage.get(job.share, 0.0) - job.vcpus
+            if left > VCPU_EPSILON:
+                usage[job.share] = left
+            else:  # a share holding nothing is not active (fractional Fargate vCPUs add up)
+                usage.pop(job.share, None)
             self._timers.poke()
+        if job.holdings:
+            for holding in job.holdings:
+                holding.give_back()
+            job.holdings = []
+            self._consumables_changed()
 
     def _should_retry(self, job: Job, attempt: Attempt) -> bool:
         if len(job.attempts) >= job.max_attempts:
@@ -676,7 +819,7 @@ class JobScheduler:
             if timer is not None:
                 timer.cancel()
         job.timer = job.timeout_timer = None
-        self._runnable.get(job.queue_arn, {}).pop(job.id, None)
+        self._not_placeable(job)
         job.status_reason = reason
         job.is_cancelled = job.is_cancelled or cancelled
         job.is_terminated = job.is_terminated or terminated
@@ -822,6 +965,38 @@ class JobScheduler:
                     )
             dependencies.append(dependency)
         return dependencies
+
+
+def _fair_share_order(
+    waiting: dict[str, Job], usage: dict[str, float], fair_share: FairShare
+) -> Iterator[Job]:
+    """A fair-share queue's RUNNABLE jobs in the order the scheduler tries them: shares by
+    vCPUs held x weightFactor (lowest first; ties: the share whose next job came first), each
+    share's jobs by schedulingPriority (highest first), then in the order they became
+    RUNNABLE."""
+    shares: dict[str, list[tuple[int, int, Job]]] = {}
+    for index, job in enumerate(waiting.values()):
+        shares.setdefault(job.share, []).append((-job.priority_in_share, index, job))
+    for entries in shares.values():
+        entries.sort(key=lambda entry: entry[:2])
+
+    def rank(share: str) -> tuple[float, int]:
+        return usage.get(share, 0.0) * fair_share.weight_of(share), shares[share][0][1]
+
+    for share in sorted(shares, key=rank):
+        for _, _, job in shares[share]:
+            yield job
+
+
+def _waiting_reason(shortfalls: list[Shortfall]) -> str | None:
+    if not shortfalls:
+        return None
+    return WAITING_FOR_CONSUMABLE_RESOURCES.format(
+        shortfalls=", ".join(
+            f"{short.claim.resource} (needs {short.claim.quantity}, {short.available} available)"
+            for short in shortfalls
+        )
+    )
 
 
 def _place_pod(attempt: Attempt) -> None:

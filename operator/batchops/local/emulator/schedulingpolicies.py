@@ -13,6 +13,22 @@ the documentation is silent, the comment says so and what the emulator does inst
 The job-queue side (a queue names an existing policy; a FIFO queue can't get one; a policy
 can't be removed from a queue) lives in infrastructure.py; this module answers whether a
 policy exists and refuses to delete one a queue still uses.
+
+The job side: `check_job_share` holds SubmitJob's shareIdentifier and schedulingPriorityOverride
+rules, and `FairShare` is what the scheduler (scheduler.py) orders a fair-share queue's jobs by.
+The model (user guide "Use share identifiers to identify workloads", share-identifiers.html:
+"The AWS Batch scheduler tracks usage for each share identifier by using the (T *
+weightFactor) formula, where T is the vCPU usage over time. The scheduler picks jobs with the
+lowest usage from the share identifier."): when vCPUs are free, the scheduler takes the share
+whose usage times weightFactor is lowest (ties: the share whose next job came first), and
+within a share the job with the highest scheduling priority, then the earliest. Simplified:
+  - T is the vCPUs the share's jobs hold now (STARTING and RUNNING); shareDecaySeconds, the
+    window over which AWS remembers past usage, is stored but not used. With jobs of equal
+    length, run slots then split in inverse proportion to the weights, as documented.
+  - computeReservation: a share that holds vCPUs may start a job only while the vCPUs left
+    free afterwards stay at or above (computeReservation/100)^ActiveFairShares of the queue's
+    compute environments' maxvCpus; a share that holds none may use them. "Active" is taken
+    to mean "holds vCPUs now" (assumed: AWS does not define it).
 """
 
 from __future__ import annotations
@@ -22,7 +38,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from batchops.local.emulator import account, errors
+from batchops.local.emulator import account, errors, jobrules
 from batchops.local.emulator.paging import page
 from batchops.local.emulator.tags import TagStore
 from batchops.local.emulator.wire import (
@@ -63,6 +79,19 @@ WEIGHT_FACTOR = (0.0001, 999.9999)
 # than a queue can have active is a mistake; real Batch may accept a longer list.
 MAX_SHARE_DISTRIBUTION = 500
 
+# https://docs.aws.amazon.com/batch/latest/APIReference/API_ShareAttributes.html:
+# "Specifies the weights for the share identifiers for the fair-share policy. Share identifiers
+# that aren't included have a default weight of 1.0." weightFactor: "A lower value has a higher
+# priority for compute resources. For example, jobs that use a share identifier with a weight
+# factor of 0.125 (1/8) get 8 times the compute resources of jobs that use a share identifier
+# with a weight factor of 1."
+DEFAULT_WEIGHT_FACTOR = 1.0
+# https://docs.aws.amazon.com/batch/latest/APIReference/API_CreateJobQueue.html
+# (schedulingPolicyArn): "Jobs queues with a fair-share scheduling policy can have a maximum of
+# 500 active share identifiers. When the limit has been reached, submissions of any jobs that
+# add a new share identifier fail."
+MAX_ACTIVE_SHARES = 500
+
 # https://docs.aws.amazon.com/batch/latest/APIReference/API_DescribeSchedulingPolicies.html
 # arns: "A list of up to 100 scheduling policy Amazon Resource Name (ARN) entries."
 MAX_DESCRIBED = 100
@@ -93,6 +122,88 @@ class SchedulingPolicy:
         return detail
 
 
+@dataclass(frozen=True)
+class FairShare:
+    """What the scheduler orders a fair-share queue's jobs by (see the module docstring)."""
+
+    weights: tuple[tuple[str, float], ...] = ()  # shareDistribution: (identifier, weightFactor)
+    compute_reservation: int = 0
+    share_decay_seconds: int = 0  # stored, not used: usage is the current one
+
+    def weight_of(self, share_identifier: str) -> float:
+        """The weightFactor of a job's share identifier: its own entry, else the entry whose
+        prefix ("UserA*") it starts with, else 1.0 (API_ShareAttributes.html; entries can't
+        overlap, so at most one applies)."""
+        for identifier, weight in self.weights:
+            if identifier == share_identifier:
+                return weight
+        for identifier, weight in self.weights:
+            if identifier.endswith("*") and share_identifier.startswith(identifier[:-1]):
+                return weight
+        return DEFAULT_WEIGHT_FACTOR
+
+    def reserved_vcpus(self, max_vcpus: float, active_shares: int) -> float:
+        """The vCPUs kept free for share identifiers not active yet.
+
+        https://docs.aws.amazon.com/batch/latest/APIReference/API_FairsharePolicy.html,
+        computeReservation: "A value used to reserve some of the available maximum vCPU for
+        share identifiers that aren't already used. The reserved ratio is
+        (computeReservation/100)^ActiveFairShares where ActiveFairShares is the number of
+        active share identifiers."
+        """
+        if self.compute_reservation <= 0:
+            return 0.0
+        return max_vcpus * (self.compute_reservation / 100) ** active_shares
+
+
+def fair_share_of(policy: JsonObject | None) -> FairShare:
+    """The FairShare of a (validated) fairsharePolicy; a policy without one weighs every share
+    1.0 and reserves nothing."""
+    if policy is None:
+        return FairShare()
+    weights = tuple(
+        (str(share["shareIdentifier"]), float(share.get("weightFactor", DEFAULT_WEIGHT_FACTOR)))
+        for share in object_list(policy, "shareDistribution")
+    )
+    return FairShare(
+        weights=weights,
+        compute_reservation=optional_int(policy, "computeReservation") or 0,
+        share_decay_seconds=optional_int(policy, "shareDecaySeconds") or 0,
+    )
+
+
+def check_job_share(
+    queue_arn: str,
+    has_policy: bool,
+    share_identifier: str | None,
+    priority_override: int | None,
+    active_shares: Callable[[], set[str]],
+) -> None:
+    """Refuse SubmitJob's shareIdentifier and schedulingPriorityOverride where AWS says no."""
+    # https://docs.aws.amazon.com/batch/latest/APIReference/API_SubmitJob.html, shareIdentifier:
+    # "Don't specify this parameter if the job queue doesn't have a fair-share scheduling
+    # policy. If the job queue has a fair-share scheduling policy, then this parameter must be
+    # specified. This string is limited to 255 alphanumeric characters, and can be followed by
+    # an asterisk (*)." The rejections' wording is not documented (assumed, errors.py).
+    if has_policy and share_identifier is None:
+        raise errors.share_identifier_required(queue_arn)
+    if not has_policy and share_identifier is not None:
+        raise errors.share_identifier_on_fifo_queue(queue_arn)
+    if share_identifier is not None and not SHARE_IDENTIFIER_PATTERN.match(share_identifier):
+        raise errors.share_identifier_pattern(share_identifier)
+    # Same page, schedulingPriorityOverride: 0 to 9999 (jobrules.SCHEDULING_PRIORITY). It "only
+    # affects jobs in job queues with a fair-share policy"; on a FIFO queue it is accepted and
+    # has no effect.
+    jobrules.check_scheduling_priority("schedulingPriorityOverride", priority_override)
+    # MAX_ACTIVE_SHARES (CreateJobQueue's schedulingPolicyArn): a job naming a new share fails
+    # once the queue has 500 active ones. "Active" is taken as "has a job not yet SUCCEEDED or
+    # FAILED in the queue" (assumed).
+    if has_policy and share_identifier is not None:
+        active = active_shares()
+        if share_identifier not in active and len(active) >= MAX_ACTIVE_SHARES:
+            raise errors.too_many_active_share_identifiers(queue_arn, MAX_ACTIVE_SHARES)
+
+
 class SchedulingPolicies:
     """The account's scheduling policies and the Batch operations on them.
 
@@ -112,6 +223,12 @@ class SchedulingPolicies:
     def exists(self, arn: str) -> bool:
         """Whether a scheduling policy has exactly this ARN."""
         return arn in self.policies
+
+    def fair_share(self, arn: str) -> FairShare:
+        """How the scheduler orders the jobs of a queue under the policy `arn` (one that no
+        longer exists orders like a policy without a fairsharePolicy)."""
+        policy = self.policies.get(arn)
+        return fair_share_of(policy.fairshare_policy if policy is not None else None)
 
     def create(self, body: JsonObject) -> JsonObject:
         """CreateSchedulingPolicy."""

@@ -9,7 +9,10 @@ from collections.abc import Callable
 from batchops.local.emulator import account, errors
 from batchops.local.emulator.account import Partition
 from batchops.local.emulator.clock import DEFAULT_DELAYS, Clock, TimerThread
-from batchops.local.emulator.consumableresources import ConsumableResources
+from batchops.local.emulator.consumableresources import (
+    ConsumableResourceHooks,
+    ConsumableResources,
+)
 from batchops.local.emulator.faults import FaultInjector
 from batchops.local.emulator.holds import Holds
 from batchops.local.emulator.infrastructure import Infrastructure, InfrastructureHooks
@@ -46,11 +49,11 @@ class BatchService:
         self._tags = TagStore()
         logs = JobLogs(partition)
         self.infrastructure = Infrastructure(self.clock, DEFAULT_DELAYS, self._timers, self._tags)
-        self.definitions = JobDefinitions(self._tags)
         self.scheduling_policies = SchedulingPolicies(
             self._tags, self.infrastructure.queues_using_scheduling_policy
         )
         self.consumable_resources = ConsumableResources(self._tags, Clock.now_ms, Clock.monotonic)
+        self.definitions = JobDefinitions(self._tags, self.consumable_resources.check_requirements)
         self.runner = AttemptRunner(self.clock, DEFAULT_DELAYS, self._timers, self.lock, logs)
         self.scheduler = JobScheduler(
             self.clock,
@@ -61,12 +64,19 @@ class BatchService:
             self._tags,
             self.runner,
             logs,
+            self.consumable_resources,
+            self.scheduling_policies,
         )
         self.infrastructure.hooks = InfrastructureHooks(
             capacity_changed=self.scheduler.capacity_changed,
             queue_deleting=self.scheduler.queue_deleting,
             consistency_window=lambda: self.faults.config.eventual_consistency_seconds,
             scheduling_policy_exists=self.scheduling_policies.exists,
+        )
+        self.scheduler.listing_delay = lambda: self.faults.config.eventual_consistency_seconds
+        self.consumable_resources.hooks = ConsumableResourceHooks(
+            quantity_changed=self.scheduler.capacity_changed,
+            jobs_claiming=self.scheduler.jobs_claiming,
         )
         self._timers.add_round_hook(self.scheduler.dispatch)
         infra, definitions, scheduler = self.infrastructure, self.definitions, self.scheduler
