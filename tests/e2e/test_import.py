@@ -224,3 +224,103 @@ def test_import_from_terraform_adopts_what_the_walkthrough_batch_tf_created(
             "bjq/queue-simple": arns["queue_simple"],
         },
     )
+
+
+def test_import_from_aws_adopts_a_scheduling_policy_its_queue_and_a_consumable_resource(
+    kubectl: Kubectl,
+    namespace: str,
+    operator: OperatorProcess,
+    emulator: Emulator,
+    batch: Any,
+    tmp_path: Path,
+) -> None:
+    # Made outside batchops, as Terraform's aws_batch_scheduling_policy, aws_batch_job_queue
+    # (scheduling_policy_arn) and aws_batch_consumable_resource would make them.
+    arns = create_like_terraform(batch, queues={}, ce_types={"env_fair": ["m5.large"]})
+    policy_arn = batch.create_scheduling_policy(
+        name="teams_fair",
+        fairsharePolicy={
+            "shareDecaySeconds": 3600,
+            "computeReservation": 10,
+            "shareDistribution": [
+                {"shareIdentifier": "etl", "weightFactor": 0.5},
+                {"shareIdentifier": "adhoc", "weightFactor": 2},
+            ],
+        },
+        tags={"team": "etl"},
+    )["arn"]
+    queue_arn = batch.create_job_queue(
+        jobQueueName="queue_fair",
+        state="ENABLED",
+        priority=10,
+        schedulingPolicyArn=policy_arn,
+        computeEnvironmentOrder=[{"order": 0, "computeEnvironment": arns["env_fair"]}],
+    )["jobQueueArn"]
+    wait_for(lambda: all_valid(batch, "job_queues"), message="the queue to be VALID")
+    resource_arn = batch.create_consumable_resource(
+        consumableResourceName="licence_seats", totalQuantity=3, resourceType="REPLENISHABLE"
+    )["consumableResourceArn"]
+    batch.register_job_definition(
+        jobDefinitionName="licensed",
+        type="container",
+        containerProperties={
+            "image": "busybox",
+            "command": ["true"],
+            "resourceRequirements": [
+                {"type": "VCPU", "value": "1"},
+                {"type": "MEMORY", "value": "512"},
+            ],
+        },
+        consumableResourceProperties={
+            "consumableResourceList": [{"consumableResource": "licence_seats", "quantity": 1}]
+        },
+    )
+
+    imported = batchops(
+        "import",
+        "--from-aws",
+        f"--namespace={namespace}",
+        f"--region={REGION}",
+        f"--aws-endpoint-url={emulator.url}",
+        emulator=emulator,
+    )
+    documents = {d["metadata"]["name"]: d for d in yaml.safe_load_all(imported.stdout) if d}
+    assert documents["queue-fair"]["spec"]["schedulingPolicy"] == {"ref": "teams-fair"}
+    assert documents["teams-fair"]["kind"] == "BatchSchedulingPolicy"
+    assert documents["licence-seats"]["kind"] == "BatchConsumableResource"
+    assert "REPLACE-ME" not in imported.stdout
+    # The pipeline skeleton (commented out) claims the imported resource by ref.
+    skeleton = imported.stdout[imported.stdout.index("# kind: BatchPipeline") :]
+    claim = "#     consumableResources:\n#     - ref: licence-seats\n#       quantity: 1\n"
+    assert claim in skeleton
+    manifest = tmp_path / "imported.yaml"
+    manifest.write_text(imported.stdout)
+    assert_validate_accepts(manifest, emulator)
+
+    kubectl.run("apply", "-f", str(manifest))
+
+    for resource, arn in {
+        "bce/env-fair": arns["env_fair"],
+        "bsp/teams-fair": policy_arn,
+        "bjq/queue-fair": queue_arn,
+        "bcr/licence-seats": resource_arn,
+    }.items():
+        wait_condition(kubectl, resource, namespace, "Ready")
+        wait_condition(kubectl, resource, namespace, "Synced")
+        assert kubectl.get_json(resource, "-n", namespace)["status"]["arn"] == arn, resource
+    # Adopted, not duplicated: one of each in AWS, the queue still on the same policy ARN.
+    assert batch.list_scheduling_policies()["schedulingPolicies"] == [{"arn": policy_arn}]
+    resources = batch.list_consumable_resources()["consumableResources"]
+    assert [r["consumableResourceArn"] for r in resources] == [resource_arn]
+    (queue,) = batch.describe_job_queues()["jobQueues"]
+    assert queue["schedulingPolicyArn"] == policy_arn
+    assert len(batch.describe_compute_environments()["computeEnvironments"]) == 1
+    for arn in (policy_arn, resource_arn):
+        tags = batch.list_tags_for_resource(resourceArn=arn)["tags"]
+        assert tags.get("batchops.io/owner", "").startswith(f"{namespace}/"), tags
+    described = batch.describe_scheduling_policies(arns=[policy_arn])["schedulingPolicies"][0]
+    weights = {
+        s["shareIdentifier"]: s["weightFactor"]
+        for s in described["fairsharePolicy"]["shareDistribution"]
+    }
+    assert weights == {"etl": 0.5, "adhoc": 2}  # nothing rewritten on adoption

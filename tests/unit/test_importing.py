@@ -20,16 +20,24 @@ from batchops.importing.manifests import ImportResult
 from batchops.importing.names import object_names, step_names
 from batchops.importing.render import render_yaml
 from batchops.importing.steps import step_from_job_definition
-from batchops.model.compute import ObservedComputeEnvironment, parse_compute_spec
-from batchops.model.pipeline import parse_pipeline_spec
+from batchops.model.compute import ObservedComputeEnvironment
+from batchops.model.compute_parsing import parse_compute_spec
+from batchops.model.consumable import ObservedConsumableResource, parse_consumable_resource_spec
+from batchops.model.pipeline_parsing import parse_pipeline_spec
 from batchops.model.queue import parse_queue_spec
+from batchops.model.scheduling import ObservedSchedulingPolicy, parse_scheduling_policy_spec
 from batchops.plans.compute import classify_compute_update
+from batchops.plans.consumable import classify_resource_update
+from batchops.plans.scheduling import classify_policy_update
+from tests.unit.test_importing_terraform_shapes import validate
 
 if TYPE_CHECKING:
     from mypy_boto3_batch.type_defs import (
         ComputeEnvironmentDetailTypeDef,
+        DescribeConsumableResourceResponseTypeDef,
         JobDefinitionTypeDef,
         JobQueueDetailTypeDef,
+        SchedulingPolicyDetailTypeDef,
     )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,10 +46,14 @@ CRDS = {
     "BatchComputeEnvironment": ROOT / "crds" / "batchcomputeenvironments.yaml",
     "BatchJobQueue": ROOT / "crds" / "batchjobqueues.yaml",
     "BatchPipeline": ROOT / "crds" / "batchpipelines.yaml",
+    "BatchSchedulingPolicy": ROOT / "crds" / "batchschedulingpolicies.yaml",
+    "BatchConsumableResource": ROOT / "crds" / "batchconsumableresources.yaml",
 }
 ACCOUNT = "123456789012"
 CE_ARN = f"arn:aws:batch:us-east-1:{ACCOUNT}:compute-environment/"
 QUEUE_ARN = f"arn:aws:batch:us-east-1:{ACCOUNT}:job-queue/"
+POLICY_ARN = f"arn:aws:batch:us-east-1:{ACCOUNT}:scheduling-policy/"
+RESOURCE_ARN = f"arn:aws:batch:us-east-1:{ACCOUNT}:consumable-resource/"
 
 
 def walkthrough(**kwargs: Any) -> ImportResult:
@@ -69,6 +81,8 @@ def assert_accepted(result: ImportResult) -> None:
         "BatchComputeEnvironment": parse_compute_spec,
         "BatchJobQueue": parse_queue_spec,
         "BatchPipeline": parse_pipeline_spec,
+        "BatchSchedulingPolicy": parse_scheduling_policy_spec,
+        "BatchConsumableResource": parse_consumable_resource_spec,
     }
     objects = [*result.objects, *([result.pipeline] if result.pipeline else [])]
     for obj in objects:
@@ -557,6 +571,212 @@ def test_compute_environments_being_deleted_are_not_imported() -> None:
     deleting["status"] = "DELETING"
     result = import_from_aws([deleting], [], [], region="us-east-1")
     assert result.objects == ()
+
+
+# --- AWS: scheduling policies and consumable resources (issue 14) ------------------------------
+
+
+def describe_policy(name: str) -> SchedulingPolicyDetailTypeDef:
+    described = {
+        "name": name,
+        "arn": POLICY_ARN + name,
+        "fairsharePolicy": {
+            "shareDecaySeconds": 3600,
+            "computeReservation": 20,
+            "shareDistribution": [
+                {"shareIdentifier": "etl", "weightFactor": 0.5},
+                {"shareIdentifier": "adhoc*"},
+            ],
+        },
+        "tags": {"team": "data", "batchops.io/content-hash": "abc"},
+    }
+    return cast("SchedulingPolicyDetailTypeDef", described)
+
+
+def describe_resource(name: str) -> DescribeConsumableResourceResponseTypeDef:
+    described = {
+        "consumableResourceName": name,
+        "consumableResourceArn": RESOURCE_ARN + name,
+        "totalQuantity": 4,
+        "inUseQuantity": 1,
+        "availableQuantity": 3,
+        "resourceType": "REPLENISHABLE",
+        "createdAt": 1767225600000,
+        "tags": {"team": "data", "aws:cloudformation:stack-name": "licences"},
+        "ResponseMetadata": {},
+    }
+    return cast("DescribeConsumableResourceResponseTypeDef", described)
+
+
+def with_policies_and_resources(**kwargs: Any) -> ImportResult:
+    fair = describe_queue("fair", "env_72")
+    fair["schedulingPolicyArn"] = POLICY_ARN + "teams"
+    elsewhere = describe_queue("elsewhere", "env_72")
+    elsewhere["schedulingPolicyArn"] = POLICY_ARN + "made_elsewhere"
+    licensed = describe_job_definition("Licensed", 3)
+    licensed["consumableResourceProperties"] = {
+        "consumableResourceList": [{"consumableResource": "licence_seats", "quantity": 1}]
+    }
+    return import_from_aws(
+        [describe_ce("env_72")],
+        [fair, elsewhere],
+        [licensed],
+        scheduling_policies=[describe_policy("teams"), describe_policy("other_team")],
+        consumable_resources=[describe_resource("licence_seats")],
+        region="us-east-1",
+        **kwargs,
+    )
+
+
+def test_described_scheduling_policy_becomes_one_adopting_it_with_its_shares() -> None:
+    policy = by_name(with_policies_and_resources(namespace="etl"))["teams"]
+    assert policy == {
+        "apiVersion": "batchops.io/v1alpha1",
+        "kind": "BatchSchedulingPolicy",
+        "metadata": {"name": "teams", "namespace": "etl"},
+        "spec": {
+            "name": "teams",
+            "adopt": True,
+            "region": "us-east-1",
+            "fairsharePolicy": {
+                "shareDecaySeconds": 3600,
+                "computeReservation": 20,
+                "shareDistribution": [
+                    {"shareIdentifier": "etl", "weightFactor": 0.5},
+                    {"shareIdentifier": "adhoc*"},
+                ],
+            },
+            "tags": {"team": "data"},  # the operator's own tag left out
+        },
+    }
+
+
+def test_a_queue_refers_to_its_imported_policy_and_keeps_the_arn_of_another() -> None:
+    found = by_name(with_policies_and_resources())
+    assert found["fair"]["spec"]["schedulingPolicy"] == {"ref": "teams"}
+    assert "schedulingPolicyArn" not in found["fair"]["spec"]
+    assert found["elsewhere"]["spec"]["schedulingPolicyArn"] == POLICY_ARN + "made_elsewhere"
+    assert "schedulingPolicy" not in found["elsewhere"]["spec"]
+
+
+def test_described_consumable_resource_becomes_one_adopting_it_without_aws_tags() -> None:
+    result = with_policies_and_resources()
+    assert by_name(result)["licence-seats"]["spec"] == {
+        "name": "licence_seats",
+        "adopt": True,
+        "region": "us-east-1",
+        "resourceType": "REPLENISHABLE",
+        "totalQuantity": 4,
+        "tags": {"team": "data"},
+    }
+    assert any("tag 'aws:cloudformation:stack-name' left out" in n for n in result.notes)
+
+
+def test_imported_policy_and_resource_show_no_drift_against_what_aws_reports() -> None:
+    # What makes adoption safe: the operator's first reconcile finds nothing to change.
+    found = by_name(with_policies_and_resources())
+    policy = parse_scheduling_policy_spec(found["teams"]["spec"])
+    observed_policy = ObservedSchedulingPolicy.from_describe(describe_policy("teams"))
+    plan = classify_policy_update(
+        policy, observed_policy, operator_tags={"batchops.io/content-hash": "abc"}
+    )
+    assert plan.request is None and not plan.tags.to_add and not plan.tags.to_remove
+    resource = parse_consumable_resource_spec(found["licence-seats"]["spec"])
+    observed = ObservedConsumableResource.from_describe(describe_resource("licence_seats"))
+    update = classify_resource_update(
+        resource, observed, operator_tags={"aws:cloudformation:stack-name": "licences"}
+    )
+    assert update.request is None and update.blocked is None and not update.tags.to_add
+
+
+def test_a_step_claims_an_imported_consumable_resource_by_ref() -> None:
+    pipeline = with_policies_and_resources().pipeline
+    assert pipeline is not None
+    (step,) = pipeline.manifest["spec"]["steps"]
+    assert step["name"] == "Licensed" and "jobDefinition" not in step  # inline
+    assert step["consumableResources"] == [{"ref": "licence-seats", "quantity": 1}]
+
+
+def test_a_claim_of_a_resource_not_imported_keeps_its_arn_in_the_definitions_account() -> None:
+    definition = describe_job_definition("Licensed", 3)
+    definition["consumableResourceProperties"] = {
+        "consumableResourceList": [
+            {"consumableResource": "db_connections", "quantity": 2},
+            {"consumableResource": RESOURCE_ARN + "gpu_licences", "quantity": 1},
+        ]
+    }
+    step = step_from_job_definition("Licensed", definition, "Licensed:3").step
+    assert step["consumableResources"] == [
+        {"arn": RESOURCE_ARN + "db_connections", "quantity": 2},
+        {"arn": RESOURCE_ARN + "gpu_licences", "quantity": 1},
+    ]
+    # Without the definition's ARN (a Terraform definition) a bare name has no ARN to give.
+    from_terraform = {k: v for k, v in definition.items() if k != "jobDefinitionArn"}
+    imported = step_from_job_definition("Licensed", from_terraform, "Licensed")
+    assert imported.step == {"name": "Licensed", "jobDefinition": "Licensed"}
+    assert "consumableResourceProperties (a resource without its ARN" in imported.notes[0]
+
+
+def test_policies_and_resources_are_filtered_by_the_name_prefix() -> None:
+    assert set(by_name(with_policies_and_resources(name_prefix="teams"))) == {"teams"}
+
+
+def test_policies_resources_and_their_queue_pass_batchops_validate() -> None:
+    result = with_policies_and_resources(namespace="etl")
+    assert_accepted(result)
+    assert validate(result, "imported.yaml") == []
+    # The skeleton too, once uncommented: its step's ref names the resource in the same file.
+    assert result.pipeline is not None
+    applied = ImportResult((*result.objects, result.pipeline))
+    assert validate(applied, "imported.yaml") == []
+
+
+def test_import_lists_and_describes_every_policy_and_resource_page_by_page() -> None:
+    from botocore.stub import Stubber
+
+    from batchops.aws.batch import BatchApi
+    from batchops.aws.calls import CallCounter
+    from tests.unit.test_aws_batch import batch_client
+
+    client = batch_client()
+    api = BatchApi(client, CallCounter())
+    arns = [POLICY_ARN + f"p{i}" for i in range(101)]
+    with Stubber(client) as stub:
+        stub.add_response(
+            "list_scheduling_policies",
+            {"schedulingPolicies": [{"arn": a} for a in arns[:60]], "nextToken": "t"},
+            {},
+        )
+        stub.add_response(
+            "list_scheduling_policies",
+            {"schedulingPolicies": [{"arn": a} for a in arns[60:]]},
+            {"nextToken": "t"},
+        )
+        for chunk in (arns[:100], arns[100:]):
+            described = [{"name": a.rsplit("/", 1)[1], "arn": a} for a in chunk]
+            stub.add_response(
+                "describe_scheduling_policies", {"schedulingPolicies": described}, {"arns": chunk}
+            )
+        assert len(api.describe_all_scheduling_policies()) == 101
+        summaries = [
+            {"consumableResourceName": n, "consumableResourceArn": RESOURCE_ARN + n}
+            for n in ("etl_seats", "ml_seats")
+        ]
+        stub.add_response("list_consumable_resources", {"consumableResources": summaries}, {})
+        described_resource = {
+            "consumableResourceName": "etl_seats",
+            "consumableResourceArn": RESOURCE_ARN + "etl_seats",
+            "totalQuantity": 2,
+            "tags": {"team": "etl"},
+        }
+        stub.add_response(
+            "describe_consumable_resource",
+            described_resource,
+            {"consumableResource": RESOURCE_ARN + "etl_seats"},
+        )
+        found = api.describe_all_consumable_resources("etl")
+        stub.assert_no_pending_responses()
+    assert [r["tags"] for r in found] == [{"team": "etl"}]
 
 
 # --- names and rendering ------------------------------------------------------------------------

@@ -72,14 +72,80 @@ def test_both_queue_forms_refer_to_the_compute_environment_by_its_arn() -> None:
         {"ref": "env-72", "order": 0},
         {"arn": "arn:aws:batch:us-east-1:123456789012:compute-environment/shared_spot", "order": 1},
     ]
-    assert result["queue-72-ordered"]["schedulingPolicyArn"].endswith(
-        "scheduling-policy/fair_share"
-    )
+    # The state's policy is imported too: the queue names it by object, not by ARN.
+    assert result["queue-72-ordered"]["schedulingPolicy"] == {"ref": "fair-share"}
+    assert "schedulingPolicyArn" not in result["queue-72-ordered"]
 
 
-def test_a_scheduling_policy_is_named_in_a_warning_not_dropped() -> None:
-    warnings = shown("walkthrough_state.json").warnings
-    assert any("aws_batch_scheduling_policy.fair_share not imported" in w for w in warnings)
+# --- scheduling policies and consumable resources (issue 14) ------------------------------------
+
+
+def test_a_scheduling_policy_in_a_state_is_imported_without_the_zeros_aws_reports_for_unset() -> (
+    None
+):
+    result = shown("walkthrough_state.json")
+    assert result.warnings == ()
+    assert manifests(result)["fair-share"] == {
+        "apiVersion": "batchops.io/v1alpha1",
+        "kind": "BatchSchedulingPolicy",
+        "metadata": {"name": "fair-share"},
+        "spec": {
+            "name": "fair_share",
+            "adopt": True,
+            "region": "us-east-1",
+            # compute_reservation = 0 is what the state holds when the .tf leaves it unset.
+            "fairsharePolicy": {
+                "shareDecaySeconds": 3600,
+                "shareDistribution": [{"shareIdentifier": "A1*", "weightFactor": 0.1}],
+            },
+        },
+    }
+
+
+def test_state_queues_refer_to_root_and_module_policies_by_arn() -> None:
+    result = specs(shown("fair_share_state.json"))
+    assert result["fair"]["schedulingPolicy"] == {"ref": "teams"}
+    # terraform-aws-modules/batch's per-queue policy, named by its for_each key like the queue.
+    assert result["high"]["schedulingPolicy"] == {"ref": "high"}
+    assert result["high"]["name"] == "ResearchHigh"
+    assert result["high"]["computeEnvironments"] == [
+        {"arn": "arn:aws:batch:us-east-1:123456789012:compute-environment/research-ec2", "order": 0}
+    ]
+
+
+def test_kinds_are_written_in_dependency_order() -> None:
+    kinds = [o.manifest["kind"] for o in shown("fair_share_state.json").objects]
+    assert kinds == [
+        "BatchSchedulingPolicy",
+        "BatchSchedulingPolicy",
+        "BatchJobQueue",
+        "BatchJobQueue",
+        "BatchConsumableResource",
+    ]
+
+
+def test_a_consumable_resource_in_a_state_keeps_its_tags_but_not_tags_all() -> None:
+    resource = specs(shown("fair_share_state.json"))["licences"]
+    assert resource == {
+        "name": "genomics-licence-seats",
+        "adopt": True,
+        "region": "us-east-1",
+        "resourceType": "REPLENISHABLE",
+        "totalQuantity": 8,
+        "tags": {"team": "genomics"},
+    }
+
+
+def test_a_planned_queue_refers_to_the_planned_policy_through_the_configuration() -> None:
+    result = shown("fair_share_plan.json")
+    found = specs(result)
+    assert found["fair"]["schedulingPolicy"] == {"ref": "teams"}
+    assert found["teams"]["fairsharePolicy"]["computeReservation"] == 20
+    # Only the quantity is unknown, and the note and placeholder name the variable behind it.
+    assert [(p.object_name, p.field, p.value) for p in result.placeholders] == [
+        ("licences", "spec.totalQuantity", "REPLACE-ME var.licence_seats")
+    ]
+    assert not any("aws_batch_scheduling_policy.teams.arn" in note for note in result.notes)
 
 
 def test_the_json_string_container_properties_become_an_inline_step() -> None:

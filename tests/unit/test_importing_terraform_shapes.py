@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from batchops.commands.imports import EXIT_IMPORTED, EXIT_NEEDS_REVIEW, EXIT_NOTHING_USABLE
-from batchops.importing.expressions import Scope, Unknown, evaluate_expression
+from batchops.importing.expression_values import Scope, Unknown
+from batchops.importing.expressions import evaluate_expression
 from batchops.importing.from_terraform import import_from_terraform
 from batchops.importing.hcl import TerraformError, TerraformFile, accepted_by_python_hcl2
 from batchops.importing.manifests import ImportResult
@@ -85,8 +86,20 @@ def _fill(manifest: dict[str, Any], field: str, value: str) -> None:
     for part in parents:
         target = target[int(part)] if isinstance(target, list) else target[part]
     key: Any = int(leaf) if isinstance(target, list) else leaf
-    if leaf in {"maxvCpus", "minvCpus", "priority", "bidPercentage"}:
+    if leaf in {
+        "maxvCpus",
+        "minvCpus",
+        "priority",
+        "bidPercentage",
+        "shareDecaySeconds",
+        "computeReservation",
+        "totalQuantity",
+    }:
         filled: Any = 4
+    elif leaf == "weightFactor":
+        filled = 0.5
+    elif leaf == "resourceType":
+        filled = "REPLENISHABLE"
     elif leaf == "name":
         filled = "filled_name"
     elif "arn:aws:batch" in value:
@@ -404,3 +417,197 @@ def test_an_unknown_expression_evaluates_to_unknown_with_its_text() -> None:
     assert evaluate_expression("data.aws_subnet.a.id", Scope()) == Unknown(
         "data.aws_subnet.a.id", "a data source: only Terraform knows its value"
     )
+
+
+# --- 9. scheduling policies and consumable resources (issue 14) ---------------------------------
+
+
+def test_a_scheduling_policy_imports_its_fair_share_blocks_dynamic_ones_included() -> None:
+    result = imported("fair_share_and_licences.tf", region="us-east-1")
+    assert [o.manifest for o in result.objects if o.manifest["metadata"]["name"] == "teams"] == [
+        {
+            "apiVersion": "batchops.io/v1alpha1",
+            "kind": "BatchSchedulingPolicy",
+            "metadata": {"name": "teams"},
+            "spec": {
+                "name": "genomics-fair-share",
+                "adopt": True,
+                "region": "us-east-1",
+                "fairsharePolicy": {
+                    "shareDecaySeconds": 3600,
+                    "computeReservation": 20,
+                    "shareDistribution": [
+                        {"shareIdentifier": "nightly*", "weightFactor": 0.25},
+                        {"shareIdentifier": "etl", "weightFactor": 0.5},
+                        {"shareIdentifier": "adhoc", "weightFactor": 2},
+                    ],
+                },
+                "tags": {"team": "genomics", "Name": "teams"},
+            },
+        }
+    ]
+
+
+def test_a_queue_naming_a_policy_of_the_files_refers_to_it_and_another_keeps_an_arn() -> None:
+    found = specs(imported("fair_share_and_licences.tf", region="us-east-1"))
+    assert found["fair"]["schedulingPolicy"] == {"ref": "teams"}
+    assert "schedulingPolicyArn" not in found["fair"]
+    # A data source's policy is not imported: a placeholder ARN of the right shape.
+    assert found["shared"]["schedulingPolicyArn"] == (
+        "arn:aws:batch:us-east-1:000000000000:scheduling-policy/"
+        "REPLACE-ME_data_aws_batch_scheduling_policy_shared_arn"
+    )
+
+
+def test_an_unknown_decay_is_a_placeholder_at_its_field_with_a_note() -> None:
+    result = imported("fair_share_and_licences.tf")
+    fields = {(p.object_name, p.field): p.value for p in result.placeholders}
+    assert fields[("nightly", "spec.fairsharePolicy.shareDecaySeconds")] == (
+        "REPLACE-ME var.decay_seconds"
+    )
+    assert any(
+        "fair_share_and_licences.tf:53: fair_share_policy.share_decay_seconds = "
+        "var.decay_seconds: not known offline" in note
+        for note in result.notes
+    )
+
+
+def test_a_consumable_resource_takes_its_quantity_from_the_variable_default() -> None:
+    result = imported("fair_share_and_licences.tf")
+    assert specs(result)["licences"] == {
+        "name": "genomics-licence-seats",
+        "adopt": True,
+        "resourceType": "REPLENISHABLE",
+        "totalQuantity": 8,
+        "tags": {"team": "genomics"},
+    }
+    assert any(
+        "total_quantity = var.licence_seats: resolved with var.licence_seats" in note
+        for note in result.notes
+    )
+
+
+def test_an_unknown_weight_is_a_placeholder_inside_its_share() -> None:
+    text = (
+        'resource "aws_batch_scheduling_policy" "p" {\n  name = "p"\n'
+        "  fair_share_policy {\n    share_distribution {\n"
+        '      share_identifier = "etl"\n      weight_factor = var.weight\n    }\n  }\n}\n'
+    )
+    result = import_from_terraform([TerraformFile("main.tf", text)])
+    share = specs(result)["p"]["fairsharePolicy"]["shareDistribution"][0]
+    assert share == {"shareIdentifier": "etl", "weightFactor": "REPLACE-ME var.weight"}
+    assert [p.field for p in result.placeholders] == [
+        "spec.fairsharePolicy.shareDistribution[0].weightFactor"
+    ]
+
+
+def test_batch_module_queues_get_their_own_scheduling_policies_by_ref() -> None:
+    result = imported("batch_module_fair_share.tf", region="us-east-1")
+    policies = {
+        o.manifest["metadata"]["name"]: o.manifest["spec"]
+        for o in result.objects
+        if o.manifest["kind"] == "BatchSchedulingPolicy"
+    }
+    # Named like the queue; share_distribution given as a list, and as a map of entries.
+    assert policies["high"]["name"] == "ResearchHigh"
+    assert policies["high"]["fairsharePolicy"] == {
+        "shareDecaySeconds": 3600,
+        "computeReservation": 1,
+        "shareDistribution": [
+            {"shareIdentifier": "A1*", "weightFactor": 0.1},
+            {"shareIdentifier": "A2", "weightFactor": 0.2},
+        ],
+    }
+    assert policies["low"]["fairsharePolicy"] == {
+        "shareDistribution": [{"shareIdentifier": "batch"}]
+    }
+    assert policies["low"]["tags"] == {"project": "research", "tier": "low"}
+    assert set(policies) == {"high", "low"}  # fifo has create_scheduling_policy = false
+    queues = {
+        o.manifest["metadata"]["name"]: o.manifest["spec"]
+        for o in result.objects
+        if o.manifest["kind"] == "BatchJobQueue"
+    }
+    assert queues["high"]["schedulingPolicy"] == {"ref": "high"}
+    assert queues["low"]["schedulingPolicy"] == {"ref": "low"}
+    assert "schedulingPolicy" not in queues["fifo"] and "schedulingPolicyArn" not in queues["fifo"]
+    assert result.placeholders == []
+
+
+def test_a_batch_module_queue_with_an_unknown_fair_share_policy_gets_placeholders() -> None:
+    text = (
+        'module "batch" {\n  source = "terraform-aws-modules/batch/aws"\n'
+        '  job_queues = {\n    q = {\n      name = "q"\n      priority = 1\n'
+        "      fair_share_policy = var.fair_share\n    }\n  }\n}\n"
+    )
+    result = import_from_terraform([TerraformFile("main.tf", text)])
+    (policy,) = [
+        o.manifest for o in result.objects if o.manifest["kind"] == "BatchSchedulingPolicy"
+    ]
+    fields = {p.field for p in result.placeholders if p.kind == "BatchSchedulingPolicy"}
+    assert "spec.fairsharePolicy.computeReservation" in fields
+    # One share stands for however many the variable holds, as for a dynamic block.
+    assert policy["spec"]["fairsharePolicy"]["shareDistribution"] == [
+        {"shareIdentifier": "REPLACE-ME var.fair_share.share_distribution.share_identifier"}
+    ]
+
+
+def test_policies_resources_and_the_queues_using_them_pass_batchops_validate() -> None:
+    # Nothing left to fill: validate (schema, CEL rules, operator parsers, references) is clean.
+    result = imported("batch_module_fair_share.tf", region="us-east-1", namespace="etl")
+    assert validate(result, "batch_module_fair_share.tf") == []
+    # Two placeholders left: validate names exactly those fields, nothing else.
+    result = imported("fair_share_and_licences.tf", region="us-east-1", namespace="etl")
+    problems = validate(result, "fair_share_and_licences.tf")
+    assert len(problems) == 2
+    assert any("nightly: spec.fairsharePolicy.shareDecaySeconds" in p for p in problems)
+    assert any("shared: spec.schedulingPolicyArn" in p for p in problems)
+
+
+_POLICY_POSITIONS = [
+    "name",
+    "tags",
+    "fair_share_policy.compute_reservation",
+    "fair_share_policy.share_decay_seconds",
+    "fair_share_policy.share_distribution",
+    "share_distribution.share_identifier",
+    "share_distribution.weight_factor",
+    "resource.total_quantity",
+    "resource.resource_type",
+    "resource.name",
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(expression=_EXPRESSIONS, position=st.sampled_from(_POLICY_POSITIONS))
+def test_random_expressions_in_policy_and_resource_attributes_never_raise(
+    expression: str, position: str
+) -> None:
+    block, _, attribute = position.rpartition(".")
+    share = {"share_identifier": '"etl"', "weight_factor": "1"}
+    fair_share = {"compute_reservation": "1", "share_decay_seconds": "60"}
+    resource = {"name": '"r"', "resource_type": '"REPLENISHABLE"', "total_quantity": "2"}
+    if block == "share_distribution":
+        share[attribute] = expression
+    elif block == "fair_share_policy":
+        fair_share[attribute] = expression
+    elif block == "resource":
+        resource[attribute] = expression
+    shares = "".join(f"      {k} = {v}\n" for k, v in share.items())
+    if position == "fair_share_policy.share_distribution":
+        fair_share["share_distribution"] = expression
+        shares = ""
+    policy = {"name": '"p"', "tags": "{}"}
+    if not block:
+        policy[attribute] = expression
+    text = 'resource "aws_batch_scheduling_policy" "p" {\n'
+    text += "".join(f"  {k} = {v}\n" for k, v in policy.items())
+    text += "  fair_share_policy {\n" + "".join(f"    {k} = {v}\n" for k, v in fair_share.items())
+    text += f"    share_distribution {{\n{shares}    }}\n  }}\n}}\n" if shares else "  }\n}\n"
+    text += 'resource "aws_batch_consumable_resource" "r" {\n'
+    text += "".join(f"  {k} = {v}\n" for k, v in resource.items()) + "}\n"
+    text += 'resource "aws_batch_job_queue" "q" {\n  priority = 1\n'
+    text += f'  compute_environments = ["x"]\n  scheduling_policy_arn = {expression}\n}}\n'
+    result = import_from_terraform([TerraformFile("fuzz.tf", text)])
+    render_yaml(result, "fuzz")
+    assert len(result.objects) == 3

@@ -44,11 +44,13 @@ def register(subparsers: Subparsers) -> None:
     """Add `import` and its flags."""
     parser = subparsers.add_parser(
         "import",
-        help="write manifests that adopt existing Batch compute environments, queues and jobs",
+        help="write manifests that adopt existing Batch compute environments, queues, "
+        "scheduling policies, consumable resources and jobs",
         description=(
-            "Print BatchComputeEnvironment and BatchJobQueue manifests (adopt: true, spec.name "
-            "= the AWS name) for existing infrastructure, and a commented-out BatchPipeline "
-            "skeleton over its job definitions."
+            "Print BatchComputeEnvironment, BatchJobQueue, BatchSchedulingPolicy and "
+            "BatchConsumableResource manifests (adopt: true, spec.name = the AWS name) for "
+            "existing infrastructure, and a commented-out BatchPipeline skeleton over its job "
+            "definitions. A queue names an imported scheduling policy with schedulingPolicy.ref."
         ),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -162,6 +164,8 @@ def _from_aws(args: argparse.Namespace) -> ImportResult:
         api.describe_all_compute_environments(),
         api.describe_all_job_queues(),
         api.describe_all_job_definitions("ACTIVE"),
+        scheduling_policies=api.describe_all_scheduling_policies(),
+        consumable_resources=api.describe_all_consumable_resources(args.name_prefix),
         region=region,
         namespace=args.namespace,
         name_prefix=args.name_prefix,

@@ -1,10 +1,12 @@
 """The terraform-aws-modules/batch module's inputs, read as the resources it creates.
 
 A `module "batch" { source = "terraform-aws-modules/batch/aws" ... }` block holds the whole
-Batch setup in three maps (`compute_environments`, `job_queues`, `job_definitions`). This module
-turns each entry into the `aws_batch_*` resource body the module would declare for it (its
-defaults included: roles it creates, `name_prefix`, every compute environment on a queue that
-names none), so the rest of the import reads them like hand-written resources. Values the
+Batch setup in three maps (`compute_environments`, `job_queues`, `job_definitions`); each job
+queue also gets a scheduling policy of its own name (its `fair_share_policy`) unless it sets
+`create_scheduling_policy = false`. This module turns each entry into the `aws_batch_*`
+resource body the module would declare for it (its defaults included: roles it creates,
+`name_prefix`, every compute environment on a queue that names none), so the rest of the import
+reads them like hand-written resources. Values the
 module computes itself (the IAM roles it creates, a generated name) are `Unknown`s.
 Input shapes follow the module's README for v2 (`compute_environments` list on a queue) and v3
 (`compute_environment_order` map).
@@ -16,7 +18,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from batchops.importing.expressions import Unknown, Value, merge_maps
+from batchops.importing.expression_functions import merge_maps
+from batchops.importing.expression_values import Unknown, Value
 from batchops.importing.hcl import TerraformBlock, TerraformResource
 
 _SOURCE = re.compile(
@@ -57,6 +60,9 @@ def resources_of_batch_module(
         for key, value in _entries(call, inputs, "job_queues", warnings).items():
             body = _queue(call, key, value, list(environments), tags)
             out.append(_resource(call, prefix, "aws_batch_job_queue", key, body))
+            if value.get("create_scheduling_policy", True) is not False:
+                policy = _scheduling_policy(key, value, tags)
+                out.append(_resource(call, prefix, "aws_batch_scheduling_policy", key, policy))
     if inputs.get("create_job_definitions", True) is not False:
         for key, value in _entries(call, inputs, "job_definitions", warnings).items():
             body = _job_definition(key, value, tags)
@@ -227,6 +233,43 @@ def _queue(
             a for a in actions.values() if isinstance(a, Mapping)
         ]
     return body
+
+
+def _scheduling_policy(key: str, queue: Mapping[str, Value], tags: Value) -> dict[str, Value]:
+    """The policy the module declares for a queue: named like the queue, with the queue's
+    `fair_share_policy` (its share_distribution a list or a map of entries). A part only
+    Terraform knows stays unknown, so it becomes a placeholder rather than a missing share."""
+    fair_share = queue.get("fair_share_policy", {})
+    shares = _part(fair_share, "share_distribution", [])
+    if isinstance(shares, Unknown):
+        # One entry stands for however many the value holds, as for a dynamic block.
+        shares = [{"share_identifier": _part(shares, "share_identifier", None)}]
+    entries = list(shares.values()) if isinstance(shares, Mapping) else shares
+    block: dict[str, Value] = {
+        "compute_reservation": _part(fair_share, "compute_reservation", None),
+        "share_decay_seconds": _part(fair_share, "share_decay_seconds", None),
+        "share_distribution": [
+            {
+                "share_identifier": share.get("share_identifier"),
+                "weight_factor": share.get("weight_factor"),
+            }
+            for share in (entries if isinstance(entries, list) else [])
+            if isinstance(share, Mapping)
+        ],
+    }
+    return {
+        "name": queue.get("name", key),
+        "fair_share_policy": [block],
+        "tags": _merged_tags(tags, queue.get("tags", {})),
+    }
+
+
+def _part(value: Value, name: str, default: Value) -> Value:
+    """`value.name` as the module's `try(value.name, default)` reads it, unknown when `value`
+    is."""
+    if isinstance(value, Unknown):
+        return Unknown(f"{value.expression}.{name}", value.reason)
+    return value.get(name, default) if isinstance(value, Mapping) else default
 
 
 def _int_key(position: object) -> Any:

@@ -26,20 +26,21 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from batchops.importing.expressions import Unknown, Value
-from batchops.importing.from_terraform import (
-    COMPUTE_ENVIRONMENT,
-    JOB_DEFINITION,
-    JOB_QUEUE,
-    ResourceInstance,
-    import_instances,
-)
+from batchops.importing.expression_values import Unknown, Value
+from batchops.importing.from_terraform import import_instances
 from batchops.importing.hcl import TerraformError, TerraformResource
 from batchops.importing.manifests import ImportResult
 from batchops.importing.placeholders import MARK
+from batchops.importing.terraform_instances import (
+    COMPUTE_ENVIRONMENT,
+    CONSUMABLE_RESOURCE,
+    IMPORTED_TYPES,
+    JOB_DEFINITION,
+    JOB_QUEUE,
+    SCHEDULING_POLICY,
+    ResourceInstance,
+)
 
-SCHEDULING_POLICY = "aws_batch_scheduling_policy"
-_IMPORTED = (COMPUTE_ENVIRONMENT, JOB_QUEUE, JOB_DEFINITION)
 _FORMAT_MAJOR = "1"
 
 # What the provider computes (or AWS's scaling state): not configuration, so not in a spec.
@@ -51,6 +52,8 @@ _COMPUTED: Mapping[str, frozenset[str]] = {
     JOB_DEFINITION: frozenset(
         {"arn", "arn_prefix", "id", "revision", "tags_all", "deregister_on_new_revision"}
     ),
+    SCHEDULING_POLICY: frozenset({"arn", "id", "tags_all"}),
+    CONSUMABLE_RESOURCE: frozenset({"arn", "id", "tags_all"}),
 }
 _UNSET = object()
 """Drop whatever the value (known or not): `desired_vcpus` is AWS's scaling state."""
@@ -64,6 +67,11 @@ _FILLED_WHEN_UNSET: Mapping[str, Mapping[tuple[str, ...], object]] = {
         ("compute_resources", "ec2_configuration"): [{"image_type": "ECS_AL2"}],
     },
     JOB_DEFINITION: {("propagate_tags",): False, ("scheduling_priority",): 0},
+    # 0 is what AWS reports for an unset reservation and decay (0 decay: AWS's minimum window).
+    SCHEDULING_POLICY: {
+        ("fair_share_policy", "compute_reservation"): 0,
+        ("fair_share_policy", "share_decay_seconds"): 0,
+    },
 }
 # Batch JSON documents the provider keeps as strings (container_properties is decoded later,
 # with the `.tf` reader's own handling of a document that is not JSON).
@@ -73,6 +81,7 @@ _NAME_PREFIXES = {
     "compute_environment_name": "compute_environment_name_prefix",
 }
 _INSTANCE_KEY = re.compile(r'\[("[^"]*"|\d+)\]')
+_IMPORTED_REFERENCE = re.compile(rf"(^|\.)({COMPUTE_ENVIRONMENT}|{SCHEDULING_POLICY})\.")
 
 
 def import_from_terraform_json(
@@ -96,12 +105,7 @@ def import_from_terraform_json(
         if resource.get("mode", "managed") != "managed":
             continue
         address = str(resource.get("address", ""))
-        if kind == SCHEDULING_POLICY:
-            warnings.append(
-                f"{path}: {address} not imported: batchops does not import scheduling "
-                "policies; a queue using it keeps its ARN"
-            )
-        if kind not in _IMPORTED:
+        if kind not in IMPORTED_TYPES:
             continue
         marks = _Marks(
             address,
@@ -114,7 +118,8 @@ def import_from_terraform_json(
         instances.append(_instance(path, str(kind), resource, marks))
     region = region or _region_of_arns(instances) or _provider_region(output)
     if not instances and not warnings:
-        warnings.append(f"{path}: no {', '.join(_IMPORTED)} in this {'plan' if plan else 'state'}")
+        found = "plan" if plan else "state"
+        warnings.append(f"{path}: no {', '.join(IMPORTED_TYPES)} in this {found}")
     return import_instances(instances, region=region, namespace=namespace, warnings=warnings)
 
 
@@ -301,6 +306,9 @@ def _body(kind: str, raw: Mapping[str, Any], marks: _Marks, notes: list[str]) ->
     for unknown in _unknowns(out):
         if unknown is documented:
             continue  # the step's own note says the definition runs as it is
+        if _IMPORTED_REFERENCE.search(unknown.expression):
+            # Another imported resource's ARN: a ref once read, else a listed placeholder ARN.
+            continue
         notes.append(f"{unknown.expression}: {unknown.reason}: {MARK}")
     return out
 

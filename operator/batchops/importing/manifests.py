@@ -1,9 +1,9 @@
 """The objects an import produces, built from the model so both sources write the same spec.
 
-A compute environment or queue is first read into the operator's own spec model (`ComputeSpec`,
-`QueueSpec`) and only then written out, so the field names and shapes are the ones the operator
-parses; `adopt_ready` then removes what would make an adopted resource look drifted or break
-the CRD's rules.
+An infrastructure object is first read into the operator's own spec model (`ComputeSpec`,
+`QueueSpec`, `SchedulingPolicySpec`, `ConsumableResourceSpec`) and only then written out, so
+the field names and shapes are the ones the operator parses; `adopt_ready` then removes what
+would make an adopted resource look drifted or break the CRD's rules.
 """
 
 from __future__ import annotations
@@ -16,10 +16,14 @@ from typing import Any
 from batchops.importing.placeholders import Placeholder, find_placeholders
 from batchops.model.common import RESERVED_TAG_PREFIX, frozen_map
 from batchops.model.compute import ComputeResources, ComputeResourceType, ComputeSpec
+from batchops.model.consumable import ConsumableResourceSpec
 from batchops.model.queue import QueueSpec
+from batchops.model.scheduling import SchedulingPolicySpec
 from batchops.plans.compute_request import desired_create_request
 from batchops.plans.compute_rules import is_service_linked_role
+from batchops.plans.consumable import desired_resource_request
 from batchops.plans.ownership import OWNER_TAG
+from batchops.plans.scheduling import desired_policy_request
 
 API_VERSION = "batchops.io/v1alpha1"
 OPERATOR_TAG_PREFIX = "batchops.io/"
@@ -191,7 +195,10 @@ def job_queue_object(
         else {"arn": entry.arn, "order": entry.order}
         for entry in spec.compute_environments
     ]
-    if spec.scheduling_policy_arn:
+    if spec.scheduling_policy_ref:
+        # An imported policy is named by object, so the queue waits for it to be adopted.
+        body["schedulingPolicy"] = {"ref": spec.scheduling_policy_ref}
+    elif spec.scheduling_policy_arn:
         body["schedulingPolicyArn"] = spec.scheduling_policy_arn
     if spec.job_queue_type is not None:
         body["jobQueueType"] = spec.job_queue_type
@@ -210,6 +217,46 @@ def job_queue_object(
         body["tags"] = dict(tags)
     return ImportedObject(
         _manifest("BatchJobQueue", object_name, namespace, body), source, tuple(notes)
+    )
+
+
+def scheduling_policy_object(
+    object_name: str, spec: SchedulingPolicySpec, source: str, namespace: str | None
+) -> ImportedObject:
+    """A BatchSchedulingPolicy adopting the scheduling policy `spec.name`."""
+    notes: list[str] = []
+    body: Manifest = {"name": spec.name, "adopt": True}
+    if spec.region:
+        body["region"] = spec.region
+    # fairsharePolicy is the CreateSchedulingPolicy member as the planner writes it.
+    request = desired_policy_request(spec, spec.name or "", {})
+    if "fairsharePolicy" in request:
+        body["fairsharePolicy"] = dict(request["fairsharePolicy"])
+    tags = _user_tags(spec.tags, "tags", notes)
+    if tags:
+        body["tags"] = dict(tags)
+    return ImportedObject(
+        _manifest("BatchSchedulingPolicy", object_name, namespace, body), source, tuple(notes)
+    )
+
+
+def consumable_resource_object(
+    object_name: str, spec: ConsumableResourceSpec, source: str, namespace: str | None
+) -> ImportedObject:
+    """A BatchConsumableResource adopting the consumable resource `spec.name`."""
+    notes: list[str] = []
+    body: Manifest = {"name": spec.name, "adopt": True}
+    if spec.region:
+        body["region"] = spec.region
+    request = desired_resource_request(spec, spec.name or "", {})
+    for key in ("resourceType", "totalQuantity"):
+        if key in request:
+            body[key] = request[key]
+    tags = _user_tags(spec.tags, "tags", notes)
+    if tags:
+        body["tags"] = dict(tags)
+    return ImportedObject(
+        _manifest("BatchConsumableResource", object_name, namespace, body), source, tuple(notes)
     )
 
 

@@ -8,11 +8,14 @@ something a step cannot say becomes a `jobDefinition: <name>:<revision>` step in
 the existing definition unchanged.
 
 Input is a job definition in Batch's camelCase shape: a DescribeJobDefinitions item, or what a
-Terraform `aws_batch_job_definition` would register.
+Terraform `aws_batch_job_definition` would register. The consumable resources it claims become
+the step's `consumableResources`: a `ref:` to a BatchConsumableResource the same import brings
+in, else the resource's ARN.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +44,7 @@ _STEP_KEYS = frozenset(
         "propagateTags",
         "schedulingPriority",
         "containerOrchestrationType",
+        "consumableResourceProperties",
         *JOB_PROPERTIES,
     }
 )
@@ -60,6 +64,10 @@ _CONTAINER_KEYS = frozenset(
 )
 _RESOURCE_TYPES = frozenset({"VCPU", "MEMORY", "GPU"})
 _RESERVED_TAG_PREFIXES = ("aws:", "batchops.io/")
+_RESOURCE_ARN = re.compile(r"^arn:aws[a-z-]*:batch:[a-z0-9-]+:[0-9]{12}:consumable-resource/\S+$")
+_DEFINITION_ARN = re.compile(
+    r"^(?P<prefix>arn:aws[a-z-]*:batch:[a-z0-9-]+:[0-9]{12}):job-definition/"
+)
 
 
 @dataclass(frozen=True)
@@ -71,12 +79,19 @@ class ImportedStep:
 
 
 def step_from_job_definition(
-    name: str, definition: Mapping[str, Any], reference: str
+    name: str,
+    definition: Mapping[str, Any],
+    reference: str,
+    resource_refs: Mapping[str, str] | None = None,
 ) -> ImportedStep:
     """The step `name` equivalent to `definition`: inline when possible, else a `jobDefinition`
-    step naming `reference` (`name:revision`, or the bare name for Terraform's latest)."""
+    step naming `reference` (`name:revision`, or the bare name for Terraform's latest).
+    `resource_refs` maps the name and ARN of each imported consumable resource to its object."""
     container = definition.get("containerProperties")
+    claims = _claims(definition, resource_refs or {})
     blockers = _blockers(definition, container)
+    if claims is None:
+        blockers.append("consumableResourceProperties (a resource without its ARN, or no quantity)")
     if blockers:
         return ImportedStep(
             {"name": name, "jobDefinition": reference},
@@ -92,7 +107,7 @@ def step_from_job_definition(
             definition.get("platformCapabilities") or ()
         ):
             step["platform"] = "FARGATE"
-        step.update(_run_settings(definition))
+        step.update(_run_settings(definition, claims))
         return ImportedStep(step)
     assert isinstance(container, Mapping)
     step = {"name": name, "image": container["image"]}
@@ -124,7 +139,7 @@ def step_from_job_definition(
             step[key] = container[key]
     if "FARGATE" in (definition.get("platformCapabilities") or ()):
         step["platform"] = "FARGATE"
-    step.update(_run_settings(definition))
+    step.update(_run_settings(definition, claims))
     return ImportedStep(step)
 
 
@@ -150,8 +165,10 @@ def pipeline_from_job_definitions(
     queue: str | None,
     source: str,
     namespace: str | None,
+    resource_refs: Mapping[str, str] | None = None,
 ) -> ImportedObject | None:
-    """A BatchPipeline skeleton with one step per definition, on `queue` (None: a placeholder).
+    """A BatchPipeline skeleton with one step per definition, on `queue` (None: a placeholder);
+    a claim of an imported consumable resource (`resource_refs`: by name and ARN) is a ref.
 
     Batch definitions carry no order: the walkthrough's submitter wired `dependsOn` at run time.
     So the steps have no `dependsOn` and the notes say to add it.
@@ -160,7 +177,8 @@ def pipeline_from_job_definitions(
         return None
     names = step_names(d.name for d in definitions)
     steps = [
-        step_from_job_definition(names[d.name], d.definition, d.reference) for d in definitions
+        step_from_job_definition(names[d.name], d.definition, d.reference, resource_refs)
+        for d in definitions
     ]
     notes: list[str] = [
         "a BatchPipeline is one run: applying it submits every step, so it is written "
@@ -241,7 +259,33 @@ def _number(value: str) -> int | float | str:
     return int(number) if number.is_integer() else number
 
 
-def _run_settings(definition: Mapping[str, Any]) -> Step:
+def _claims(definition: Mapping[str, Any], resource_refs: Mapping[str, str]) -> list[Step] | None:
+    """consumableResources for the definition's consumableResourceProperties; None when one
+    entry can't be said: a resource named without an ARN that this import does not bring in
+    (the ARN is built from the definition's own when it has one), or no valid quantity."""
+    properties = definition.get("consumableResourceProperties")
+    listed = properties.get("consumableResourceList") if isinstance(properties, Mapping) else None
+    claims: list[Step] = []
+    for entry in listed if isinstance(listed, list) else []:
+        resource = str(entry.get("consumableResource", "")) if isinstance(entry, Mapping) else ""
+        quantity = entry.get("quantity") if isinstance(entry, Mapping) else None
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+            return None
+        beside = _DEFINITION_ARN.match(str(definition.get("jobDefinitionArn", "")))
+        if resource in resource_refs:
+            claims.append({"ref": resource_refs[resource], "quantity": quantity})
+        elif _RESOURCE_ARN.match(resource):
+            claims.append({"arn": resource, "quantity": quantity})
+        elif beside and resource:
+            # A name is looked up in the definition's own account and region.
+            arn = f"{beside['prefix']}:consumable-resource/{resource}"
+            claims.append({"arn": arn, "quantity": quantity})
+        else:
+            return None
+    return claims
+
+
+def _run_settings(definition: Mapping[str, Any], claims: Sequence[Step] | None = None) -> Step:
     out: Step = {}
     retry = definition.get("retryStrategy")
     if retry:
@@ -276,6 +320,8 @@ def _run_settings(definition: Mapping[str, Any]) -> Step:
         out["propagateTags"] = True
     if definition.get("schedulingPriority") is not None:
         out["schedulingPriority"] = definition["schedulingPriority"]
+    if claims:
+        out["consumableResources"] = list(claims)
     return out
 
 
