@@ -7,7 +7,9 @@ tracked, are applied in batches until the levels are reached (1,000 x 20 = 20,00
 top). At each level, once every job id is in status: the operator's RSS, and over three poll
 intervals its CPU seconds and DescribeJobs calls (minimum: ceil(jobs / 100) per poll). Also the
 time to submit everything, and the baseline's boto3 loop submitting the same 1,000 x 20 under
-the same SubmitJob quota. Writes bench/results/scale.json.
+the same SubmitJob quota. Writes bench/results/scale.json, with the operator's RSS before any
+pipeline (`idle_rss_mib`: imports, clients, caches) and the growth per tracked job between the
+first and last level (`kib_per_tracked_job`), the two parts of the memory target.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ def run(levels: Sequence[int], steps: int, with_baseline: bool) -> dict[str, Any
         operator_args=[f"--poll-interval={POLL_INTERVAL}"],
         max_vcpus=256,
     ) as stack:
+        idle = stack.operator_usage()
         for level in levels:
             target = level // steps
             batch = Workload("scale", target - applied, chain(steps)).manifests("tmp")
@@ -95,10 +98,22 @@ def run(levels: Sequence[int], steps: int, with_baseline: bool) -> dict[str, Any
     result: dict[str, Any] = {
         "steps": steps,
         "poll_interval": POLL_INTERVAL,
+        "idle_rss_mib": idle["rss_mib"],
         "samples": samples,
         "operator": usage,
         "batchops_submit_seconds": submit_seconds,
     }
+    if len(samples) > 1:
+        first, last = samples[0], samples[-1]
+        result["kib_per_tracked_job"] = (
+            (last["rss_mib"] - first["rss_mib"])
+            * 1024
+            / (last["tracked_jobs"] - first["tracked_jobs"])
+        )
+        print(
+            f"idle RSS {idle['rss_mib']:.0f} MiB; {result['kib_per_tracked_job']:.1f} KiB per "
+            f"tracked job from {first['tracked_jobs']} to {last['tracked_jobs']}"
+        )
     if baseline is not None:
         result["baseline_submit_seconds"] = baseline
         result["submit_ratio"] = submit_seconds / baseline

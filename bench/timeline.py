@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tests.timeline_runs import NOW, wide_run
 
-from batchops.model.pipeline import parse_pipeline_spec
+from batchops.model.pipeline_parsing import parse_pipeline_spec
 from batchops.views.timeline import build_timeline
 from batchops.views.timeline_chart import lay_out
 from batchops.views.timeline_render import plain_text, svg_document

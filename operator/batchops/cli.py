@@ -17,13 +17,14 @@ from batchops.commands import (
     run,
     timeline,
     trigger,
+    usage,
     validate,
     watch,
 )
 
 SUBCOMMANDS = (
-    run, dev, demo, emulator, validate, graph, watch, timeline, logs, trigger, backfill, imports,
-    doctor,
+    run, dev, demo, emulator, validate, graph, watch, timeline, usage, logs, trigger, backfill,
+    imports, doctor,
 )  # fmt: skip
 
 

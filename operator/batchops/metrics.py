@@ -8,8 +8,9 @@ CPU seconds). Reconcile loops, the pipeline reconciler and the job watch record 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 from prometheus_client import REGISTRY, Counter, Histogram, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -17,7 +18,8 @@ from prometheus_client.registry import Collector
 
 from batchops.aws.calls import CALLS, THROTTLED_ATTEMPTS
 from batchops.jobs.watch import JobWatch, Source
-from batchops.model.observed import ObservedJob
+from batchops.model.observed import FINISHED_PHASES, ObservedJob
+from batchops.plans.usage import Usage
 
 RECONCILES = Counter(
     "batchops_reconciles",
@@ -44,6 +46,14 @@ JOB_STATUS_LAG = Histogram(
     buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120),
 )
 
+USAGE_VCPU_SECONDS = Counter(
+    "batchops_usage_vcpu_seconds",
+    "vCPU-seconds the attempts of finished runs reserved (their status.usage), per namespace "
+    "and pipeline; a CronPipeline's runs count under the CronPipeline's name, so there is one "
+    "series per BatchPipeline or CronPipeline, never one per run.",
+    ["namespace", "pipeline"],
+)
+
 
 @contextmanager
 def reconcile_pass(kind: str) -> Iterator[None]:
@@ -65,6 +75,47 @@ def observe_job_change(job: ObservedJob, source: Source) -> None:
     stamp = job.stopped_at if job.finished else job.started_at if job.status == "RUNNING" else None
     if stamp is not None:
         JOB_STATUS_LAG.labels(source).observe(max(0.0, time.time() - stamp / 1000))
+
+
+class FinishedRunUsage:
+    """Counts each run's vCPU-seconds into `batchops_usage_vcpu_seconds_total` once, when its
+    status first shows it finished (the status before and after a written pass tell).
+
+    What a finished run adds later (its last jobs still stopping) is added then. A run that
+    `retry-failed` takes back to Running is remembered with what was counted, so finishing
+    again adds only the difference; the memory is this process's, like the counter itself."""
+
+    def __init__(self) -> None:
+        self._reopened: dict[tuple[str, str, str], float] = {}
+
+    def observe(
+        self,
+        namespace: str,
+        pipeline: str,
+        name: str,
+        before: Mapping[str, Any],
+        after: Mapping[str, Any],
+    ) -> None:
+        """One pass of BatchPipeline `name` (labelled `pipeline`: its own name, or its
+        CronPipeline's) wrote `after` over `before`."""
+        run_id = after.get("runId")
+        if not isinstance(run_id, str):
+            return
+        key = (namespace, name, run_id)
+        was_finished = before.get("runId") == run_id and before.get("phase") in FINISHED_PHASES
+        if after.get("phase") not in FINISHED_PHASES:
+            if was_finished:
+                self._reopened[key] = _vcpu_seconds(before)
+            return
+        counted = _vcpu_seconds(before) if was_finished else self._reopened.pop(key, 0.0)
+        grown = _vcpu_seconds(after) - counted
+        if grown > 0:
+            USAGE_VCPU_SECONDS.labels(namespace, pipeline).inc(grown)
+
+
+def _vcpu_seconds(status: Mapping[str, Any]) -> float:
+    usage = Usage.from_status(status.get("usage"))
+    return usage.vcpu_seconds if usage is not None else 0.0
 
 
 class _AwsCalls(Collector):

@@ -104,7 +104,7 @@ def help_text(subcommand: str) -> str:
 
 _COMMAND = re.compile(r"(?:^|[\s`$(])batchops ([a-z]+)((?: [^`\n|#]*)?)")
 SUBCOMMANDS = ("run", "dev", "demo", "emulator", "validate", "graph", "watch", "timeline", "logs",
-               "trigger", "rerun", "backfill", "import", "doctor")  # fmt: skip
+               "trigger", "rerun", "retry", "backfill", "usage", "import", "doctor")  # fmt: skip
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.name)

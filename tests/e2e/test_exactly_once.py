@@ -76,3 +76,39 @@ def test_sigkill_at_every_submission_never_runs_a_step_twice(
     assert sorted(per_name.values()) == [1] * len(steps), json.dumps([per_name, events], indent=1)
     assert {e["jobId"] for e in status["steps"]} == {job["jobId"] for job in jobs}
     assert kills_between_submit_and_status >= 1, "no kill landed between SubmitJob and status"
+
+
+def test_a_kill_mid_batch_while_listjobs_lags_still_submits_every_step_once(
+    kubectl: Kubectl,
+    namespace: str,
+    queue: str,
+    operator: OperatorProcess,
+    emulator: Emulator,
+) -> None:
+    # One batch of six SubmitJobs, each answering 0.4 s late, and ListJobs 5 s behind (100
+    # emulated seconds at speed 20): a restart that asked ListJobs at once would miss the jobs
+    # the killed operator had submitted and submit them again.
+    emulator.set_faults(
+        operations={"SubmitJob": {"replyDelaySeconds": 0.4}}, eventual_consistency_seconds=100
+    )
+    before = emulator.counters().get("SubmitJob", 0)
+    steps = [step("a"), step("b", "a"), step("c", "b"), step("d"), step("e"), step("f", "d", "e")]
+    kubectl.apply(pipeline("lagging", steps), namespace)
+    wait_for(
+        lambda: emulator.counters().get("SubmitJob", 0) > before + 1 or None,
+        timeout=60,
+        message="the batch under way",
+    )
+    operator.kill()
+    announced = pipeline_status(kubectl, namespace, "lagging")
+    assert announced.get("submittingSince"), announced  # the batch's ids were not written
+    operator.start()
+    wait_until_live(operator)
+
+    status = wait_phase(kubectl, namespace, "lagging", "Succeeded", timeout=120)
+    submitted = emulator.counters().get("SubmitJob", 0) - before
+    job_ids = [entry["jobId"] for entry in status["steps"]]
+    events = [f"{e['reason']}: {e['message']}" for e in events_of(kubectl, namespace, "lagging")]
+    assert submitted == len(steps), events
+    assert len(set(job_ids)) == len(steps)
+    assert any(e.startswith("JobsRecovered") for e in events), events

@@ -262,6 +262,7 @@ def test_status_has_the_cronjob_fields_and_the_last_run(crd: dict[str, Any]) -> 
         "active",
         "activeCount",
         "lastRun",
+        "usage",
         "lastTrigger",
         "observedGeneration",
         "conditions",
@@ -276,6 +277,7 @@ def test_status_has_the_cronjob_fields_and_the_last_run(crd: dict[str, Any]) -> 
         "startedAt",
         "finishedAt",
         "steps",
+        "usage",
     }
     assert set(last_run["steps"]["items"]["properties"]) == {
         "name",
@@ -295,7 +297,7 @@ def test_status_fields_a_merge_patch_must_clear_are_nullable(crd: dict[str, Any]
     status = schema(crd)["properties"]["status"]["properties"]
     last_run = status["lastRun"]
     nullable = [key for key, node in last_run["properties"].items() if node.get("nullable")]
-    assert sorted(nullable) == ["finishedAt", "message", "phase", "progress", "startedAt"]
+    assert sorted(nullable) == ["finishedAt", "message", "phase", "progress", "startedAt", "usage"]
     assert last_run["nullable"] is True
     for key in ("lastScheduleTime", "nextScheduleTime", "lastSuccessfulTime"):
         assert status[key]["nullable"] is True

@@ -13,7 +13,11 @@ from typing import Any
 import pytest
 import yaml
 
-from batchops.model.pipeline import PIPELINE_FIELDS, STEP_FIELDS, parse_pipeline_spec
+from batchops.model.pipeline_parsing import (
+    PIPELINE_FIELDS,
+    STEP_FIELDS,
+    parse_pipeline_spec,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD = ROOT / "crds" / "batchpipelines.yaml"

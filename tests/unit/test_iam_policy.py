@@ -68,6 +68,9 @@ ACCEPTED_FINDINGS = {
         (OPERATOR_POLICY.name, "UNKNOWN_ACTION", f"Unknown action batch:{verb}ConsumableResource")
         for verb in ("Create", "Delete", "Describe", "Update")
     ),
+    (OPERATOR_POLICY.name, "UNKNOWN_ACTION", "Unknown action batch:ListConsumableResources"),
+    (CLI_POLICY.name, "UNKNOWN_ACTION", "Unknown action batch:DescribeConsumableResource"),
+    (CLI_POLICY.name, "UNKNOWN_ACTION", "Unknown action batch:ListConsumableResources"),
     # parliament 1.6 lints identity policies: a trust policy has no Resource by definition, and
     # it knows SAML providers but not OIDC ones (EKS IRSA). The trust policy's content is
     # checked by test_trust_policy_lets_only_the_operator_service_account_assume_the_role.

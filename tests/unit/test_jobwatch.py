@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
+from typing import Any
 
 from batchops.aws.errors import Retryable
 from batchops.jobs.poller import poll_jobs
-from batchops.jobs.watch import JobWatch
+from batchops.jobs.watch import JobWatch, OwnerKey
 from batchops.model.observed import ObservedJob
+from batchops.reconcile.common import ObjectSnapshot, Timing
+from batchops.reconcile.pipeline import PipelineReconciler
 
 
 def job(job_id: str, status: str) -> ObservedJob:
@@ -144,7 +147,198 @@ def test_the_poller_makes_one_describe_jobs_sweep_per_place() -> None:
             await task
 
     asyncio.run(one_sweep())
-    # One call per place and sweep (the AWS layer cuts a place's ids into calls of 100); a
-    # throttled account does not hold back the other.
-    assert asked[:2] == [("account-a", 150), ("account-b", 1)]
+    # A place's ids in calls of 100 (the fewest DescribeJobs allows), one place after the
+    # other; a throttled account does not hold back the other.
+    assert asked[:3] == [("account-a", 100), ("account-a", 50), ("account-b", 1)]
     assert ("team-a", "p") in woken and ("team-b", "p") not in woken
+
+
+class CountedWatch(JobWatch):
+    """A watch that counts the poller's sweeps (each starts by asking for the active ids)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sweeps_started = 0
+
+    def active_ids_by_place(self) -> dict[object, list[str]]:
+        self.sweeps_started += 1
+        return super().active_ids_by_place()
+
+
+def sweep(watch: CountedWatch, describe: Any, sweeps: int = 1) -> list[OwnerKey]:
+    """Run the real poller (interval 0) until `sweeps` whole sweeps are done (the next one has
+    started) and return the owners it woke."""
+    woken: list[OwnerKey] = []
+
+    async def run() -> None:
+        done_when = watch.sweeps_started + sweeps + 1
+        task = asyncio.create_task(poll_jobs(watch, describe, woken.append, 0))
+        deadline = asyncio.get_running_loop().time() + 10
+        while watch.sweeps_started < done_when:
+            assert asyncio.get_running_loop().time() < deadline, "the poller never swept"
+            await asyncio.sleep(0.005)  # the poll interval of a condition wait
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(run())
+    return woken
+
+
+def test_a_throttled_place_waits_for_the_next_sweep_after_its_first_refused_call() -> None:
+    watch = CountedWatch()
+    watch.track(("ns", "p"), [f"a{i}" for i in range(250)], "account-a")
+    asked: list[int] = []
+
+    def describe(place: object, ids: Sequence[str]) -> list[ObservedJob]:
+        asked.append(len(ids))
+        raise Retryable("DescribeJobs", "Throttling", "slow down", 429, "Throttled")
+
+    sweep(watch, describe)
+    assert asked and set(asked) == {100}  # never the 2nd and 3rd call of a refused sweep
+
+
+def test_each_describe_jobs_answer_is_recorded_before_the_next_call() -> None:
+    # A sweep keeps one call's jobs in hand, not every tracked job's (memory at 20,000 jobs).
+    watch = CountedWatch()
+    watch.track(("ns", "p"), [f"a{i:03d}" for i in range(250)])
+    known_before_each_call: list[int] = []
+
+    def describe(place: object, ids: Sequence[str]) -> list[ObservedJob]:
+        known_before_each_call.append(len(watch.cached([f"a{i:03d}" for i in range(250)])[0]))
+        return [job(i, "RUNNING") for i in ids]
+
+    sweep(watch, describe)
+    assert known_before_each_call[:3] == [0, 100, 200]
+
+
+def test_an_unchanged_observation_keeps_the_record_already_held() -> None:
+    watch = JobWatch()
+    watch.track(("ns", "a"), ["a1"])
+    first = job("a1", "RUNNING")
+    watch.record([first])
+    assert watch.record([job("a1", "RUNNING")]) == set()
+    assert watch.cached(["a1"])[0][0] is first
+    assert watch.record([job("a1", "SUCCEEDED")]) == {("ns", "a")}
+
+
+def test_a_job_followed_by_two_owners_wakes_both_and_outlives_one_of_them() -> None:
+    watch = JobWatch()
+    watch.track(("ns", "a"), ["shared", "a1"])
+    watch.track(("ns", "b"), ["shared"])
+    assert watch.record([job("shared", "RUNNING")]) == {("ns", "a"), ("ns", "b")}
+    assert watch.record([job("a1", "RUNNING")]) == {("ns", "a")}
+    watch.untrack(("ns", "a"))
+    assert watch.active_ids() == ["shared"]
+    assert watch.cached(["shared", "a1"]) == ([job("shared", "RUNNING")], ["a1"])
+    assert watch.record([job("shared", "SUCCEEDED")]) == {("ns", "b")}
+
+
+def test_jobs_recorded_before_any_owner_tracks_them_are_kept_only_if_tracked_next() -> None:
+    # A pass describes its jobs (cached describer) before its loop tracks them: the states
+    # stay for that owner; states nobody went on to track are forgotten at the next track.
+    watch = JobWatch()
+    assert watch.record([job("a1", "RUNNING"), job("gone", "RUNNING")]) == set()
+    watch.track(("ns", "a"), ["a1"])
+    assert watch.cached(["a1", "gone"]) == ([job("a1", "RUNNING")], ["gone"])
+    assert watch.count_by_status() == {"RUNNING": 1}
+
+
+def array_parent(job_id: str, size: int, succeeded: int) -> dict[str, Any]:
+    """A DescribeJobs item of an array job's parent, as Batch reports it mid-run."""
+    return {
+        "jobId": job_id,
+        "jobName": "big-work",
+        "jobQueue": "arn:aws:batch:us-east-1:123456789012:job-queue/q",
+        "status": "RUNNING",
+        "createdAt": 1,
+        "startedAt": 2,
+        "attempts": [],
+        "arrayProperties": {
+            "size": size,
+            "statusSummary": {"SUCCEEDED": succeeded, "RUNNING": size - succeeded},
+        },
+    }
+
+
+class ArrayBatch:
+    """SubmitJob of an array step makes a parent of `size` children; DescribeJobs answers for
+    the parent (with its statusSummary) and would for any child id `parent:index`."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.described: list[list[str]] = []
+
+    def describe_all_job_definitions(self, status: str = "ACTIVE") -> list[Any]:
+        return []
+
+    def register_job_definition(self, request: dict[str, Any]) -> dict[str, Any]:
+        name = request["jobDefinitionName"]
+        arn = f"arn:aws:batch:us-east-1:123456789012:job-definition/{name}:1"
+        return {"jobDefinitionArn": arn, "jobDefinitionName": name, "revision": 1}
+
+    def submit_job(self, request: dict[str, Any]) -> dict[str, Any]:
+        job_id = f"parent-{len(self.jobs)}"
+        size = request["arrayProperties"]["size"]
+        self.jobs[job_id] = array_parent(job_id, size, 0) | {"jobName": request["jobName"]}
+        return {"jobId": job_id, "jobName": request["jobName"]}
+
+    def list_jobs_by_name(self, queue: str, name: str) -> list[Any]:
+        return []
+
+    def describe(self, ids: Sequence[str]) -> list[ObservedJob]:
+        self.described.append(list(ids))
+        found = []
+        for job_id in ids:
+            parent, _, index = job_id.partition(":")
+            item = self.jobs[parent]
+            found.append(ObservedJob.from_describe(item | ({"jobId": job_id} if index else {})))
+        return found
+
+
+def test_an_array_job_of_10000_children_is_tracked_and_described_as_its_parent_only() -> None:
+    # Issue #18: array jobs count as one (the parent's arrayProperties.statusSummary). The run
+    # tracks the step's one job id; the poller asks DescribeJobs for that id alone, and the
+    # children's progress reaches the pipeline through the parent's summary.
+    batch = ArrayBatch()
+    reconciler = PipelineReconciler(lambda region: batch, Timing(), None)  # type: ignore[arg-type,return-value]
+    body = {
+        "apiVersion": "batchops.io/v1alpha1",
+        "kind": "BatchPipeline",
+        "metadata": {"name": "wide", "namespace": "ns", "uid": "u-1", "generation": 1},
+        "spec": {
+            "queue": "q",
+            "image": "busybox",
+            "steps": [
+                {"name": "big", "command": ["true"], "vcpus": 1, "memory": 128, "arraySize": 10000}
+            ],
+        },
+    }
+    queues = {"q": "arn:aws:batch:us-east-1:123456789012:job-queue/q"}
+    outcome = reconciler.reconcile(ObjectSnapshot.of(body), queues, batch.describe, lambda s: None)
+    (parent,) = batch.jobs
+    assert outcome.active_job_ids == (parent,)
+
+    watch = CountedWatch()
+    watch.track(("ns", "wide"), outcome.active_job_ids)
+    batch.described.clear()
+    woken = sweep(watch, lambda place, ids: batch.describe(ids))
+    assert batch.described[:1] == [[parent]]  # one id, one DescribeJobs call per sweep
+    assert all(ids == [parent] for ids in batch.described)
+    assert woken == [("ns", "wide")]
+    assert watch.count_by_status() == {"RUNNING": 1}  # one tracked job, not 10,001
+
+    batch.jobs[parent]["arrayProperties"]["statusSummary"] = {"SUCCEEDED": 4000, "RUNNING": 6000}
+    batch.described.clear()
+    assert sweep(watch, lambda place, ids: batch.describe(ids)) == [("ns", "wide")]
+    assert all(ids == [parent] for ids in batch.described)
+    (summary,) = [j.array_status_summary for j in watch.cached([parent])[0]]
+    assert summary == {"SUCCEEDED": 4000, "RUNNING": 6000}
+    second = reconciler.reconcile(
+        ObjectSnapshot.of({**body, "status": outcome.status}),
+        queues,
+        lambda ids: watch.cached(ids)[0],
+        lambda s: None,
+    )
+    (step,) = second.status["steps"]
+    assert step["arrayStatusSummary"] == {"SUCCEEDED": 4000, "RUNNING": 6000}

@@ -17,10 +17,13 @@ def test_every_index_name_is_a_registered_kopf_index() -> None:
         keys.COMPUTE_ENVIRONMENT_ARNS.name,
         keys.JOB_QUEUE_ARNS.name,
         keys.SCHEDULING_POLICY_ARNS.name,
+        keys.CONSUMABLE_RESOURCE_ARNS.name,
         keys.QUEUE_REFS.name,
         keys.QUEUE_POLICY_REFS.name,
         keys.BATCH_ACCOUNTS.name,
         keys.NAMESPACES.name,
+        keys.COMPUTE_CAPACITY.name,
+        keys.QUEUE_COMPUTE_ENVIRONMENTS.name,
     }
     assert names == registered
 

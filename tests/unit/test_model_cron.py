@@ -11,7 +11,7 @@ import yaml
 
 from batchops.model.common import SpecError
 from batchops.model.cron import ConcurrencyPolicy, CronSpec, parse_cron_spec
-from batchops.model.pipeline import parse_pipeline_spec
+from batchops.model.pipeline_parsing import parse_pipeline_spec
 from batchops.plans.cron_expr import CronSchedule, parse_schedule
 
 EXAMPLE = (

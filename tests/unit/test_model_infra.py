@@ -29,18 +29,20 @@ from batchops.model.compute import (
     LaunchTemplate,
     LaunchTemplateOverride,
     ObservedComputeEnvironment,
-    ReplacementPhase,
-    ReplacementProgress,
     ScalingPolicy,
     UpdatePolicy,
-    parse_compute_spec,
 )
+from batchops.model.compute_parsing import parse_compute_spec
 from batchops.model.queue import (
     ComputeEnvironmentEntry,
     ComputeEnvironmentOrder,
     JobStateTimeLimitAction,
     ObservedJobQueue,
     parse_queue_spec,
+)
+from batchops.model.replacement import (
+    ReplacementPhase,
+    ReplacementProgress,
 )
 from batchops.model.request_surface import thaw_json
 

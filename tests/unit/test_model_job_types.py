@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from batchops.model.common import SpecError
-from batchops.model.pipeline import PipelineSpec, parse_pipeline_spec
+from batchops.model.pipeline import PipelineSpec
+from batchops.model.pipeline_parsing import parse_pipeline_spec
 from batchops.plans.jobdefs import job_definition_request
 from batchops.plans.run_submission import plan_submissions
 from batchops.plans.runs import RunRef

@@ -21,8 +21,8 @@ from batchops.model.pipeline import (
     PipelineSpec,
     RetrySpec,
     SecretRef,
-    parse_pipeline_spec,
 )
+from batchops.model.pipeline_parsing import parse_pipeline_spec
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/batch_image:latest"
 

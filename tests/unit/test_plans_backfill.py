@@ -19,7 +19,7 @@ from batchops.model.keys import (
     SCHEDULED_TIME_ENV,
     SCHEDULED_TIME_PARAMETER,
 )
-from batchops.model.pipeline import parse_pipeline_spec
+from batchops.model.pipeline_parsing import parse_pipeline_spec
 from batchops.plans.backfill import may_start, plan_backfill
 from batchops.plans.cron_expr import parse_schedule
 from batchops.plans.run_submission import plan_submissions

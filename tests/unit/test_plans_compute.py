@@ -24,13 +24,15 @@ from batchops.model.compute import (
     EcsSettings,
     LaunchTemplate,
     ObservedComputeEnvironment,
-    ReplacementPhase,
-    ReplacementProgress,
     ScalingPolicy,
     UpdatePolicy,
-    parse_compute_spec,
 )
+from batchops.model.compute_parsing import parse_compute_spec
 from batchops.model.queue import ComputeEnvironmentOrder, ObservedJobQueue
+from batchops.model.replacement import (
+    ReplacementPhase,
+    ReplacementProgress,
+)
 from batchops.plans.compute import UpdateKind, classify_compute_update, describe_drift
 from batchops.plans.compute_request import compute_resource_request, desired_create_request
 from batchops.plans.compute_rules import (

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 
 import pytest
 
-from batchops.model.pipeline import PipelineSpec, parse_pipeline_spec
+from batchops.model.pipeline import PipelineSpec
+from batchops.model.pipeline_parsing import parse_pipeline_spec
 from batchops.plans.dag import (
     BATCH_MAX_DEPENDENCIES,
     dependents_of,

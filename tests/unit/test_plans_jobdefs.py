@@ -9,7 +9,8 @@ import pytest
 
 from batchops.model.keys import CONTENT_HASH_TAG
 from batchops.model.observed import ObservedJobDefinition
-from batchops.model.pipeline import StepSpec, parse_pipeline_spec
+from batchops.model.pipeline import StepSpec
+from batchops.model.pipeline_parsing import parse_pipeline_spec
 from batchops.plans.jobdefs import (
     batch_name,
     content_hash,

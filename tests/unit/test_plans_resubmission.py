@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from batchops.model.observed import ObservedJob, RunRecord
-from batchops.model.pipeline import PipelineSpec, parse_pipeline_spec
+from batchops.model.pipeline import PipelineSpec
+from batchops.model.pipeline_parsing import parse_pipeline_spec
 from batchops.plans.history import MAX_HISTORY, step_history
 from batchops.plans.jobdefs import job_definition_request
 from batchops.plans.resubmission import (

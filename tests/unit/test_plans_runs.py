@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from batchops.model.observed import JobStatus, ListedJob, ObservedJob, RunRecord, datetime_to_ms
-from batchops.model.pipeline import PipelineSpec, parse_pipeline_spec
+from batchops.model.pipeline import PipelineSpec
+from batchops.model.pipeline_parsing import parse_pipeline_spec
 from batchops.plans.run_status import (
     aggregate_status,
     human_duration,

@@ -681,6 +681,7 @@ def test_last_run_summary_copies_the_run_and_its_steps_job_status() -> None:
         "message": "job2 RUNNING on queue-simple",
         "startedAt": "2026-11-28T17:00:02Z",
         "runId": "abc123",
+        "usage": {"vcpuSeconds": 240.0, "memoryGiBSeconds": 120.0, "vcpuHours": "0.07", "x": 1},
         "steps": [
             {
                 "name": "job1",
@@ -716,6 +717,7 @@ def test_last_run_summary_copies_the_run_and_its_steps_job_status() -> None:
             {"name": "job2", "status": "RUNNING", "jobId": "j-2", "statusReason": "Essential"},
             {"name": "job3", "status": "WAITING"},
         ],
+        "usage": {"vcpuSeconds": 240.0, "memoryGiBSeconds": 120.0, "vcpuHours": "0.07"},
     }
 
 
@@ -728,6 +730,7 @@ def test_last_run_summary_of_a_new_run_has_every_key_so_a_merge_patch_clears_old
         "startedAt": None,
         "finishedAt": None,
         "steps": [],
+        "usage": None,
     }
 
 

@@ -20,8 +20,8 @@ from batchops.model.common import FieldError
 from batchops.model.compute import (
     ComputeSpec,
     ObservedComputeEnvironment,
-    parse_compute_spec,
 )
+from batchops.model.compute_parsing import parse_compute_spec
 from batchops.model.queue import parse_queue_spec
 from batchops.plans.compute import ComputeUpdatePlan, UpdateKind, classify_compute_update
 from batchops.plans.compute_request import desired_create_request

@@ -20,13 +20,15 @@ from batchops.model.common import FieldError
 from batchops.model.keys import CONTENT_HASH_TAG
 from batchops.model.observed import JobStatus
 from batchops.model.pipeline import (
-    PIPELINE_FIELDS,
-    STEP_FIELDS,
     EnvVar,
     PipelineSpec,
     RetrySpec,
     SecretRef,
     StepSpec,
+)
+from batchops.model.pipeline_parsing import (
+    PIPELINE_FIELDS,
+    STEP_FIELDS,
     parse_pipeline_spec,
 )
 from batchops.plans.dag import (

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from batchops.model.common import FieldError
 from batchops.model.cron import parse_cron_spec
-from batchops.model.pipeline import parse_pipeline_spec
+from batchops.model.pipeline_parsing import parse_pipeline_spec
 from batchops.plans.cron_expr import ScheduleError, parse_schedule
 from batchops.plans.jobdefs import batch_name
 from tests.unit.strategies import Document, nested

@@ -25,7 +25,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from batchops.model.observed import JobStatus, ObservedJob
-from batchops.model.pipeline import PipelineSpec, parse_pipeline_spec
+from batchops.model.pipeline import PipelineSpec
+from batchops.model.pipeline_parsing import parse_pipeline_spec
 from batchops.plans.run_status import aggregate_status
 from batchops.plans.runs import TerminateJob, plan_deletion
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
+from batchops.aws.errors import Retryable
 from batchops.model.observed import ObservedJob
+from batchops.plans import run_submission
 from batchops.reconcile.common import ObjectSnapshot, Timing
 from batchops.reconcile.pipeline import PipelineReconciler
 
@@ -126,23 +126,179 @@ class ApiServerGone(Exception):
     pass
 
 
-def test_pass_cut_short_after_a_submit_finds_that_job_before_submitting_again() -> None:
+class LaggingListing(InstantBatch):
+    """Like InstantBatch, but ListJobs lists a job only `lag` after it was submitted, by the
+    test's clock (Batch promises ListJobs no read-after-write consistency)."""
+
+    def __init__(self, clock: list[datetime], lag: timedelta) -> None:
+        super().__init__()
+        self.clock, self.lag = clock, lag
+        self.submitted_at: dict[str, datetime] = {}
+        self.listings = 0
+
+    def submit_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        response = super().submit_job(request)
+        self.submitted_at[response["jobId"]] = self.clock[0]
+        return response
+
+    def list_jobs_by_name(self, queue: str, name: str) -> list[Any]:
+        self.listings += 1
+        listed = self.clock[0] - self.lag
+        return [
+            job
+            for job in super().list_jobs_by_name(queue, name)
+            if self.submitted_at[job["jobId"]] <= listed
+        ]
+
+
+def reconciler_at(batch: InstantBatch, clock: list[datetime]) -> PipelineReconciler:
+    """A fresh reconciler (a new operator process) reading the time from `clock[0]`."""
+    return PipelineReconciler(lambda region: batch, Timing(), None, now=lambda: clock[0])  # type: ignore[arg-type,return-value]
+
+
+QUEUES = {"q": "arn:aws:batch:us-east-1:123456789012:job-queue/q"}
+
+
+def test_a_ten_step_chain_is_submitted_between_two_status_writes() -> None:
     batch = InstantBatch()
-    reconciler = PipelineReconciler(lambda region: batch, Timing(), None)  # type: ignore[arg-type,return-value]
-    obj = chain(3)
-    queues = {"q": "arn:aws:batch:us-east-1:123456789012:job-queue/q"}
     written: list[Mapping[str, Any]] = []
+    outcome = reconciler_at(batch, [datetime.now(UTC)]).reconcile(
+        chain(10), QUEUES, batch.describe, lambda status: written.append(copy.deepcopy(status))
+    )
+    assert len(batch.jobs) == 10
+    # The run's start announces the batch; the pass's own status (the loop writes it) holds
+    # all ten ids and says no batch is under way any more.
+    assert [w.get("submittingSince") is not None for w in written] == [True]
+    assert sum(1 for step in outcome.status["steps"] if step.get("jobId")) == 10
+    assert outcome.status["submittingSince"] is None
 
-    def write_until_the_api_server_goes(status: Mapping[str, Any]) -> None:
-        if len(written) == 2:  # the run's start and the first job id got through
-            raise ApiServerGone
-        written.append(copy.deepcopy(dict(status)))
 
-    with pytest.raises(ApiServerGone):
-        reconciler.reconcile(obj, queues, batch.describe, write_until_the_api_server_goes)
-    assert len(batch.jobs) == 2  # s1 was submitted, its id never reached status
+def test_more_than_a_batch_of_submissions_writes_each_batchs_ids_before_the_next() -> None:
+    batch = InstantBatch()
+    written: list[Mapping[str, Any]] = []
+    width = run_submission.SUBMISSIONS_PER_WRITE + 10
+    reconciler_at(batch, [datetime.now(UTC)]).reconcile(
+        fan_in(width), QUEUES, batch.describe, lambda status: written.append(copy.deepcopy(status))
+    )
+    ids = [sum(1 for step in w["steps"] if step.get("jobId")) for w in written]
+    assert ids == [0, run_submission.SUBMISSIONS_PER_WRITE]
+    assert all(w["submittingSince"] for w in written)
+    assert len(batch.jobs) == width + 1  # the fan-in step waits for its parents
+
+
+def test_a_run_cut_short_mid_batch_waits_for_listjobs_and_submits_nothing_twice() -> None:
+    clock = [datetime(2026, 12, 6, 12, 0, tzinfo=UTC)]
+    batch = LaggingListing(clock, lag=timedelta(seconds=5))
+    obj = chain(3)
+    written: list[Mapping[str, Any]] = []
+    # The process dies after the SubmitJobs, before the loop writes the pass's status: what
+    # the API server keeps is the run's start, which announced the batch.
+    reconciler_at(batch, clock).reconcile(
+        obj, QUEUES, batch.describe, lambda status: written.append(copy.deepcopy(status))
+    )
+    assert len(batch.jobs) == 3 and written[-1]["submittingSince"] is not None
     seen = ObjectSnapshot.of({**obj.body, "status": written[-1]})
-    reconciler.reconcile(seen, queues, batch.describe, lambda status: None)
+    restarted = reconciler_at(batch, clock)
+    clock[0] += timedelta(seconds=1)  # ListJobs would not list the jobs yet
+    waiting = restarted.reconcile(seen, QUEUES, batch.describe, lambda status: None)
+    assert (len(batch.jobs), batch.listings) == (3, 0)
+    assert 0 < waiting.delay <= run_submission.LISTING_DELAY.total_seconds()
+    clock[0] += run_submission.LISTING_DELAY
+    done = restarted.reconcile(seen, QUEUES, batch.describe, lambda status: None)
     assert sorted(job["jobName"] for job in batch.jobs.values()) == [
         f"chain-s{i}-{written[0]['runId']}" for i in range(3)
     ]
+    assert done.status["phase"] == "Succeeded"
+    assert done.status["submittingSince"] is None
+
+
+def test_a_status_write_that_never_landed_is_looked_for_not_submitted_again() -> None:
+    # Same process: the pass submitted the batch, then the API server refused the loop's
+    # write of its ids. The next pass is given the run's start (the batch announced) again.
+    clock = [datetime(2026, 12, 6, 12, 0, tzinfo=UTC)]
+    batch = LaggingListing(clock, lag=timedelta(seconds=5))
+    obj = chain(3)
+    written: list[Mapping[str, Any]] = []
+    reconciler = reconciler_at(batch, clock)
+    reconciler.reconcile(
+        obj, QUEUES, batch.describe, lambda status: written.append(copy.deepcopy(status))
+    )
+    stale = ObjectSnapshot.of({**obj.body, "status": written[-1]})
+    clock[0] += timedelta(seconds=1)
+    reconciler.reconcile(stale, QUEUES, batch.describe, lambda status: None)
+    assert len(batch.jobs) == 3
+    clock[0] += run_submission.LISTING_DELAY
+    done = reconciler.reconcile(stale, QUEUES, batch.describe, lambda status: None)
+    assert len(batch.jobs) == 3 and done.status["phase"] == "Succeeded"
+
+
+class FailingSubmission(LaggingListing):
+    """SubmitJob creates the second job, then answers with a 5xx."""
+
+    def submit_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        response = super().submit_job(request)
+        if len(self.jobs) == 2 and not getattr(self, "failed", False):
+            self.failed = True
+            raise Retryable("SubmitJob", "ServerException", "try again", 500)
+        return response
+
+
+def test_a_submitjob_that_failed_after_creating_its_job_is_looked_for_not_repeated() -> None:
+    clock = [datetime(2026, 12, 6, 12, 0, tzinfo=UTC)]
+    batch = FailingSubmission(clock, lag=timedelta(seconds=5))
+    obj = chain(3)
+    reconciler = reconciler_at(batch, clock)
+    first = reconciler.reconcile(obj, QUEUES, batch.describe, lambda status: None)
+    assert len(batch.jobs) == 2 and first.status["submittingSince"]
+    clock[0] += timedelta(seconds=1)
+    again = ObjectSnapshot.of({**obj.body, "status": first.status})
+    reconciler.reconcile(again, QUEUES, batch.describe, lambda status: None)
+    assert len(batch.jobs) == 2  # ListJobs would not show s1 yet: wait, don't submit
+    clock[0] += run_submission.LISTING_DELAY
+    done = reconciler.reconcile(again, QUEUES, batch.describe, lambda status: None)
+    names = sorted(job["jobName"] for job in batch.jobs.values())
+    assert names == [f"chain-s{i}-{first.status['runId']}" for i in range(3)]
+    assert done.status["phase"] == "Succeeded"
+
+
+class HostLossBatch(InstantBatch):
+    """Like InstantBatch, but the first job of step s1 loses its host the moment it runs."""
+
+    def submit_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        response = super().submit_job(request)
+        job = self.jobs[response["jobId"]]
+        if "-s1-" in job["jobName"] and not job["jobName"].endswith("-r1"):
+            reason = "Host EC2 (instance i-0123456789abcdef0) terminated."
+            job.update(status="FAILED", statusReason=reason)
+            job["attempts"] = [
+                {
+                    "startedAt": job["startedAt"],
+                    "stoppedAt": job["stoppedAt"],
+                    "statusReason": reason,
+                    "container": {},
+                }
+            ]
+        return response
+
+
+def test_a_host_loss_seen_only_after_submitting_is_resubmitted_not_a_failed_run() -> None:
+    # The whole chain is submitted in one pass (Batch holds s1 and s2 on their parents); the
+    # emulator can end s1 before the pass looks again. That look must see a host loss, not a
+    # failed step that ends the run.
+    batch = HostLossBatch()
+    reconciler = PipelineReconciler(lambda region: batch, Timing(), None)  # type: ignore[arg-type,return-value]
+    body = copy.deepcopy(chain(3).body)
+    body["spec"]["steps"][1]["retry"] = {"attempts": 2, "onInterruption": {"resubmits": 3}}
+    obj = ObjectSnapshot.of(body)
+    queues = {"q": "arn:aws:batch:us-east-1:123456789012:job-queue/q"}
+    first = reconciler.reconcile(obj, queues, batch.describe, lambda status: None)
+    assert first.status["phase"] == "Running"
+    steps = {entry["name"]: entry for entry in first.status["steps"]}
+    assert steps["s1"]["jobName"].endswith("-r1")
+    second = reconciler.reconcile(
+        ObjectSnapshot.of({**body, "status": first.status}), queues, batch.describe, lambda s: None
+    )
+    third = reconciler.reconcile(
+        ObjectSnapshot.of({**body, "status": second.status}), queues, batch.describe, lambda s: None
+    )
+    assert third.status["phase"] == "Succeeded"

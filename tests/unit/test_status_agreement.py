@@ -22,7 +22,7 @@ from batchops.kube.status import merge_conditions
 from batchops.model.common import format_time
 from batchops.model.keys import SCHEDULED_TIME_ANNOTATION
 from batchops.model.observed import JobStatus, ObservedJob
-from batchops.model.pipeline import parse_pipeline_spec
+from batchops.model.pipeline_parsing import parse_pipeline_spec
 from batchops.plans import run_status, runs
 from batchops.reconcile.common import ObjectSnapshot, Timing
 from batchops.reconcile.cron import Children, CronReconciler

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from batchops.cli import main
-from batchops.model.pipeline import parse_pipeline_spec
+from batchops.model.pipeline_parsing import parse_pipeline_spec
 from batchops.views.timeline import build_timeline
 from batchops.views.timeline_chart import Chart, lay_out
 from batchops.views.timeline_render import html_document, plain_text, svg_document

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from batchops.model.pipeline import parse_pipeline_spec
+from batchops.model.pipeline_parsing import parse_pipeline_spec
 from batchops.views.graph import STATE_COLOURS, render_dot, render_mermaid, render_tree
 from batchops.views.progress import change_lines, render_table
 from batchops.views.run import RunView, run_view, spec_view

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from batchops.model.pipeline import parse_pipeline_spec
+from batchops.model.pipeline_parsing import parse_pipeline_spec
 from batchops.views.timeline import AttemptSpan, StepRow, Timeline, build_timeline, critical_path
 from batchops.views.timeline_chart import Cell, bar_cells, lay_out
 from tests.timeline_runs import (

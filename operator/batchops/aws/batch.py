@@ -7,7 +7,7 @@ what does not exist: Batch answers an unknown name or job id with an empty list,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Literal, TypeVar
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from mypy_boto3_batch.client import BatchClient
     from mypy_boto3_batch.type_defs import (
         ComputeEnvironmentDetailTypeDef,
+        ConsumableResourceSummaryTypeDef,
         CreateComputeEnvironmentRequestTypeDef,
         CreateComputeEnvironmentResponseTypeDef,
         CreateConsumableResourceRequestTypeDef,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
         JobDetailTypeDef,
         JobQueueDetailTypeDef,
         JobSummaryTypeDef,
+        ListConsumableResourcesRequestTypeDef,
         ListJobsRequestTypeDef,
         ListSchedulingPoliciesRequestTypeDef,
         RegisterJobDefinitionRequestTypeDef,
@@ -53,6 +55,8 @@ T = TypeVar("T")
 
 DESCRIBE_JOBS_MAX_IDS = 100
 """DescribeJobs refuses more than 100 job ids per call."""
+DESCRIBE_SCHEDULING_POLICIES_MAX_ARNS = 100
+"""DescribeSchedulingPolicies takes "a list of up to 100" ARNs (API reference)."""
 
 JobDefinitionStatus = Literal["ACTIVE", "INACTIVE"]
 
@@ -260,6 +264,20 @@ class BatchApi:
         """Every job queue of the region whose schedulingPolicyArn is `arn`."""
         return [q for q in self.describe_all_job_queues() if q.get("schedulingPolicyArn") == arn]
 
+    def describe_all_scheduling_policies(self) -> list[SchedulingPolicyDetailTypeDef]:
+        """Every scheduling policy of the region (for `batchops import`): the listed ARNs,
+        described in calls of at most 100."""
+        arns = self.list_scheduling_policy_arns()
+        policies: list[SchedulingPolicyDetailTypeDef] = []
+        for start in range(0, len(arns), DESCRIBE_SCHEDULING_POLICIES_MAX_ARNS):
+            chunk = arns[start : start + DESCRIBE_SCHEDULING_POLICIES_MAX_ARNS]
+            response = self._call(
+                "DescribeSchedulingPolicies",
+                partial(self._client.describe_scheduling_policies, arns=chunk),
+            )
+            policies += response["schedulingPolicies"]
+        return policies
+
     # -- consumable resources -----------------------------------------------------------------
 
     def describe_consumable_resource(
@@ -274,6 +292,29 @@ class BatchApi:
             )
         except NotFound:
             return None
+
+    def list_consumable_resources(self) -> list[ConsumableResourceSummaryTypeDef]:
+        """Every consumable resource of the region, all pages (summaries: no tags)."""
+
+        def page(token: str | None) -> tuple[list[ConsumableResourceSummaryTypeDef], str | None]:
+            request: ListConsumableResourcesRequestTypeDef = {"nextToken": token} if token else {}
+            response = self._client.list_consumable_resources(**request)
+            return response["consumableResources"], response.get("nextToken")
+
+        return self._all_pages("ListConsumableResources", page)
+
+    def describe_all_consumable_resources(
+        self, name_prefix: str = ""
+    ) -> list[DescribeConsumableResourceResponseTypeDef]:
+        """Every consumable resource of the region whose name starts with `name_prefix`, each
+        described (for `batchops import`: only Describe returns the tags); one deleted between
+        the list and its describe is left out."""
+        found = (
+            self.describe_consumable_resource(summary["consumableResourceArn"])
+            for summary in self.list_consumable_resources()
+            if summary["consumableResourceName"].startswith(name_prefix)
+        )
+        return [resource for resource in found if resource is not None]
 
     def create_consumable_resource(self, request: CreateConsumableResourceRequestTypeDef) -> None:
         """CreateConsumableResource (usable at once)."""
@@ -351,13 +392,16 @@ class BatchApi:
     def describe_jobs(self, job_ids: Sequence[str]) -> list[JobDetailTypeDef]:
         """DescribeJobs in calls of at most 100 distinct ids; jobs Batch no longer knows (past
         its retention, or not yet visible after SubmitJob) are simply absent."""
+        return [job for answer in self.describe_jobs_by_call(job_ids) for job in answer]
+
+    def describe_jobs_by_call(self, job_ids: Sequence[str]) -> Iterator[list[JobDetailTypeDef]]:
+        """`describe_jobs`, one call's answer at a time: a caller that parses each answer and
+        drops it holds at most 100 raw items (several KiB each), not every item of a sweep."""
         unique = list(dict.fromkeys(job_ids))
-        jobs: list[JobDetailTypeDef] = []
         for start in range(0, len(unique), DESCRIBE_JOBS_MAX_IDS):
             chunk = unique[start : start + DESCRIBE_JOBS_MAX_IDS]
             response = self._call("DescribeJobs", partial(self._client.describe_jobs, jobs=chunk))
-            jobs += response["jobs"]
-        return jobs
+            yield response["jobs"]
 
     def list_jobs_by_name(self, queue: str, name_or_prefix: str) -> list[JobSummaryTypeDef]:
         """Jobs in `queue` named `name_or_prefix`, case-insensitively (a trailing `*` matches a

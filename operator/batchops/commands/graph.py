@@ -22,7 +22,7 @@ from batchops.commands.objects import (
 from batchops.commands.types import Subparsers
 from batchops.kube.client import CRON_PIPELINE, PIPELINE, KubeNotFound
 from batchops.model.common import SpecError
-from batchops.model.pipeline import parse_pipeline_spec
+from batchops.model.pipeline_parsing import parse_pipeline_spec
 from batchops.plans.dag import validate_dag
 from batchops.views.graph import RENDERERS
 from batchops.views.run import RunView, run_view, spec_view

@@ -29,7 +29,7 @@ from batchops.commands.objects import (
 from batchops.commands.types import Subparsers
 from batchops.kube.client import CRON_PIPELINE, PIPELINE, KubeNotFound, KubeUnavailable, get_object
 from batchops.model.common import SpecError
-from batchops.model.pipeline import parse_pipeline_spec
+from batchops.model.pipeline_parsing import parse_pipeline_spec
 from batchops.plans.dag import validate_dag
 from batchops.views.timeline import build_timeline
 from batchops.views.timeline_chart import lay_out

@@ -27,7 +27,7 @@ from batchops.commands.objects import (
 from batchops.commands.types import Subparsers
 from batchops.kube.client import PIPELINE, KubeNotFound, KubeUnavailable, watch_object
 from batchops.model.common import SpecError
-from batchops.model.pipeline import parse_pipeline_spec
+from batchops.model.pipeline_parsing import parse_pipeline_spec
 from batchops.views.progress import change_lines, render_table
 from batchops.views.run import RunView, run_view
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from batchops.handlers import (
     account,
+    capacity,
     compute,
     consumable,
     cron,
@@ -13,4 +14,14 @@ from batchops.handlers import (
     startup,
 )
 
-__all__ = ["account", "compute", "consumable", "cron", "pipeline", "queue", "scheduling", "startup"]
+__all__ = [
+    "account",
+    "capacity",
+    "compute",
+    "consumable",
+    "cron",
+    "pipeline",
+    "queue",
+    "scheduling",
+    "startup",
+]

@@ -22,7 +22,7 @@ from batchops.model import keys
 from batchops.model.account import AccountSpec, NamespaceFacts, parse_account_spec
 from batchops.model.common import SpecError, frozen_map
 from batchops.reconcile.account import AccountReconciler
-from batchops.reconcile.common import ObjectSnapshot, PassOutcome
+from batchops.reconcile.common import ObjectSnapshot, PassOutcome, StatusWriter
 
 RESOURCE = (GROUP, VERSION, BATCH_ACCOUNT.plural)
 NAMESPACES = ("", "v1", "namespaces")
@@ -70,7 +70,7 @@ async def batch_account_loop(
 
     reconciler = AccountReconciler(context.timing, every_namespace, context.identify)
 
-    async def reconcile(obj: ObjectSnapshot) -> PassOutcome:
+    async def reconcile(obj: ObjectSnapshot, _: StatusWriter) -> PassOutcome:
         return await asyncio.to_thread(reconciler.reconcile, obj)
 
     await reconcile_until_deleted(BATCH_ACCOUNT, body, stopped, context.wakeups, reconcile)

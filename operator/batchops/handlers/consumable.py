@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import kopf
 
 from batchops.handlers.context import OperatorContext
-from batchops.handlers.managed import finalize_managed, run_managed_loop
-from batchops.kube.client import CONSUMABLE_RESOURCE, GROUP, VERSION
+from batchops.handlers.managed import arn_when_valid, finalize_managed, run_managed_loop
+from batchops.kube.client import CONSUMABLE_RESOURCE, GROUP, PIPELINE, VERSION
+from batchops.model import keys
 from batchops.reconcile.consumable import consumable_resource_reconciler
 
 RESOURCE = (GROUP, VERSION, CONSUMABLE_RESOURCE.plural)
+
+
+@kopf.index(*RESOURCE, id=keys.CONSUMABLE_RESOURCE_ARNS.name)
+def consumable_resource_arns(
+    namespace: str | None, name: str, status: Mapping[str, Any], **_: Any
+) -> dict[tuple[str | None, str], str | None]:
+    """(namespace, name) → the resource's ARN once it exists in AWS, for steps that claim it."""
+    return arn_when_valid(namespace, name, status)
+
+
+@kopf.on.event(*RESOURCE)
+def wake_pipelines_of_resource(namespace: str | None, memo: Any, **_: Any) -> None:
+    """A resource changed (e.g. now exists in AWS): pipelines waiting in its namespace look."""
+    context: OperatorContext = memo.context
+    context.wakeups.wake_namespace(PIPELINE.kind, namespace or "")
 
 
 @kopf.daemon(*RESOURCE, cancellation_timeout=30)

@@ -12,7 +12,7 @@ from batchops.handlers.context import OperatorContext
 from batchops.handlers.loops import reconcile_until_deleted
 from batchops.kube.client import CRON_PIPELINE, GROUP, PIPELINE, VERSION
 from batchops.model import keys
-from batchops.reconcile.common import ObjectSnapshot
+from batchops.reconcile.common import ObjectSnapshot, StatusWriter
 from batchops.reconcile.cron import Children, CronOutcome, CronReconciler
 
 RESOURCE = (GROUP, VERSION, CRON_PIPELINE.plural)
@@ -30,7 +30,7 @@ async def cron_pipeline_loop(
     context: OperatorContext = memo.context
     reconciler = CronReconciler(context.timing, Children())
 
-    async def reconcile(obj: ObjectSnapshot) -> CronOutcome:
+    async def reconcile(obj: ObjectSnapshot, _: StatusWriter) -> CronOutcome:
         return await asyncio.to_thread(reconciler.reconcile, obj)
 
     await reconcile_until_deleted(CRON_PIPELINE, body, stopped, context.wakeups, reconcile)

@@ -19,7 +19,13 @@ import kopf
 
 from batchops import metrics
 from batchops.kube.client import Kind, KubeNotFound, KubeUnavailable, get_object, patch_status
-from batchops.reconcile.common import Event, ObjectSnapshot, OwnWrites, PassRecorder
+from batchops.reconcile.common import (
+    Event,
+    ObjectSnapshot,
+    OwnWrites,
+    PassRecorder,
+    StatusWriter,
+)
 
 ObjectKey = tuple[str, str, str]
 """(kind, namespace, name)."""
@@ -98,14 +104,19 @@ async def reconcile_until_deleted(
     body: kopf.Body,
     stopped: kopf.DaemonStopped,
     wakeups: Wakeups,
-    reconcile: Callable[[ObjectSnapshot], Awaitable[Outcome]],
+    reconcile: Callable[[ObjectSnapshot, StatusWriter], Awaitable[Outcome]],
     after_write: Callable[[ObjectSnapshot, Outcome], Awaitable[None]] | None = None,
 ) -> None:
     """The loop every kind runs: read the object (our own last write included), reconcile,
-    write status if it changed, post the pass's events, wait for the next pass or a wakeup."""
+    write status if it changed, post the pass's events, wait for the next pass or a wakeup.
+    The pass is given the loop's writer for status it must make durable mid-pass; every write,
+    mid-pass or at the end, is one the next pass reads back (`OwnWrites`)."""
     namespace, name = body.metadata.namespace or "", body.metadata.name or ""
     key = (kind.kind, namespace, name)
     own = own_writes(kind, body)
+
+    def write_progress(status: Mapping[str, Any]) -> None:
+        own.wrote(patch_status(kind, namespace, name, status))
 
     failures = 0
 
@@ -114,7 +125,7 @@ async def reconcile_until_deleted(
         try:
             with metrics.reconcile_pass(kind.kind):
                 obj = await asyncio.to_thread(own.current, ObjectSnapshot.of(body))
-                outcome = await reconcile(obj)
+                outcome = await reconcile(obj, write_progress)
                 await write_status_if_changed(kind, obj, outcome.status, own)
         except KubeUnavailable as exc:
             # The API server is restarting or overloaded: retry this object soon, backing off.

@@ -15,9 +15,9 @@ from batchops.handlers.loops import (
     reconcile_until_deleted,
     write_status_if_changed,
 )
-from batchops.kube.client import Kind, patch_status
+from batchops.kube.client import Kind
 from batchops.model.keys import ArnIndex
-from batchops.reconcile.common import FinalizeOutcome, ObjectSnapshot, PassOutcome
+from batchops.reconcile.common import FinalizeOutcome, ObjectSnapshot, PassOutcome, StatusWriter
 from batchops.reconcile.managed import ManagedReconciler
 
 
@@ -48,16 +48,11 @@ async def run_managed_loop(
 ) -> None:
     """Observe -> plan -> act until the object is deleted, writing mid-pass progress (a
     replacement step) as the reconciler asks."""
-    kind = reconciler.kind
-    namespace, name = body.metadata.namespace or "", body.metadata.name or ""
 
-    def write_progress(status: Mapping[str, Any]) -> None:
-        patch_status(kind, namespace, name, status)
-
-    async def reconcile(obj: ObjectSnapshot) -> PassOutcome:
+    async def reconcile(obj: ObjectSnapshot, write_progress: StatusWriter) -> PassOutcome:
         return await asyncio.to_thread(reconciler.reconcile, obj, write_progress)
 
-    await reconcile_until_deleted(kind, body, stopped, wakeups, reconcile)
+    await reconcile_until_deleted(reconciler.kind, body, stopped, wakeups, reconcile)
 
 
 async def finalize_managed(reconciler: ManagedReconciler[Any, Any, Any], body: kopf.Body) -> None:

@@ -10,18 +10,22 @@ from typing import Any
 import kopf
 
 from batchops import metrics
+from batchops.handlers.capacity import capacity_of_queues
 from batchops.handlers.context import OperatorContext
 from batchops.handlers.loops import reconcile_until_deleted
-from batchops.handlers.managed import hold_until_finalized
+from batchops.handlers.managed import hold_until_finalized, usable_arns
 from batchops.jobs.consumer import consume_events
 from batchops.jobs.poller import poll_interval, poll_jobs
-from batchops.kube.client import GROUP, JOB_QUEUE, PIPELINE, VERSION, delete_object, patch_status
+from batchops.kube.client import GROUP, JOB_QUEUE, PIPELINE, VERSION, delete_object
 from batchops.model import keys
 from batchops.model.account import Target
-from batchops.reconcile.common import ObjectSnapshot
-from batchops.reconcile.pipeline import PipelineOutcome, PipelineReconciler
+from batchops.reconcile.common import ObjectSnapshot, StatusWriter
+from batchops.reconcile.pipeline import PipelineReconciler
+from batchops.reconcile.pipeline_admission import PipelineOutcome
 
 RESOURCE = (GROUP, VERSION, PIPELINE.plural)
+finished_runs = metrics.FinishedRunUsage()
+"""Counts each finished run's usage into the metrics once per process."""
 
 
 def _key(namespace: str | None, name: str) -> tuple[str, str, str]:
@@ -57,18 +61,17 @@ async def pipeline_loop(
     namespace, name = body.metadata.namespace or "", body.metadata.name or ""
     describe = context.job_describers(Target())[0]  # the pass picks its account's own
 
-    def write_progress(status: Mapping[str, Any]) -> None:
-        patch_status(PIPELINE, namespace, name, status)
-
-    async def reconcile(obj: ObjectSnapshot) -> PipelineOutcome:
+    async def reconcile(obj: ObjectSnapshot, write_progress: StatusWriter) -> PipelineOutcome:
         arns = keys.JOB_QUEUE_ARNS.of(kwargs)
         queues = {
             queue: next(iter(store), None)
             for (queue_namespace, queue), store in arns.items()
             if queue_namespace == namespace
         }
+        reconciler.queue_capacity = capacity_of_queues(kwargs, namespace)
+        resources = usable_arns(keys.CONSUMABLE_RESOURCE_ARNS.of(kwargs))(namespace)
         outcome = await asyncio.to_thread(
-            reconciler.reconcile, obj, queues, describe, write_progress
+            reconciler.reconcile, obj, queues, describe, write_progress, resources
         )
         context.jobs.track((namespace, name), outcome.active_job_ids, reconciler.target)
         for queue, arn in queues.items():
@@ -76,13 +79,13 @@ async def pipeline_loop(
                 context.wakeups.wake((JOB_QUEUE.kind, namespace, queue))
         return outcome
 
-    async def delete_if_expired(obj: ObjectSnapshot, outcome: PipelineOutcome) -> None:
+    async def after_write(obj: ObjectSnapshot, outcome: PipelineOutcome) -> None:
+        cron = keys.creating_cron(obj.body.get("metadata", {}).get("labels") or {})
+        finished_runs.observe(namespace, cron or name, name, obj.status, outcome.status)
         if outcome.delete_object:  # ttlSecondsAfterFinished passed
             await asyncio.to_thread(delete_object, PIPELINE, namespace, name)
 
-    await reconcile_until_deleted(
-        PIPELINE, body, stopped, context.wakeups, reconcile, delete_if_expired
-    )
+    await reconcile_until_deleted(PIPELINE, body, stopped, context.wakeups, reconcile, after_write)
 
 
 @kopf.on.update(*RESOURCE, field="spec")

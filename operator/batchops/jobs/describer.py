@@ -18,8 +18,13 @@ JobDescriber = Callable[[Sequence[str]], list[ObservedJob]]
 
 
 def describe_jobs(api: BatchApi, job_ids: Sequence[str]) -> list[ObservedJob]:
-    """DescribeJobs (chunked by the AWS layer), parsed."""
-    return [ObservedJob.from_describe(item) for item in api.describe_jobs(job_ids)]
+    """DescribeJobs (chunked by the AWS layer), parsed: each call's raw answer is parsed and
+    dropped before the next call, so only the parsed jobs outlive it."""
+    return [
+        ObservedJob.from_describe(item)
+        for answer in api.describe_jobs_by_call(job_ids)
+        for item in answer
+    ]
 
 
 def cached_describer(watch: JobWatch, describe: JobDescriber) -> JobDescriber:

@@ -4,6 +4,11 @@ Pipelines register the job ids they wait on, and where those jobs live (the AWS 
 region, a `model.account.Target`); a single loop describes all of them, per place in calls of
 100 ids, and reports which pipelines saw a change, so only those write status. Reconcile passes
 read job states from here instead of calling DescribeJobs themselves.
+
+At tens of thousands of jobs the bookkeeping must cost in proportion to what changed: each job id
+knows its owners (`record` wakes them without looking at every owner, `track` touches only the
+ids an owner gained or lost), and an observation equal to the one kept is dropped, so the
+long-lived record stays and the sweep's copy is freed at once.
 """
 
 from __future__ import annotations
@@ -72,21 +77,41 @@ class JobWatch:
         self._lock = threading.Lock()
         self._owners: dict[OwnerKey, frozenset[str]] = {}
         self._places: dict[OwnerKey, Place] = {}
+        self._owners_of: dict[str, tuple[OwnerKey, ...]] = {}
+        """Job id -> the owners following it (almost always one): the inverse of `_owners`."""
         self._latest: dict[str, ObservedJob] = {}
+        self._strays: set[str] = set()
+        """Ids recorded while no owner followed them (a pass describes its jobs before its
+        owner tracks them): the next `track` forgets those still unowned."""
         self._on_change = on_change
 
     def track(self, owner: OwnerKey, job_ids: Iterable[str], place: Place = None) -> None:
         """Make `owner` follow exactly these job ids, which live at `place` (finished ones stay
-        cached and are not described again); an empty set untracks it."""
+        cached and are not described again); an empty set untracks it. Jobs no owner follows
+        any more are forgotten."""
         ids = frozenset(job_ids)
         with self._lock:
+            known = self._owners.get(owner, frozenset())
             if ids:
-                self._owners[owner] = ids
+                if ids != known:
+                    self._owners[owner] = ids
                 self._places[owner] = place
             else:
                 self._owners.pop(owner, None)
                 self._places.pop(owner, None)
-            self._forget_unowned()
+            for job_id in ids - known:
+                self._owners_of[job_id] = (*self._owners_of.get(job_id, ()), owner)
+            for job_id in known - ids:
+                others = tuple(o for o in self._owners_of.get(job_id, ()) if o != owner)
+                if others:
+                    self._owners_of[job_id] = others
+                else:
+                    self._owners_of.pop(job_id, None)
+                    self._latest.pop(job_id, None)
+            for job_id in self._strays:
+                if job_id not in self._owners_of:
+                    self._latest.pop(job_id, None)
+            self._strays.clear()
 
     def untrack(self, owner: OwnerKey) -> None:
         """Stop polling for `owner` (its run settled, or the object is gone)."""
@@ -95,8 +120,9 @@ class JobWatch:
     def active_ids(self) -> list[str]:
         """Every tracked job id not known to be finished, sorted (stable DescribeJobs chunks)."""
         with self._lock:
-            ids: set[str] = set().union(*self._owners.values()) if self._owners else set()
-            return sorted(i for i in ids if not (i in self._latest and self._latest[i].finished))
+            return sorted(
+                i for i in self._owners_of if not (i in self._latest and self._latest[i].finished)
+            )
 
     def active_ids_by_place(self) -> dict[Place, list[str]]:
         """`active_ids`, grouped by where the jobs live: one DescribeJobs sweep per place."""
@@ -121,14 +147,18 @@ class JobWatch:
     def record(self, jobs: Iterable[ObservedJob], source: Source = "poll") -> set[OwnerKey]:
         """Store fresh observations; return the owners for which something changed."""
         changed: list[ObservedJob] = []
+        owners: set[OwnerKey] = set()
         with self._lock:
             for job in jobs:
                 before = self._latest.get(job.job_id)
+                if before == job:
+                    continue  # keep the record we have; this copy is freed right away
                 if before is None or _fingerprint(before) != _fingerprint(job):
                     changed.append(job)
+                    owners.update(self._owners_of.get(job.job_id, ()))
                 self._latest[job.job_id] = job
-            changed_ids = {job.job_id for job in changed}
-            owners = {owner for owner, ids in self._owners.items() if ids & changed_ids}
+                if job.job_id not in self._owners_of:
+                    self._strays.add(job.job_id)
         if self._on_change is not None:
             for job in changed:
                 self._on_change(job, source)
@@ -144,15 +174,11 @@ class JobWatch:
     def count_by_status(self) -> Counter[str]:
         """Tracked jobs per Batch status; jobs not described yet count as UNKNOWN."""
         with self._lock:
-            ids: set[str] = set().union(*self._owners.values()) if self._owners else set()
-            return Counter(self._latest[i].status if i in self._latest else "UNKNOWN" for i in ids)
+            return Counter(
+                self._latest[i].status if i in self._latest else "UNKNOWN" for i in self._owners_of
+            )
 
     def poll_once(self, describe: Callable[[Sequence[str]], list[ObservedJob]]) -> set[OwnerKey]:
         """Describe every tracked job (`describe` chunks by 100) and return changed owners."""
         ids = self.active_ids()
         return self.record(describe(ids)) if ids else set()
-
-    def _forget_unowned(self) -> None:
-        owned = set().union(*self._owners.values()) if self._owners else set()
-        for job_id in [i for i in self._latest if i not in owned]:
-            del self._latest[job_id]

@@ -153,6 +153,16 @@ def list_objects(kind: Kind, namespace: str, label_selector: str = "") -> list[d
     return cast(list[dict[str, Any]], result.get("items", []))
 
 
+def list_in_all_namespaces(kind: Kind) -> list[dict[str, Any]]:
+    """Every object of a namespaced kind in every namespace (kubectl's `-A`)."""
+    with _translated():
+        result = cast(
+            dict[str, Any],
+            _custom_objects().list_cluster_custom_object(GROUP, VERSION, kind.plural),
+        )
+    return cast(list[dict[str, Any]], result.get("items", []))
+
+
 def create_object(kind: Kind, namespace: str, body: Mapping[str, Any]) -> dict[str, Any]:
     """Create an object; KubeConflict if the name is taken."""
     with _translated():

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from batchops.model.common import FieldReader, SpecError, empty_map, format_time
 from batchops.model.keys import SCHEDULED_TIME_PARAMETER
-from batchops.model.observed import Phase
+from batchops.model.observed import Phase, UsageEntry
 
 CRON_FIELDS: Final = frozenset(
     {
@@ -230,6 +230,22 @@ class LastRunStatus(TypedDict):
     startedAt: str | None
     finishedAt: str | None
     steps: list[LastRunStep]
+    usage: UsageEntry | None
+
+
+class CountedRunEntry(TypedDict):
+    """One `status.usage.countedRuns[]` item: a finished run still present, and the usage of it
+    the total holds (`plans.cron_usage`)."""
+
+    name: str
+    usage: UsageEntry
+
+
+class CronUsageEntry(UsageEntry, total=False):
+    """`status.usage`: the running total over the finished runs (`plans.cron_usage`)."""
+
+    runs: int
+    countedRuns: list[CountedRunEntry]
 
 
 class CronStatusFields(TypedDict, total=False):
@@ -241,4 +257,5 @@ class CronStatusFields(TypedDict, total=False):
     active: list[ActiveRunEntry]
     activeCount: int
     lastRun: LastRunStatus | None
+    usage: CronUsageEntry
     observedGeneration: int

@@ -1,8 +1,8 @@
 """The runs a CronPipeline created, read from their metadata and status.
 
 A CronPipeline's loop lists its child BatchPipelines and folds them into its own status
-(`active`, `lastRun`, `lastSuccessfulTime`); unreadable values count as unknown rather than
-failing the CronPipeline.
+(`active`, `lastRun`, `lastSuccessfulTime`, `usage`); unreadable values count as unknown rather
+than failing the CronPipeline.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Final
 from batchops.model.common import format_time, parse_time
 from batchops.model.cron import LastRunStatus, LastRunStep
 from batchops.model.keys import SCHEDULED_TIME_ANNOTATION
-from batchops.model.observed import FINISHED_PHASES, Phase
+from batchops.model.observed import FINISHED_PHASES, CapacityUsageEntry, Phase, UsageEntry
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,8 @@ class ChildRun:
     phase: Phase | None = None
     finished_at: datetime | None = None
     scheduled_time: datetime | None = None
+    usage: UsageEntry | None = None
+    """The run's `status.usage`, as the run wrote it."""
 
     @property
     def active(self) -> bool:
@@ -48,6 +50,7 @@ class ChildRun:
             phase=_phase_or_none(status.get("phase")),
             finished_at=_moment_or_none(status.get("finishedAt")),
             scheduled_time=_moment_or_none((annotations or {}).get(SCHEDULED_TIME_ANNOTATION)),
+            usage=usage_or_none(status.get("usage")),
         )
 
 
@@ -71,6 +74,7 @@ def last_run_summary(name: str, child_status: Mapping[str, object] | None) -> La
         "startedAt": _time_or_none(status.get("startedAt")),
         "finishedAt": _time_or_none(status.get("finishedAt")),
         "steps": steps,
+        "usage": usage_or_none(status.get("usage")),
     }
 
 
@@ -91,6 +95,42 @@ def _last_run_step(raw: Mapping[str, object]) -> LastRunStep:
     if (wait := _int_or_none(raw.get("queueWaitSeconds"))) is not None:
         step["queueWaitSeconds"] = wait
     return step
+
+
+def usage_or_none(value: object) -> UsageEntry | None:
+    """A run's `status.usage` with only the fields the CRD defines, or None."""
+    if not isinstance(value, Mapping):
+        return None
+    seconds = _resource_seconds(value)
+    entry: UsageEntry = {}
+    if "vcpuSeconds" in seconds:
+        entry["vcpuSeconds"] = seconds["vcpuSeconds"]
+    if "memoryGiBSeconds" in seconds:
+        entry["memoryGiBSeconds"] = seconds["memoryGiBSeconds"]
+    if "gpuSeconds" in seconds:
+        entry["gpuSeconds"] = seconds["gpuSeconds"]
+    if isinstance(hours := value.get("vcpuHours"), str):
+        entry["vcpuHours"] = hours
+    if isinstance(spot := value.get("spot"), Mapping):
+        entry["spot"] = _resource_seconds(spot)
+    if isinstance(on_demand := value.get("onDemand"), Mapping):
+        entry["onDemand"] = _resource_seconds(on_demand)
+    return entry
+
+
+def _resource_seconds(raw: Mapping[str, object]) -> CapacityUsageEntry:
+    part: CapacityUsageEntry = {}
+    if (vcpu := _number_or_none(raw.get("vcpuSeconds"))) is not None:
+        part["vcpuSeconds"] = vcpu
+    if (memory := _number_or_none(raw.get("memoryGiBSeconds"))) is not None:
+        part["memoryGiBSeconds"] = memory
+    if (gpu := _number_or_none(raw.get("gpuSeconds"))) is not None:
+        part["gpuSeconds"] = gpu
+    return part
+
+
+def _number_or_none(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _int_or_none(value: object) -> int | None:

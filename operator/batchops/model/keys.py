@@ -135,6 +135,9 @@ JOB_QUEUE_ARNS: Final = IndexName[str | None]("job_queue_arns")
 SCHEDULING_POLICY_ARNS: Final = IndexName[str | None]("scheduling_policy_arns")
 """BatchSchedulingPolicy -> its ARN once it exists (for queues)."""
 
+CONSUMABLE_RESOURCE_ARNS: Final = IndexName[str | None]("consumable_resource_arns")
+"""BatchConsumableResource -> its ARN once it exists (for the steps that claim it)."""
+
 QUEUE_REFS: Final = IndexName[str]("queue_refs")
 """(namespace, compute environment name) -> the queues that reference it."""
 
@@ -147,3 +150,10 @@ message when it does not parse."""
 
 NAMESPACES: Final = IndexName[object]("namespace_facts")
 """(None, namespace name) -> its labels and annotations (model.account.NamespaceFacts)."""
+
+COMPUTE_CAPACITY: Final = IndexName[str | None]("compute_environment_capacity")
+"""BatchComputeEnvironment -> "spot" or "onDemand" as its computeResources.type says, else None
+(for the spot/onDemand split of a run's usage)."""
+
+QUEUE_COMPUTE_ENVIRONMENTS: Final = IndexName[tuple[str | None, ...]]("queue_compute_environments")
+"""BatchJobQueue -> its compute environments by name (None for one named by ARN)."""

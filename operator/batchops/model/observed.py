@@ -5,6 +5,7 @@ Batch has forgotten a job). Parsed once, at the boundary, into immutable values.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -74,9 +75,25 @@ def _mapping(value: object) -> Mapping[str, object]:
     return value if isinstance(value, Mapping) else {}
 
 
-@dataclass(frozen=True)
+def _shared_str(value: object) -> str | None:
+    """`_opt_str`, interned: a queue ARN or job definition ARN is the same for thousands of
+    jobs, and the job watch keeps one record per tracked job."""
+    text = _opt_str(value)
+    return sys.intern(text) if text is not None else None
+
+
+_CANONICAL_STATUSES: Final[Mapping[str, JobStatus]] = {status: status for status in JOB_STATUSES}
+"""Each status as one shared string, rather than one string per parsed job."""
+
+_NO_ARRAY_SUMMARY: Final[Mapping[str, int]] = MappingProxyType({})
+"""Every job that is not an array job shares this empty summary."""
+
+
+@dataclass(frozen=True, slots=True)
 class ObservedJob:
-    """What Batch reports about one job (a DescribeJobs item); times in ms since the epoch."""
+    """What Batch reports about one job (a DescribeJobs item); times in ms since the epoch.
+    Slotted, with shared strings where jobs repeat them: the job watch keeps one per tracked
+    job (tens of thousands), so every field costs memory at scale."""
 
     job_id: str
     job_name: str
@@ -94,7 +111,7 @@ class ObservedJob:
     stopped_at: int | None = None
     log_stream: str | None = None
     array_size: int | None = None
-    array_status_summary: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    array_status_summary: Mapping[str, int] = field(default_factory=lambda: _NO_ARRAY_SUMMARY)
     stop_requested: bool = False
     """CancelJob or TerminateJob was already accepted for this job (isCancelled/isTerminated)."""
     attempt_records: tuple[AttemptRecord, ...] = ()
@@ -153,13 +170,13 @@ class ObservedJob:
         return cls(
             job_id=job_id,
             job_name=job_name,
-            status=status,
+            status=_CANONICAL_STATUSES[status],
             job_arn=_opt_str(item.get("jobArn")),
-            job_queue=_opt_str(item.get("jobQueue")),
-            job_definition=_opt_str(item.get("jobDefinition")),
-            status_reason=_opt_str(item.get("statusReason")),
-            container_reason=_opt_str(container.get("reason"))
-            or _opt_str(last_container.get("reason")),
+            job_queue=_shared_str(item.get("jobQueue")),
+            job_definition=_shared_str(item.get("jobDefinition")),
+            status_reason=_shared_str(item.get("statusReason")),
+            container_reason=_shared_str(container.get("reason"))
+            or _shared_str(last_container.get("reason")),
             # Batch lists ended attempts only (AttemptDetail.startedAt/stoppedAt are the
             # RUNNING -> terminal window); the one STARTING or RUNNING now counts too.
             attempts=len(attempts) + (1 if status in STARTED_STATUSES else 0),
@@ -171,7 +188,7 @@ class ObservedJob:
             log_stream=_opt_str(container.get("logStreamName"))
             or _opt_str(last_container.get("logStreamName")),
             array_size=_opt_int(array.get("size")),
-            array_status_summary=MappingProxyType(summary),
+            array_status_summary=MappingProxyType(summary) if summary else _NO_ARRAY_SUMMARY,
             stop_requested=item.get("isCancelled") is True or item.get("isTerminated") is True,
             attempt_records=attempts_of_describe(item, status in STARTED_STATUSES),
         )
@@ -232,6 +249,15 @@ class ObservedJobDefinition:
 # --- the status record --------------------------------------------------------------------------
 
 
+class CapacityUsageEntry(TypedDict, total=False):
+    """`usage.spot` / `usage.onDemand`: the part of the resource-seconds that ran on capacity of
+    that kind (as the attempt's queue's compute environments say)."""
+
+    vcpuSeconds: float
+    memoryGiBSeconds: float
+    gpuSeconds: float
+
+
 class UsageEntry(TypedDict, total=False):
     """`status.usage` and `status.steps[].usage`: resource-seconds reserved by attempts."""
 
@@ -240,6 +266,8 @@ class UsageEntry(TypedDict, total=False):
     gpuSeconds: float
     vcpuHours: str
     """vcpuSeconds / 3600 with two decimals, for the printer column."""
+    spot: CapacityUsageEntry
+    onDemand: CapacityUsageEntry
 
 
 class StepStatusEntry(TypedDict, total=False):
@@ -340,6 +368,15 @@ class StepStatus:
         return entry
 
 
+def _opt_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_time(value)
+    except ValueError:
+        return None
+
+
 def _time_ms(value: object) -> int | None:
     if not isinstance(value, str):
         return None
@@ -365,6 +402,8 @@ class RunRecord:
     """What status keeps of each step beyond its current job: resubmissions and history."""
     retry_token: str | None = None
     """The `batchops.io/retry-failed` value last acted on."""
+    submitting_since: datetime | None = None
+    """When a batch of SubmitJobs began whose job ids status does not hold yet (None: none)."""
 
     @property
     def finished(self) -> bool:
@@ -426,6 +465,7 @@ class RunRecord:
             jobs=MappingProxyType(jobs),
             steps=MappingProxyType(records),
             retry_token=_opt_str(status.get("retryToken")),
+            submitting_since=_opt_time(status.get("submittingSince")),
         )
 
 

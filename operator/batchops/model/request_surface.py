@@ -35,6 +35,11 @@ def freeze_json(value: object) -> JsonValue:
     raise TypeError(f"not a JSON value: {type(value).__name__}")
 
 
+def freeze_json_object(value: Mapping[str, object]) -> Mapping[str, JsonValue]:
+    """`freeze_json` of a JSON object, typed as the read-only mapping it returns."""
+    return MappingProxyType({str(key): freeze_json(item) for key, item in value.items()})
+
+
 def thaw_json(value: JsonValue) -> object:
     """A plain, mutable JSON copy (dicts and lists), as boto3 wants it."""
     if isinstance(value, Mapping):
@@ -167,7 +172,10 @@ NOT_MIRRORED: Final[Mapping[tuple[str, ...], str]] = MappingProxyType(
         (
             "RegisterJobDefinition.consumableResourceProperties",
             "SubmitJob.consumableResourcePropertiesOverride",
-        ): "not yet: steps claiming BatchConsumableResources (issue #14)",
+        ): (
+            "written as `consumableResources` ({ref | arn, quantity}: a ref names a "
+            "BatchConsumableResource); on a jobDefinition step it becomes the override"
+        ),
         ("CreateJobQueue.computeEnvironmentOrder",): (
             "written as `computeEnvironments` ({ref | arn, order}: a ref names a "
             "BatchComputeEnvironment)"

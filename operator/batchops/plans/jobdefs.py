@@ -19,6 +19,8 @@ from batchops.model.request_surface import PASSTHROUGH, Destination, thaw_json
 if TYPE_CHECKING:
     # Type-only: the request shapes boto3 accepts, so the aws layer can pass them through as is.
     from mypy_boto3_batch.type_defs import (
+        ConsumableResourcePropertiesTypeDef,
+        ConsumableResourceRequirementTypeDef,
         ContainerPropertiesTypeDef,
         EvaluateOnExitTypeDef,
         KeyValuePairTypeDef,
@@ -169,8 +171,21 @@ def job_definition_request(
         request["parameters"] = dict(step.parameters)
     if step.propagate_tags is not None:
         request["propagateTags"] = step.propagate_tags
+    if step.consumable_resources:
+        request["consumableResourceProperties"] = consumable_resource_properties(step)
     request["tags"] = {**request["tags"], CONTENT_HASH_TAG: content_hash(request)}
     return request
+
+
+def consumable_resource_properties(step: StepSpec) -> ConsumableResourcePropertiesTypeDef:
+    """The step's claims as Batch's ConsumableResourceProperties, by ARN: an inline step's
+    job definition carries them, a jobDefinition step's SubmitJob overrides with them."""
+    claims: list[ConsumableResourceRequirementTypeDef] = []
+    for claim in step.consumable_resources:
+        if claim.arn is None:
+            raise ValueError(f"step {step.name!r}: {claim.label} is not resolved to an ARN")
+        claims.append({"consumableResource": claim.arn, "quantity": claim.quantity})
+    return {"consumableResourceList": claims}
 
 
 def content_hash(request: RegisterJobDefinitionRequestTypeDef) -> str:

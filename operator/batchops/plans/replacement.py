@@ -20,10 +20,12 @@ from batchops.model.compute import (
     BatchStatus,
     ComputeSpec,
     ObservedComputeEnvironment,
+)
+from batchops.model.queue import ObservedJobQueue
+from batchops.model.replacement import (
     ReplacementPhase,
     ReplacementProgress,
 )
-from batchops.model.queue import ObservedJobQueue
 from batchops.plans.compute import (
     UpdateKind,
     classify_compute_update,

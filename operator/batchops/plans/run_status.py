@@ -23,7 +23,7 @@ from batchops.model.pipeline import PipelineSpec, StepSpec
 from batchops.plans.dag import is_operator_gated, topological_order
 from batchops.plans.history import step_history
 from batchops.plans.runs import RunReason, RunRef, RunStatusFields, TerminateJob, stop_job
-from batchops.plans.usage import Usage, step_usage, total_usage
+from batchops.plans.usage import NO_CAPACITY, CapacityKind, Usage, step_usage, total_usage
 
 # --- status -------------------------------------------------------------------------------------
 
@@ -260,13 +260,15 @@ def aggregate_status(
     run: RunRef | None = None,
     terminated_at: datetime | None = None,
     record: RunRecord | None = None,
+    capacity: Mapping[str, CapacityKind] = NO_CAPACITY,
 ) -> RunAssessment:
     """The run's phase, progress, message, per-step status and conditions from the latest
     observed jobs (step -> job; steps not submitted are absent), and the jobs to stop when the
     run failed (failFast, or activeDeadlineSeconds exceeded) or was terminated on request at
     `terminated_at` (Cancelled, unless it had already ended). `run` adds job names to steps
     not submitted yet; `generation` goes into the conditions; `record` (the previous status)
-    carries resubmissions and attempt history forward."""
+    carries resubmissions and attempt history forward; `capacity` (queue -> spot/onDemand)
+    splits the usage."""
     record = record if record is not None else RunRecord()
     order = topological_order(spec)
     states, reasons = _step_states(spec, order, steps_observed)
@@ -307,7 +309,9 @@ def aggregate_status(
     )
     steps = {step.name: step for step in spec.steps}
     step_statuses = tuple(
-        _step_status(steps[name], steps_observed, states[name], reasons.get(name), run, record, now)
+        _step_status(
+            steps[name], steps_observed, states[name], reasons.get(name), run, record, now, capacity
+        )
         for name in order
     )
     duration = None
@@ -331,13 +335,7 @@ def aggregate_status(
 
 
 def _usage_of(step: StepStatus) -> Usage | None:
-    if step.usage is None:
-        return None
-    return Usage(
-        step.usage.get("vcpuSeconds", 0.0),
-        step.usage.get("memoryGiBSeconds", 0.0),
-        step.usage.get("gpuSeconds", 0.0),
-    )
+    return Usage.from_status(step.usage)
 
 
 def _message(
@@ -392,12 +390,13 @@ def _step_status(
     run: RunRef | None,
     record: RunRecord,
     now: datetime,
+    capacity: Mapping[str, CapacityKind],
 ) -> StepStatus:
     job = observed.get(step.name)
     kept = record.step(step.name)
     queue = kept.queue or step.queue
     history = step_history(kept, job, queue)
-    usage = step_usage(step, history.entries, round(now.timestamp() * 1000))
+    usage = step_usage(step, history.entries, round(now.timestamp() * 1000), capacity)
     used = usage.to_status() if usage is not None else None
     if job is None:
         return StepStatus(

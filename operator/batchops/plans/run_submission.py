@@ -3,18 +3,29 @@
 `plan_submissions` turns the run's DAG and what DescribeJobs reports into SubmitJob actions for
 every step whose dependencies allow it; after a restart, `recovery_lookup` -> ListJobs ->
 `adopt_found_jobs` finds jobs submitted before the crash, so none is submitted twice.
+
+Job ids reach status once per batch of up to `SUBMISSIONS_PER_WRITE` SubmitJobs, not once per
+job. What makes that safe is the write before the batch: it records `submittingSince`, and a
+process that finds it set (a crash mid-batch) waits until ListJobs lists every job submitted
+since then (`listing_wait`) before it looks, so a job ListJobs does not show yet is never
+submitted a second time. Writing each id before the next SubmitJob would not remove that
+window (a crash between SubmitJob's reply and the write leaves the same gap, one job wide),
+only narrow it; the wait closes it for any batch size.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from batchops.model.keys import PIPELINE_TAG, RUN_TAG, STEP_TAG
 from batchops.model.observed import JobStatus, ListedJob, ObservedJob, RunRecord
 from batchops.model.pipeline import PipelineSpec, StepSpec
+from batchops.model.request_surface import JsonValue, freeze_json
 from batchops.plans.dag import BATCH_MAX_DEPENDENCIES, is_operator_gated, topological_order
+from batchops.plans.jobdefs import consumable_resource_properties
 from batchops.plans.runs import (
     ContainerOverrides,
     RunRef,
@@ -87,10 +98,19 @@ def _submit_job(
         scheduling_priority=step.scheduling_priority,
         # A cron run's time reaches an inline step's environment as an override, never through
         # its (shared, content-hashed) job definition: plans/scheduled_time.py.
-        overrides=step.batch_fields
+        overrides=_definition_overrides(step)
         if step.kind == "jobDefinition"
         else scheduled_time_overrides(step, parameters),
     )
+
+
+def _definition_overrides(step: StepSpec) -> Mapping[str, JsonValue]:
+    """A jobDefinition step's SubmitJob overrides: as written, and its resource claims, which
+    replace the definition's (SubmitJob.consumableResourcePropertiesOverride)."""
+    if not step.consumable_resources:
+        return step.batch_fields
+    claims = freeze_json(consumable_resource_properties(step))
+    return MappingProxyType({**step.batch_fields, "consumableResourcePropertiesOverride": claims})
 
 
 def plan_submissions(
@@ -170,7 +190,33 @@ def plan_submissions(
     return SubmissionPlan(tuple(submit), MappingProxyType(waiting))
 
 
+def submission_batches(plan: SubmissionPlan) -> Iterator[tuple[SubmitJob, ...]]:
+    """The plan's SubmitJobs in order, `SUBMISSIONS_PER_WRITE` at a time: each batch's ids
+    are written to status together."""
+    for start in range(0, len(plan.submit), SUBMISSIONS_PER_WRITE):
+        yield plan.submit[start : start + SUBMISSIONS_PER_WRITE]
+
+
+SUBMISSIONS_PER_WRITE = 50
+"""One second of SubmitJob at AWS's rate quota (50/s per account): a crash loses at most that
+many ids to ListJobs recovery, and a 1,000-job fan-out writes its status 21 times, not 1,001."""
+
+
 # --- recovery after a crash ---------------------------------------------------------------------
+
+
+LISTING_DELAY = timedelta(seconds=10)
+"""How long after SubmitJob a job may still be missing from ListJobs. The Batch API reference
+promises ListJobs no read-after-write consistency and names no bound, so this is a margin, not
+a quoted figure; the emulator's eventualConsistencySeconds fault reproduces such a gap."""
+
+
+def listing_wait(noticed_at: datetime, now: datetime) -> float:
+    """Seconds before ListJobs may be asked for the jobs of a batch status says was in flight
+    (`submittingSince`), counted from when this process `noticed_at` it: by then every SubmitJob
+    of that batch had returned, or the process that made them was gone (a pass cut short in
+    this process, or a predecessor that crashed)."""
+    return max(0.0, (noticed_at + LISTING_DELAY - now).total_seconds())
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,7 @@ class RunStatusFields(TypedDict, total=False):
     rerunToken: str | None
     specHash: str
     observedGeneration: int
+    submittingSince: str | None
     steps: list[StepStatusEntry]
     usage: UsageEntry
 
@@ -138,7 +139,8 @@ def new_run_status(
     generation: int,
 ) -> RunStatusFields:
     """The status patch that starts a run; write it before submitting anything, so a crash
-    right after still finds this run (and its job names) on restart."""
+    right after still finds this run (and its job names) on restart. It announces the run's
+    first batch of submissions (`run_submission.recovery_wait`)."""
     return {
         "phase": "Pending",
         "progress": f"0/{len(spec.steps)}",
@@ -150,6 +152,7 @@ def new_run_status(
         "rerunToken": rerun_token,
         "specHash": spec_hash,
         "observedGeneration": generation,
+        "submittingSince": format_time(started_at),
         "steps": [
             StepStatus(
                 name=name,

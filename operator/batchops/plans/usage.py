@@ -8,20 +8,39 @@ Requested resources: a container step's vcpus/memory/gpus; a multi-node step's n
 each counted once per node it covers; the containers of an ECS task or an EKS pod (their
 resource requests); a `jobDefinition:` step's overrides when it sets them (otherwise the
 definition's values are not known to the run, and the step has no usage).
+
+Spot or on-demand: an attempt ran on the capacity its queue's compute environments offer. When
+all of them are SPOT/FARGATE_SPOT the attempt counts as `spot`, when all are EC2/FARGATE as
+`onDemand`; a queue that mixes the two, or whose compute environments the operator does not
+know (a queue named by ARN, an unmanaged environment), leaves the attempt in the total only. The
+caller passes that knowledge in (`queue_capacity`), so this module stays pure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from types import MappingProxyType
+from typing import Final, Literal
 
 from batchops.model.attempts import AttemptRecord
-from batchops.model.observed import UsageEntry
+from batchops.model.observed import CapacityUsageEntry, UsageEntry
 from batchops.model.pipeline import StepSpec
 from batchops.model.request_surface import JsonValue
 
 _MIB_PER_GIB: Final = 1024
+
+CapacityKind = Literal["spot", "onDemand"]
+"""What an attempt ran on, as far as its queue's compute environments say."""
+
+CAPACITY_OF_COMPUTE_TYPE: Final[Mapping[str, CapacityKind]] = MappingProxyType(
+    {"SPOT": "spot", "FARGATE_SPOT": "spot", "EC2": "onDemand", "FARGATE": "onDemand"}
+)
+"""computeResources.type -> capacity kind; other types (ECS_MANAGED_INSTANCES) and unmanaged
+compute environments say nothing about it."""
+
+NO_CAPACITY: Final[Mapping[str, CapacityKind]] = MappingProxyType({})
+"""No queue's capacity known: usage is not split."""
 
 
 @dataclass(frozen=True)
@@ -44,18 +63,50 @@ class Resources:
 
 @dataclass(frozen=True)
 class Usage:
-    """Resource-seconds."""
+    """Resource-seconds; `spot` and `on_demand` are the parts known to have run on that kind of
+    capacity (None: no such part), so their sum may be less than the total."""
 
     vcpu_seconds: float = 0.0
     memory_gib_seconds: float = 0.0
     gpu_seconds: float = 0.0
+    spot: Usage | None = None
+    on_demand: Usage | None = None
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
             self.vcpu_seconds + other.vcpu_seconds,
             self.memory_gib_seconds + other.memory_gib_seconds,
             self.gpu_seconds + other.gpu_seconds,
+            _combine(self.spot, other.spot, 1),
+            _combine(self.on_demand, other.on_demand, 1),
         )
+
+    def __sub__(self, other: Usage) -> Usage:
+        return Usage(
+            self.vcpu_seconds - other.vcpu_seconds,
+            self.memory_gib_seconds - other.memory_gib_seconds,
+            self.gpu_seconds - other.gpu_seconds,
+            _combine(self.spot, other.spot, -1),
+            _combine(self.on_demand, other.on_demand, -1),
+        )
+
+    @property
+    def unsplit(self) -> Usage:
+        """The same resource-seconds without the spot/onDemand parts."""
+        return Usage(self.vcpu_seconds, self.memory_gib_seconds, self.gpu_seconds)
+
+    def on(self, capacity: CapacityKind | None) -> Usage:
+        """This usage, all of it marked as run on `capacity` (None: unknown, not split)."""
+        plain = self.unsplit
+        if capacity == "spot":
+            return Usage(
+                plain.vcpu_seconds, plain.memory_gib_seconds, plain.gpu_seconds, spot=plain
+            )
+        if capacity == "onDemand":
+            return Usage(
+                plain.vcpu_seconds, plain.memory_gib_seconds, plain.gpu_seconds, on_demand=plain
+            )
+        return plain
 
     def to_status(self) -> UsageEntry:
         """The status shape, rounded to whole resource-seconds (tenths for GiB)."""
@@ -66,7 +117,79 @@ class Usage:
         }
         if self.gpu_seconds:
             entry["gpuSeconds"] = round(self.gpu_seconds, 1)
+        if self.spot is not None:
+            entry["spot"] = self.spot.to_capacity_status()
+        if self.on_demand is not None:
+            entry["onDemand"] = self.on_demand.to_capacity_status()
         return entry
+
+    def to_capacity_status(self) -> CapacityUsageEntry:
+        """The `spot` / `onDemand` shape of this (unsplit) usage."""
+        entry: CapacityUsageEntry = {
+            "vcpuSeconds": round(self.vcpu_seconds, 1),
+            "memoryGiBSeconds": round(self.memory_gib_seconds, 1),
+        }
+        if self.gpu_seconds:
+            entry["gpuSeconds"] = round(self.gpu_seconds, 1)
+        return entry
+
+    @classmethod
+    def from_status(cls, raw: object) -> Usage | None:
+        """Read a `usage` entry as written by `to_status` (None if there is none); numbers
+        that do not parse count as zero."""
+        if not isinstance(raw, Mapping):
+            return None
+
+        def seconds(entry: Mapping[str, object]) -> Usage:
+            return Usage(
+                _float(entry.get("vcpuSeconds")),
+                _float(entry.get("memoryGiBSeconds")),
+                _float(entry.get("gpuSeconds")),
+            )
+
+        spot, on_demand = raw.get("spot"), raw.get("onDemand")
+        total = seconds(raw)
+        return Usage(
+            total.vcpu_seconds,
+            total.memory_gib_seconds,
+            total.gpu_seconds,
+            seconds(spot) if isinstance(spot, Mapping) else None,
+            seconds(on_demand) if isinstance(on_demand, Mapping) else None,
+        )
+
+
+def _float(value: object) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def _combine(first: Usage | None, second: Usage | None, sign: int) -> Usage | None:
+    """`first + sign * second` of two optional parts; None only when both are."""
+    if first is None and second is None:
+        return None
+    left, right = first or Usage(), second or Usage()
+    return left + right if sign > 0 else left - right
+
+
+def capacity_of_compute_type(compute_type: object) -> CapacityKind | None:
+    """A compute environment's capacity kind from its `computeResources.type`, if it says."""
+    return CAPACITY_OF_COMPUTE_TYPE.get(compute_type) if isinstance(compute_type, str) else None
+
+
+def queue_capacity(
+    queue_environments: Mapping[str, Sequence[str | None]],
+    environment_capacity: Mapping[str, CapacityKind | None],
+) -> dict[str, CapacityKind]:
+    """Queue -> the capacity kind all its compute environments share. `queue_environments`
+    lists each queue's environments by name (None for one named by ARN, which is not known);
+    a queue with any unknown environment, or with both kinds, is left out."""
+    known: dict[str, CapacityKind] = {}
+    for queue, environments in queue_environments.items():
+        kinds = {environment_capacity.get(name) if name else None for name in environments}
+        if len(kinds) == 1:
+            (kind,) = kinds
+            if kind is not None:
+                known[queue] = kind
+    return known
 
 
 def _number(value: JsonValue) -> float:
@@ -169,28 +292,41 @@ def requested_resources(step: StepSpec) -> Resources | None:
     return Resources(step.vcpus or 0.0, float(step.memory or 0), float(step.gpus or 0))
 
 
-def attempt_usage(resources: Resources, attempts: Iterable[AttemptRecord], now_ms: int) -> Usage:
-    """Resources times run time over the attempts (one still running counts until now)."""
-    seconds = sum(
-        max(0, ((attempt.stopped_at or now_ms) - attempt.started_at) / 1000)
-        for attempt in attempts
-        if attempt.started_at is not None
-    )
-    return Usage(
-        resources.vcpus * seconds,
-        resources.memory_mib / _MIB_PER_GIB * seconds,
-        resources.gpus * seconds,
-    )
+def attempt_usage(
+    resources: Resources,
+    attempts: Iterable[AttemptRecord],
+    now_ms: int,
+    capacity: Mapping[str, CapacityKind] = NO_CAPACITY,
+) -> Usage:
+    """Resources times run time over the attempts (one still running counts until now), each
+    attempt split by the capacity its queue runs on (`queue_capacity`)."""
+    total = Usage()
+    for attempt in attempts:
+        if attempt.started_at is None:
+            continue
+        seconds = max(0, ((attempt.stopped_at or now_ms) - attempt.started_at) / 1000)
+        used = Usage(
+            resources.vcpus * seconds,
+            resources.memory_mib / _MIB_PER_GIB * seconds,
+            resources.gpus * seconds,
+        )
+        total += used.on(capacity.get(attempt.queue) if attempt.queue is not None else None)
+    return total
 
 
-def step_usage(step: StepSpec, attempts: Iterable[AttemptRecord], now_ms: int) -> Usage | None:
+def step_usage(
+    step: StepSpec,
+    attempts: Iterable[AttemptRecord],
+    now_ms: int,
+    capacity: Mapping[str, CapacityKind] = NO_CAPACITY,
+) -> Usage | None:
     """The step's usage over all its attempts; None when the run cannot know it: a job
     definition it did not write, or an array job (its attempts are its children's, which the
     run does not describe one by one)."""
     resources = requested_resources(step)
     if resources is None or step.array_size is not None:
         return None
-    return attempt_usage(resources, attempts, now_ms)
+    return attempt_usage(resources, attempts, now_ms, capacity)
 
 
 def total_usage(usages: Iterable[Usage | None]) -> Usage:

@@ -66,6 +66,11 @@ class ObjectSnapshot:
         )
 
 
+StatusWriter = Callable[[Mapping[str, Any]], None]
+"""Writes an object's status mid-pass (a job id the moment SubmitJob returns, a replacement
+step); the loop that runs the pass supplies it, and remembers what it wrote (`OwnWrites`)."""
+
+
 class OwnWrites:
     """Read-your-own-writes for one object's loop. kopf's copy of the object can lag behind the
     status this loop just wrote, and a pass that started from the stale copy would redo work

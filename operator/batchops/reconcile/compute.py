@@ -18,10 +18,10 @@ from batchops.model.compute import (
     BatchStatus,
     ComputeSpec,
     ObservedComputeEnvironment,
-    ReplacementProgress,
-    parse_compute_spec,
 )
+from batchops.model.compute_parsing import parse_compute_spec
 from batchops.model.queue import ObservedJobQueue
+from batchops.model.replacement import ReplacementProgress
 from batchops.plans import compute as plan
 from batchops.plans import replacement as bluegreen
 from batchops.plans import retirement as retire

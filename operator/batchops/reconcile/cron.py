@@ -1,4 +1,5 @@
-"""CronPipeline: create one child BatchPipeline per due time, prune history, report the last run.
+"""CronPipeline: create one child BatchPipeline per due time, prune history, report the last run
+and the running total of what the runs used (`plans.cron_usage`).
 
 A child's name comes from its scheduled time, so creating it twice (an operator restart mid-tick,
 a second replica) hits AlreadyExists instead of starting a duplicate run.
@@ -22,8 +23,8 @@ from batchops.model.cron import (
 )
 from batchops.model.cron_runs import ChildRun, last_run_summary
 from batchops.model.keys import CRON_LABEL
-from batchops.model.pipeline import parse_pipeline_spec
-from batchops.plans import cron_expr, dag
+from batchops.model.pipeline_parsing import parse_pipeline_spec
+from batchops.plans import cron_expr, cron_usage, dag
 from batchops.plans import schedule as plan
 from batchops.reconcile.common import ObjectSnapshot, PassRecorder, Timing
 
@@ -84,6 +85,8 @@ class CronReconciler:
         listed = self.children.list(obj.namespace, obj.name)
         runs = [_child_run(c) for c in listed]
         active = [r.name for r in runs if r.active]
+        counted_before = cron_usage.CronUsage.from_status(obj.status.get("usage"))
+        status["usage"] = dict(cron_usage.accumulate_usage(counted_before, runs).to_status())
 
         trigger = keys.trigger_request(obj.annotations)
         if trigger and trigger != status.get("lastTrigger"):
@@ -114,9 +117,11 @@ class CronReconciler:
                 status["lastScheduleTime"] = format_time(tick.new_last_schedule_time)
         status["nextScheduleTime"] = None if spec.suspend else format_time(tick.next_time)
 
-        for name in plan.children_to_prune(
+        beyond_limits = plan.children_to_prune(
             runs, spec.successful_runs_history_limit, spec.failed_runs_history_limit
-        ):
+        )
+        pruned = cron_usage.prunable(beyond_limits, counted_before)
+        for name in pruned:
             self.children.delete(obj.namespace, name)
             runs = [r for r in runs if r.name != name]
 
@@ -133,6 +138,8 @@ class CronReconciler:
             status["lastRun"] = dict(last_run_summary(latest.name, (child or {}).get("status")))
         _schedule_conditions(rec, spec.suspend, status)
         delay = min(self.timing.resync, max(0.05, tick.seconds_until_next(self.now())))
+        if len(pruned) < len(beyond_limits):
+            delay = min(delay, self.timing.transition)  # prune once this status is written
         return CronOutcome(self._with(status, rec), delay, rec)
 
     # -- helpers --------------------------------------------------------------------------------

@@ -40,13 +40,12 @@ from batchops.reconcile.common import (
     ObjectSnapshot,
     PassOutcome,
     PassRecorder,
+    StatusWriter,
     Tenancy,
     Timing,
     cross_namespace_message,
     stall_reason,
 )
-
-StatusWriter = Callable[[Mapping[str, Any]], None]
 
 
 class ManagedSpec(Protocol):

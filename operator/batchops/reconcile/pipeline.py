@@ -2,14 +2,15 @@
 
 A pass: parse and validate (nothing touches AWS for an invalid spec) → start a run if one is due
 (its status, with the run id that names every job, is written before any submission) → after a
-restart, find jobs submitted before the crash with ListJobs → register or reuse job
-definitions → submit whatever may go now, writing each job id to status as soon as SubmitJob
-returns → fold the latest job states into status → stop jobs of a run that failed.
+restart, find jobs submitted before the crash with ListJobs (waiting first if a batch of
+submissions was cut short) → register or reuse job definitions → submit whatever may go now,
+in batches announced in status before and recorded in status after (run_submission.py says
+why that is exactly-once) → fold the latest job states into status → stop jobs of a run that
+failed.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,44 +26,32 @@ from batchops.kube import status as conditions
 from batchops.model import keys
 from batchops.model.account import Target
 from batchops.model.common import (
-    SpecError,
     format_time,
     parse_time,
-    placeholder_message,
-    placeholder_paths,
 )
 from batchops.model.observed import ListedJob, ObservedJob, RunRecord
-from batchops.model.pipeline import PipelineSpec, parse_pipeline_spec
+from batchops.model.pipeline import PipelineSpec
 from batchops.plans import dag, resubmission, run_status, run_submission, runs
 from batchops.plans.accounts import AccountRefusal, NamespaceUnknown
-from batchops.plans.ownership import Owner
+from batchops.plans.usage import CapacityKind
 from batchops.reconcile.common import (
     NO_OTHER_TENANTS,
     FinalizeOutcome,
     ObjectSnapshot,
     PassRecorder,
+    StatusWriter,
     Tenancy,
     Timing,
-    cross_namespace_message,
     stall_reason,
+)
+from batchops.reconcile.pipeline_admission import (
+    Admission,
+    PipelineOutcome,
+    admit,
+    with_conditions,
 )
 from batchops.reconcile.pipeline_deletion import finalize_pipeline
 from batchops.reconcile.pipeline_jobdefs import resolve_job_definitions, retire_old_definitions
-
-StatusWriter = Callable[[Mapping[str, Any]], None]
-
-
-@dataclass(frozen=True)
-class PipelineOutcome:
-    """One pass: the status to write, when to look again, the jobs to keep polling."""
-
-    status: Mapping[str, Any]
-    delay: float
-    recorder: PassRecorder
-    active_job_ids: tuple[str, ...] = ()
-    delete_object: bool = False
-    blocked_changed: tuple[str, ...] = ()
-    """Job queue ARNs that became blocked or moved again: their loops should look now."""
 
 
 @dataclass
@@ -85,11 +74,14 @@ class PipelineReconciler:
     """Which namespaces may use other namespaces' queues by ARN (by default: none)."""
     blocked: BlockedQueues = field(default_factory=BlockedQueues)
     """Where the jobs Batch holds as blocked are reported, for the queues' Blocked condition."""
+    queue_capacity: Mapping[str, CapacityKind] = field(default_factory=dict)
+    """Queue → spot/onDemand for the usage split; the handler refreshes it before each pass."""
     _recovered_runs: set[str] = field(default_factory=set)
-    _written: Mapping[str, Any] | None = None
-    """The status this process last wrote: kopf's view of the object can lag behind it."""
     _job_definitions: dict[str, dict[str, str]] = field(default_factory=dict)
     _retired_runs: set[str] = field(default_factory=set)
+    _listing_noticed: dict[str, datetime] = field(default_factory=dict)
+    """Runs whose status says a batch of SubmitJobs was in flight, and when this process first
+    saw that: ListJobs is asked for their jobs once `run_submission.listing_wait` allows."""
     _run_started: dict[str, float] = field(default_factory=dict)
     """Monotonic start of the runs this process started (status times have 1 s resolution)."""
     _target: Target = field(default_factory=Target)
@@ -113,43 +105,23 @@ class PipelineReconciler:
         queue_arns: Mapping[str, str | None],
         describe_jobs: JobDescriber,
         write_status: StatusWriter,
+        resource_arns: Mapping[str, str | None] | None = None,
     ) -> PipelineOutcome:
-        """`queue_arns`: BatchJobQueue name in this namespace → ARN once Ready (else None)."""
-        obj = self._read_own_writes(obj)
-
-        def write(status: Mapping[str, Any]) -> None:
-            write_status(status)
-            self._written = dict(status)
-
+        """`queue_arns` and `resource_arns`: BatchJobQueue and BatchConsumableResource name in
+        this namespace → ARN once usable (else None).
+        `obj` must include the status `write_status` last wrote (the loop's `OwnWrites`): a
+        stale copy would start the run again or forget submitted job ids."""
         try:
-            outcome = self._reconcile(obj, queue_arns, describe_jobs, write)
+            outcome = self._reconcile(
+                obj, queue_arns, describe_jobs, write_status, resource_arns or {}
+            )
         except BaseException:
             # A pass cut short (the API server went away between a SubmitJob and the status
             # write of its id) may have submitted jobs status does not show: the next pass
             # looks for them with ListJobs before it submits anything.
             self._recovered_runs.clear()
             raise
-        self._written = outcome.status
         return outcome
-
-    def _read_own_writes(self, obj: ObjectSnapshot) -> ObjectSnapshot:
-        """Use the status we wrote last when the watched copy has not caught up with it: a
-        stale copy would start the run again (same run id) or forget submitted job ids."""
-        written = self._written
-        if written is None:
-            return obj
-
-        def job_ids(status: Mapping[str, Any]) -> int:
-            return sum(1 for entry in status.get("steps") or [] if entry.get("jobId"))
-
-        seen = obj.status
-        behind = seen.get("runId") != written.get("runId") and written.get("runId") is not None
-        same_run_fewer_ids = seen.get("runId") == written.get("runId") and job_ids(seen) < job_ids(
-            written
-        )
-        if not (behind and not _is_newer_run(seen, written)) and not same_run_fewer_ids:
-            return obj
-        return dataclasses.replace(obj, status=written)
 
     def _reconcile(
         self,
@@ -157,50 +129,23 @@ class PipelineReconciler:
         queue_arns: Mapping[str, str | None],
         describe_jobs: JobDescriber,
         write_status: StatusWriter,
+        resource_arns: Mapping[str, str | None],
     ) -> PipelineOutcome:
         rec = PassRecorder(obj, self.now)
-        try:
-            spec = parse_pipeline_spec(obj.spec)
-        except SpecError as exc:
-            return self._invalid(obj, rec, str(exc))
-        placeholders = placeholder_paths(obj.spec)
-        if placeholders:
-            return self._invalid(obj, rec, placeholder_message(placeholders))
-        problems = dag.validate_dag(spec)
-        if problems:
-            return self._invalid(obj, rec, "; ".join(p.message for p in problems))
-        placement = self.tenancy.place(obj.namespace, spec.account_ref, spec.region)
-        if not isinstance(placement, Target):
-            return self._refused(obj, rec, placement)
+        record = RunRecord.from_status(obj.status)
+        admitted = admit(obj, rec, queue_arns, record, self._admission, resource_arns)
+        if isinstance(admitted, PipelineOutcome):
+            return admitted
+        spec, placement = admitted
         self._target = placement
         if self.describers is not None:
             describe_jobs = self.describers(placement)[0]
-        unresolved = _unresolved_queues(spec, queue_arns)
-        record = RunRecord.from_status(obj.status)
-        if unresolved and not record.job_ids:
-            missing = [q for q in unresolved if q not in queue_arns]
-            if missing and self._age(obj) > self.timing.reference_grace:
-                return self._invalid(
-                    obj,
-                    rec,
-                    "no BatchJobQueue named "
-                    + ", ".join(sorted(missing))
-                    + f" in namespace {obj.namespace}",
-                )
-            return self._waiting(obj, rec, "waiting for job queue " + ", ".join(unresolved))
-        if not record.job_ids:
-            crossing = self.tenancy.crossing_references(placement, _queue_links(spec, queue_arns))
-            if crossing:
-                return self._invalid(obj, rec, "; ".join(crossing))
-            foreign = self._foreign_queues(obj, spec)
-            if foreign:
-                return self._invalid(obj, rec, cross_namespace_message("job queues", foreign))
-
         api = self.api_for_region(placement)
         status: dict[str, Any] = {k: v for k, v in obj.status.items() if k != "conditions"}
         status["observedGeneration"] = obj.generation  # also in the writes mid-pass
         token = keys.rerun_request(obj.annotations)
         digest = runs.spec_hash(obj.spec)
+        started_run = False
         if runs.needs_new_run(record, digest, token):
             run_id = runs.make_run_id(obj.uid, obj.generation, token, record.run_id)
             status = dict(
@@ -224,6 +169,7 @@ class PipelineReconciler:
             status["terminateToken"] = keys.terminate_request(obj.annotations)
             status["retryToken"] = keys.retry_failed_request(obj.annotations)
             write_status(status)  # before any submission: the run id names every job
+            started_run = True
             self._run_started = {run_id: time.monotonic()}
             self._recovered_runs.add(run_id)  # a brand-new run id has no jobs to find
             rec.event("Normal", "RunStarted", f"run {run_id} started")
@@ -235,46 +181,63 @@ class PipelineReconciler:
         arns = {name: arn for name, arn in queue_arns.items() if arn}
 
         submitted = False
+        listing = 0.0  # seconds until a batch cut short may be looked for with ListJobs
         try:
             job_ids = dict(record.job_ids)
-            if not record.finished:
-                job_ids.update(self._recover(spec, run, record, job_ids, arns, api, rec))
-            described = describe_jobs(list(job_ids.values())) if job_ids else []
-            observed = run_submission.merge_observations(job_ids, described, record.jobs)
-            again = None if obj.deleting else self._plan_resubmission(spec, obj, observed, record)
-            if again is not None:
-                record = self._resubmit(again, status, record, observed, run, write_status, rec)
-                if again.cause == "retry-failed":
-                    terminated_at = None
-                job_ids = dict(record.job_ids)
+            # Look for jobs status may not show: once per run and process, and whenever status
+            # says a batch was under way (a crash, a failed SubmitJob, or this process's own
+            # end-of-pass write that never landed).
+            if not (record.finished or started_run) and (
+                run.run_id not in self._recovered_runs or record.submitting_since is not None
+            ):
+                listing = self._listing_wait(run, record)
+                if not listing:
+                    job_ids.update(self._recover(spec, run, record, job_ids, arns, api, rec))
+            for look in ("before submitting", "after submitting"):
+                # Observe, heal, assess. After a submission, once more: a job may have ended
+                # meanwhile, and a host loss must be seen as one (resubmitted) before the run
+                # could be assessed as failed by it.
+                described = describe_jobs(list(job_ids.values())) if job_ids else []
                 observed = run_submission.merge_observations(job_ids, described, record.jobs)
-            assessment = run_status.aggregate_status(
-                spec,
-                observed,
-                self.now(),
-                record.started_at,
-                generation=obj.generation,
-                run=run,
-                terminated_at=terminated_at,
-                record=record,
-            )
-            if not assessment.finished and not record.finished and not obj.deleting:
-                submitted = self._submit(
-                    spec, obj, run, job_ids, observed, arns, api, status, write_status, record
+                again = (
+                    None if obj.deleting else self._plan_resubmission(spec, obj, observed, record)
                 )
-                if submitted:
-                    described = describe_jobs(list(job_ids.values()))
+                if again is not None:
+                    record = self._resubmit(again, status, record, observed, run, write_status, rec)
+                    if again.cause == "retry-failed":
+                        terminated_at = None
+                    job_ids = dict(record.job_ids)
                     observed = run_submission.merge_observations(job_ids, described, record.jobs)
-                    assessment = run_status.aggregate_status(
-                        spec,
-                        observed,
-                        self.now(),
-                        record.started_at,
-                        generation=obj.generation,
-                        run=run,
-                        terminated_at=terminated_at,
-                        record=record,
-                    )
+                assessment = run_status.aggregate_status(
+                    spec,
+                    observed,
+                    self.now(),
+                    record.started_at,
+                    generation=obj.generation,
+                    run=run,
+                    terminated_at=terminated_at,
+                    record=record,
+                    capacity=self.queue_capacity,
+                )
+                if look == "after submitting":
+                    break
+                if assessment.finished or record.finished or obj.deleting or listing:
+                    break
+                submitted = self._submit(
+                    spec,
+                    obj,
+                    run,
+                    job_ids,
+                    observed,
+                    arns,
+                    api,
+                    status,
+                    write_status,
+                    record,
+                    announced=started_run,
+                )
+                if not submitted:
+                    break
             for action in assessment.stop:
                 api.terminate_job(action.job_id, action.reason)
                 if not action.repeated:
@@ -286,7 +249,7 @@ class PipelineReconciler:
                 rec.condition(conditions.RECONCILING, True, "AwsRetrying", str(exc))
                 rec.condition(conditions.STALLED, False, "AwsRetrying", str(exc))
             return PipelineOutcome(
-                self._with(status, rec, obj), self.timing.retry, rec, tuple(job_ids.values())
+                with_conditions(status, rec, obj), self.timing.retry, rec, tuple(job_ids.values())
             )
         except Terminal as exc:
             reason = stall_reason(exc)
@@ -294,9 +257,13 @@ class PipelineReconciler:
             rec.condition(conditions.STALLED, True, reason, str(exc))
             rec.condition(conditions.RECONCILING, False, reason, str(exc))
             return PipelineOutcome(
-                self._with(status, rec, obj), self.timing.resync, rec, tuple(job_ids.values())
+                with_conditions(status, rec, obj), self.timing.resync, rec, tuple(job_ids.values())
             )
 
+        if not listing:
+            # Every SubmitJob of this pass has its id in `status`: once the loop writes it, no
+            # batch is under way. (If that write never lands, the next pass looks.)
+            status["submittingSince"] = None
         blocked_changed = tuple(sorted(self.blocked.observe(observed.values())))
         status.update(assessment.status_fields())
         status["observedGeneration"] = obj.generation
@@ -316,7 +283,7 @@ class PipelineReconciler:
         expires = runs.ttl_expires_at(spec, assessment.finished_at)
         if assessment.settled and expires is not None and self.now() >= expires:
             return PipelineOutcome(
-                self._with(status, rec, obj), self.timing.resync, rec, delete_object=True
+                with_conditions(status, rec, obj), self.timing.resync, rec, delete_object=True
             )
         if assessment.settled:
             delay = self.timing.resync
@@ -336,8 +303,10 @@ class PipelineReconciler:
                 # Nothing may change in Batch before the deadline: look again at it.
                 deadline = record.started_at + timedelta(seconds=spec.active_deadline_seconds)
                 delay = max(0.0, min(delay, (deadline - self.now()).total_seconds() + 0.1))
+        if listing:
+            delay = min(delay, listing)
         return PipelineOutcome(
-            self._with(status, rec, obj),
+            with_conditions(status, rec, obj),
             delay,
             rec,
             assessment.active_job_ids,
@@ -371,9 +340,7 @@ class PipelineReconciler:
         api: BatchApi,
         rec: PassRecorder,
     ) -> Mapping[str, str]:
-        """Once per run and process: jobs SubmitJob created before a crash hid their ids."""
-        if run.run_id in self._recovered_runs:
-            return {}
+        """Jobs SubmitJob created whose ids status does not hold (a crash, a lost write)."""
         lookups = run_submission.recovery_lookup(spec, run, job_ids, record)
         found: list[ListedJob] = []
         for lookup in lookups:
@@ -396,7 +363,16 @@ class PipelineReconciler:
                 f"found {len(adoption.job_ids)} job(s) submitted before a restart",
             )
         self._recovered_runs.add(run.run_id)
+        self._listing_noticed.pop(run.run_id, None)
         return adoption.job_ids
+
+    def _listing_wait(self, run: runs.RunRef, record: RunRecord) -> float:
+        """Seconds before recovery may trust ListJobs (0: now): a batch of SubmitJobs cut
+        short may have created jobs ListJobs does not list yet."""
+        if record.submitting_since is None:
+            return 0.0
+        noticed = self._listing_noticed.setdefault(run.run_id, self.now())
+        return run_submission.listing_wait(noticed, self.now())
 
     def _submit(
         self,
@@ -410,9 +386,23 @@ class PipelineReconciler:
         status: dict[str, Any],
         write_status: StatusWriter,
         record: RunRecord,
+        *,
+        announced: bool,
     ) -> bool:
+        """Submit what may go now, in batches: status announces each batch (`submittingSince`)
+        before its first SubmitJob, and the next write holds all its ids (the last batch's: the
+        pass's own write). `announced`: the run's start already wrote the first announcement."""
         states = {step: job.status for step, job in observed.items()}
         if len(job_ids) == len(spec.steps):
+            return False
+        if any(
+            claim.arn is None
+            for step in spec.steps
+            if step.name not in job_ids
+            for claim in step.consumable_resources
+        ):
+            # A claimed BatchConsumableResource went away mid-run: hold the rest of the run
+            # (admission says which) rather than submit a job without its claim.
             return False
         definitions = self._resolve_job_definitions(spec, obj, run, api)
         plan = run_submission.plan_submissions(
@@ -420,13 +410,22 @@ class PipelineReconciler:
         )
         started = self._run_started.get(run.run_id)
         gated = {step.name for step in spec.steps if dag.is_operator_gated(step)}
-        for submit in plan.submit:
-            response = api.submit_job(submit.request(job_ids))
-            if started is not None and submit.step not in gated:
-                self.observe_submit_latency(time.monotonic() - started)
-            job_ids[submit.step] = response["jobId"]
-            _record_job_id(status, submit.step, response["jobId"], submit.job_name)
-            write_status(status)  # the id is durable before the next SubmitJob
+        batches = list(run_submission.submission_batches(plan))
+        if batches and not announced:
+            status["submittingSince"] = format_time(self.now())
+            write_status(status)  # from here a restart waits until ListJobs lists the batch
+        for index, batch in enumerate(batches):
+            if index:
+                status["submittingSince"] = format_time(self.now())
+                write_status(status)  # the last batch's ids, and this one's announcement
+            for submit in batch:
+                # A SubmitJob that fails may still have created its job (a 5xx, a lost reply):
+                # status keeps `submittingSince`, so the next pass looks before submitting.
+                response = api.submit_job(submit.request(job_ids))
+                if started is not None and submit.step not in gated:
+                    self.observe_submit_latency(time.monotonic() - started)
+                job_ids[submit.step] = response["jobId"]
+                _record_job_id(status, submit.step, response["jobId"], submit.job_name)
         return bool(plan.submit)
 
     def _plan_resubmission(
@@ -515,116 +514,14 @@ class PipelineReconciler:
             describe_fresh,
         )
 
-    # -- helpers ------------------------------------------------------------------------------
-
-    def _invalid(self, obj: ObjectSnapshot, rec: PassRecorder, message: str) -> PipelineOutcome:
-        assessment = run_status.invalid_spec_assessment(
-            message, self.now(), generation=obj.generation
-        )
-        status = {k: v for k, v in obj.status.items() if k != "conditions"}
-        status.update(
-            phase="Failed",
-            message=message,
-            progress=assessment.progress,
-            observedGeneration=obj.generation,
-        )
-        rec.conditions.extend(assessment.conditions)
-        if obj.status.get("message") != message:
-            rec.event("Warning", "InvalidSpec", message[:1024])
-        return PipelineOutcome(self._with(status, rec, obj), self.timing.resync, rec)
-
-    def _foreign_queues(self, obj: ObjectSnapshot, spec: PipelineSpec) -> list[tuple[str, Owner]]:
-        """Queues named by ARN that another namespace's BatchJobQueue owns (checked before a
-        run submits anything, so no job of this namespace lands on another tenant's queue)."""
-        api = self.api_for_region(self._target)
-
-        def tags_of(arn: str) -> Mapping[str, str]:
-            described = api.describe_job_queue(arn)
-            return described.get("tags", {}) if described else {}
-
-        arns = (step.queue for step in spec.steps if step.queue.startswith("arn:"))
-        return self.tenancy.foreign_references(obj.namespace, arns, tags_of)
+    @property
+    def _admission(self) -> Admission:
+        return Admission(self.tenancy, self.api_for_region, self.timing, self.now)
 
     @property
     def target(self) -> Target:
         """The account and region the last pass acted in (where the run's jobs live)."""
         return self._target
-
-    def _refused(
-        self, obj: ObjectSnapshot, rec: PassRecorder, refusal: AccountRefusal | NamespaceUnknown
-    ) -> PipelineOutcome:
-        """The namespace may not use the account it asks for: Failed and Stalled with the
-        refusal's reason, nothing sent to AWS (a later pass starts the run once allowed)."""
-        if isinstance(refusal, NamespaceUnknown):
-            return self._waiting(obj, rec, refusal.message)
-        status = {k: v for k, v in obj.status.items() if k != "conditions"}
-        status.update(phase="Failed", message=refusal.message, observedGeneration=obj.generation)
-        now, generation = self.now(), obj.generation
-        for kind, value in (
-            (conditions.COMPLETE, False),
-            (conditions.FAILED, True),
-            (conditions.RECONCILING, False),
-            (conditions.STALLED, True),
-        ):
-            rec.conditions.append(
-                conditions.condition(kind, value, refusal.reason, refusal.message, generation, now)
-            )
-        if not obj.has_condition_reason(refusal.reason):
-            rec.event("Warning", refusal.reason, refusal.message[:1024])
-        return PipelineOutcome(self._with(status, rec, obj), self.timing.resync, rec)
-
-    def _waiting(self, obj: ObjectSnapshot, rec: PassRecorder, message: str) -> PipelineOutcome:
-        status = {k: v for k, v in obj.status.items() if k != "conditions"}
-        status.update(phase="Pending", message=message, observedGeneration=obj.generation)
-        rec.condition(conditions.RECONCILING, True, "WaitingForQueue", message)
-        rec.condition(conditions.STALLED, False, "WaitingForQueue", message)
-        return PipelineOutcome(self._with(status, rec, obj), self.timing.transition, rec)
-
-    def _age(self, obj: ObjectSnapshot) -> float:
-        created = obj.body.get("metadata", {}).get("creationTimestamp")
-        if not isinstance(created, str):
-            return 0.0
-        return (self.now() - parse_time(created)).total_seconds()
-
-    @staticmethod
-    def _with(status: Mapping[str, Any], rec: PassRecorder, obj: ObjectSnapshot) -> dict[str, Any]:
-        # Every status a pass writes says which generation it describes (kstatus and Argo CD
-        # call an object InProgress/Progressing until it matches metadata.generation).
-        return {
-            **status,
-            "observedGeneration": obj.generation,
-            "conditions": rec.merged_conditions(),
-        }
-
-
-def _is_newer_run(seen: Mapping[str, Any], written: Mapping[str, Any]) -> bool:
-    """Whether the watched status describes a run started after the one we wrote (another
-    replica or a newer process took over): then the watched copy wins."""
-    seen_start, written_start = seen.get("startedAt"), written.get("startedAt")
-    return bool(seen_start and written_start and str(seen_start) > str(written_start))
-
-
-def _queue_links(spec: PipelineSpec, queue_arns: Mapping[str, str | None]) -> dict[str, str]:
-    """spec.steps[i].queue -> the queue's ARN, for the check that no step's queue is in another
-    account or region than the pipeline."""
-    links = {}
-    for index, step in enumerate(spec.steps):
-        arn = step.queue if step.queue.startswith("arn:") else queue_arns.get(step.queue)
-        if arn:
-            links[f"spec.steps[{index}].queue ({step.queue})"] = arn
-    return links
-
-
-def _unresolved_queues(spec: PipelineSpec, queue_arns: Mapping[str, str | None]) -> list[str]:
-    queues = {step.queue for step in spec.steps} | {
-        step.retry.on_interruption.queue
-        for step in spec.steps
-        if step.retry is not None
-        and step.retry.on_interruption is not None
-        and step.retry.on_interruption.queue is not None
-    }
-    names = {queue for queue in queues if not queue.startswith("arn:")}
-    return sorted(name for name in names if not queue_arns.get(name))
 
 
 def _record_job_id(status: dict[str, Any], step: str, job_id: str, job_name: str) -> None:

@@ -13,7 +13,7 @@ from batchops.jobs.describer import JobDescriber
 from batchops.kube import status as conditions
 from batchops.model.common import SpecError, parse_time
 from batchops.model.observed import ObservedJob, RunRecord
-from batchops.model.pipeline import parse_pipeline_spec
+from batchops.model.pipeline_parsing import parse_pipeline_spec
 from batchops.plans import run_submission, runs
 from batchops.reconcile.common import FinalizeOutcome, ObjectSnapshot, PassRecorder, Timing
 

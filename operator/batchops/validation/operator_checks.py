@@ -12,10 +12,12 @@ from typing import Any
 
 from batchops.model.account import parse_account_spec
 from batchops.model.common import SpecError, placeholder_message, placeholder_paths
-from batchops.model.compute import ComputeSpec, parse_compute_spec
+from batchops.model.compute import ComputeSpec
+from batchops.model.compute_parsing import parse_compute_spec
 from batchops.model.consumable import parse_consumable_resource_spec
 from batchops.model.cron import parse_cron_spec
-from batchops.model.pipeline import PipelineSpec, parse_pipeline_spec
+from batchops.model.pipeline import PipelineSpec
+from batchops.model.pipeline_parsing import parse_pipeline_spec
 from batchops.model.queue import QueueSpec, parse_queue_spec
 from batchops.model.scheduling import parse_scheduling_policy_spec
 from batchops.plans.cron_expr import parse_schedule

@@ -102,6 +102,33 @@ def reference_findings(objects: Sequence[CheckedObject]) -> Iterator[tuple[Check
                             "(fine if it already exists in the cluster)",
                         ),
                     )
+            yield from _claim_references(obj, raw, defined)
+
+
+def _claim_references(
+    obj: CheckedObject, raw: Mapping[str, Any], defined: set[tuple[str, str | None, str]]
+) -> Iterator[tuple[CheckedObject, tuple[FieldPath, str]]]:
+    """Steps' consumableResources refs to BatchConsumableResources not in the files."""
+    verdict = obj.verdict
+    assert verdict.pipeline is not None
+    reported: set[str] = set()
+    for index, step in enumerate(verdict.pipeline.steps):
+        own = (raw.get("steps") or [{}])[index].get("consumableResources") is not None
+        source: FieldPath = ("steps", index) if own else ("defaults",)
+        for position, claim in enumerate(step.consumable_resources):
+            ref = claim.ref
+            if ref is None or ref in reported:
+                continue
+            if ("BatchConsumableResource", obj.namespace, ref) not in defined:
+                reported.add(ref)
+                yield (
+                    obj,
+                    (
+                        (*verdict.pipeline_at, *source, "consumableResources", position, "ref"),
+                        f"BatchConsumableResource {ref!r} is not in the given files "
+                        "(fine if it already exists in the cluster)",
+                    ),
+                )
 
 
 def _account_ref(obj: CheckedObject) -> tuple[FieldPath, str | None]:
