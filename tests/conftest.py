@@ -85,6 +85,24 @@ def sqs(emulator: Emulator) -> Any:
     return aws_client("sqs", emulator)
 
 
+@pytest.fixture
+def event_queue_url(emulator: Emulator, sqs: Any) -> str:
+    """An SQS queue receiving "Batch Job State Change" events through an EventBridge rule."""
+    url: str = sqs.create_queue(QueueName="batch-job-events")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events = aws_client("events", emulator)
+    events.put_rule(
+        Name="batch-job-events",
+        EventPattern=json.dumps(
+            {"source": ["aws.batch"], "detail-type": ["Batch Job State Change"]}
+        ),
+    )
+    events.put_targets(Rule="batch-job-events", Targets=[{"Id": "sqs", "Arn": arn}])
+    return url
+
+
 # --- The real control plane -------------------------------------------------------------------
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -354,6 +372,12 @@ def batchops(
 @pytest.fixture
 def queue(kubectl: Kubectl, namespace: str, operator: OperatorProcess, emulator: Emulator) -> str:
     """A Ready BatchJobQueue `q` over a 256-vCPU compute environment, in the test namespace."""
+    return apply_ready_queue(kubectl, namespace)
+
+
+def apply_ready_queue(kubectl: Kubectl, namespace: str) -> str:
+    """Apply the compute environment `ce` and the queue `q` over it, and wait until `q` is
+    Ready (whichever operator runs); the queue's name."""
     kubectl.apply(
         json.dumps(
             {

@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from batchops.local.emulator import Emulator
 from batchops.local.processes import free_port
 from batchops.local.stack import OperatorProcess
-from tests.conftest import OPERATOR_TEST_ARGS, Kubectl, aws_client, wait_until_live
+from tests.conftest import OPERATOR_TEST_ARGS, Kubectl, wait_until_live
 from tests.e2e.builders import pipeline, step, wait_phase
-
-
-@pytest.fixture
-def event_queue_url(emulator: Emulator, sqs: Any) -> str:
-    """An SQS queue receiving "Batch Job State Change" events through an EventBridge rule."""
-    url: str = sqs.create_queue(QueueName="batch-job-events")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    events = aws_client("events", emulator)
-    events.put_rule(
-        Name="batch-job-events",
-        EventPattern=json.dumps(
-            {"source": ["aws.batch"], "detail-type": ["Batch Job State Change"]}
-        ),
-    )
-    events.put_targets(Rule="batch-job-events", Targets=[{"Id": "sqs", "Arn": arn}])
-    return url
 
 
 @pytest.fixture

@@ -4,12 +4,15 @@ Role-level rights only, and applies that change nothing the second time."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from batchops.config import OperatorConfig
 from batchops.local.cluster import LocalCluster
@@ -21,10 +24,12 @@ from tests.conftest import (
     OPERATOR_TEST_ARGS,
     REPO_ROOT,
     Kubectl,
+    apply_ready_queue,
     service_account_kubeconfig,
     wait_condition,
     wait_until_live,
 )
+from tests.e2e.builders import pipeline, step, wait_phase
 from tests.waits import wait_for
 
 BASE = REPO_ROOT / "manifests" / "base"
@@ -136,31 +141,37 @@ def without_cluster_wide_operator(operator_process: OperatorProcess) -> None:
     operator_process.stop()
 
 
-@pytest.fixture
-def peering_replicas(
-    peering_crds: None,
-    without_cluster_wide_operator: None,
+@contextmanager
+def peering_replicas_running(
     operator_kubeconfig: Path,
     emulator_server: Emulator,
     kubectl: Kubectl,
     tmp_path: Path,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[dict[str, OperatorProcess]]:
     """Two `batchops run --peering` replicas with the shipped ServiceAccount's rights, named as
     pods in the peering object, with the default priorities: replica-a started first, so it
-    ranks higher and leads."""
+    ranks higher and leads. Each serves metrics (`metrics_url`)."""
     kubectl.run("apply", "--server-side", "-k", str(BASE / "peering"))
     replicas: dict[str, OperatorProcess] = {}
     try:
         for name in ("replica-a", "replica-b"):
-            liveness_port = free_port()
+            liveness_port, metrics_port = free_port(), free_port()
             replica = OperatorProcess(
                 operator_kubeconfig,
                 emulator_server.url,
                 tmp_path / f"{name}.log",
-                extra_args=[*OPERATOR_TEST_ARGS, "--peering", f"--liveness-port={liveness_port}"],
+                extra_args=[
+                    *OPERATOR_TEST_ARGS,
+                    *extra_args,
+                    "--peering",
+                    f"--liveness-port={liveness_port}",
+                    f"--metrics-port={metrics_port}",
+                ],
                 extra_env={"POD_ID": name},
             )
             replica.liveness_url = f"http://127.0.0.1:{liveness_port}/healthz"
+            replica.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
             replicas[name] = replica
             replica.start()
             wait_until_live(replica)
@@ -170,6 +181,39 @@ def peering_replicas(
     finally:
         for replica in replicas.values():
             replica.stop()
+
+
+@pytest.fixture
+def peering_replicas(
+    peering_crds: None,
+    without_cluster_wide_operator: None,
+    operator_kubeconfig: Path,
+    emulator_server: Emulator,
+    kubectl: Kubectl,
+    tmp_path: Path,
+) -> Iterator[dict[str, OperatorProcess]]:
+    """Two peering replicas (see `peering_replicas_running`)."""
+    with peering_replicas_running(operator_kubeconfig, emulator_server, kubectl, tmp_path) as r:
+        yield r
+
+
+@pytest.fixture
+def evented_peering_replicas(
+    peering_crds: None,
+    without_cluster_wide_operator: None,
+    operator_kubeconfig: Path,
+    emulator_server: Emulator,
+    kubectl: Kubectl,
+    tmp_path: Path,
+    event_queue_url: str,
+) -> Iterator[dict[str, OperatorProcess]]:
+    """Two peering replicas in event mode, polling only every 60 s (the last --poll-interval
+    given wins)."""
+    events = ["--poll-interval=60", f"--event-queue-url={event_queue_url}"]
+    with peering_replicas_running(
+        operator_kubeconfig, emulator_server, kubectl, tmp_path, events
+    ) as replicas:
+        yield replicas
 
 
 def test_two_peering_replicas_act_once_and_the_standby_takes_over_when_the_leader_stops(
@@ -205,6 +249,42 @@ def test_two_peering_replicas_act_once_and_the_standby_takes_over_when_the_leade
     assert OBJECT_HANDLER_LOG in standby.log_text()
     # The standby took over `first` too, without creating it a second time.
     assert emulator.counters().get("CreateComputeEnvironment") == 2
+
+
+def received_events(replica: OperatorProcess) -> float:
+    """How many SQS ReceiveMessage calls the replica made (its own metrics)."""
+    assert replica.metrics_url is not None
+    with urllib.request.urlopen(replica.metrics_url, timeout=5) as response:
+        text = response.read().decode()
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "batchops_aws_calls_total"
+        and sample.labels.get("operation") == "sqs:ReceiveMessage"
+    )
+
+
+def test_the_paused_replica_leaves_the_job_events_to_the_leader(
+    emulator: Emulator,
+    evented_peering_replicas: dict[str, OperatorProcess],
+    namespace: str,
+    kubectl: Kubectl,
+) -> None:
+    leader, standby = evented_peering_replicas["replica-a"], evented_peering_replicas["replica-b"]
+    wait_for(
+        lambda: peers(kubectl) == {"replica-a", "replica-b"},
+        timeout=30,
+        message="both replicas to keep alive in the peering object",
+    )
+    apply_ready_queue(kubectl, namespace)
+    standby_before = received_events(standby)
+    kubectl.apply(pipeline("evented", [step("a"), step("b", "a"), step("c", "b")]), namespace)
+    # Polling comes every 60 s: finishing within the wait means the leader got the events.
+    wait_phase(kubectl, namespace, "evented", "Succeeded", timeout=45)
+    assert received_events(leader) > 0
+    # A paused replica that read the queue would take (and delete) events the leader needs.
+    assert received_events(standby) == standby_before
 
 
 @pytest.fixture

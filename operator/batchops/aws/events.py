@@ -1,14 +1,17 @@
 """Batch job state changes from an SQS queue (EventBridge rule "Batch Job State Change" → SQS).
 
 In event mode these replace most DescribeJobs polling: each message carries the job as
-DescribeJobs would describe it. Messages are deleted once read; a lost or reordered event is
-repaired by the slow safety-net poll.
+DescribeJobs would describe it. A message is deleted only after its job was recorded, so a
+consumer that dies in between leaves it to come back after the queue's visibility timeout
+(recording it again changes nothing); a lost or reordered event is repaired by the slow
+safety-net poll.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from batchops.aws.calls import CALLS, CallCounter, invoke
@@ -37,6 +40,15 @@ def job_of_event(body: str) -> Mapping[str, Any] | None:
     return detail
 
 
+@dataclass(frozen=True)
+class EventBatch:
+    """What one ReceiveMessage returned: the Batch jobs in it, and every message's receipt
+    handle (jobs or not), for `JobEventQueue.delete` once the jobs are recorded."""
+
+    jobs: tuple[Mapping[str, Any], ...]
+    receipts: tuple[str, ...]
+
+
 class JobEventQueue:
     """Long-polls one SQS queue for Batch job state changes."""
 
@@ -45,8 +57,8 @@ class JobEventQueue:
         self._url = queue_url
         self._counter = counter
 
-    def receive(self, wait_seconds: int = 10) -> list[Mapping[str, Any]]:
-        """Up to 10 events (long poll); every message read is deleted, job or not."""
+    def receive(self, wait_seconds: int = 10) -> EventBatch:
+        """Up to 10 messages (long poll); none is deleted yet."""
         response = invoke(
             "sqs:ReceiveMessage",
             lambda: self._client.receive_message(
@@ -55,14 +67,20 @@ class JobEventQueue:
             self._counter,
         )
         messages = response.get("Messages", [])
-        jobs = [job for m in messages if (job := job_of_event(m.get("Body", ""))) is not None]
-        if messages:
-            entries: list[DeleteMessageBatchRequestEntryTypeDef] = [
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)
-            ]
-            invoke(
-                "sqs:DeleteMessageBatch",
-                lambda: self._client.delete_message_batch(QueueUrl=self._url, Entries=entries),
-                self._counter,
-            )
-        return jobs
+        return EventBatch(
+            tuple(job for m in messages if (job := job_of_event(m.get("Body", ""))) is not None),
+            tuple(m["ReceiptHandle"] for m in messages),
+        )
+
+    def delete(self, batch: EventBatch) -> None:
+        """Delete a batch's messages (DeleteMessageBatch is authorized by sqs:DeleteMessage)."""
+        if not batch.receipts:
+            return
+        entries: list[DeleteMessageBatchRequestEntryTypeDef] = [
+            {"Id": str(i), "ReceiptHandle": receipt} for i, receipt in enumerate(batch.receipts)
+        ]
+        invoke(
+            "sqs:DeleteMessageBatch",
+            lambda: self._client.delete_message_batch(QueueUrl=self._url, Entries=entries),
+            self._counter,
+        )

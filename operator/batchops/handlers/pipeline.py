@@ -85,7 +85,17 @@ async def pipeline_loop(
         if outcome.delete_object:  # ttlSecondsAfterFinished passed
             await asyncio.to_thread(delete_object, PIPELINE, namespace, name)
 
-    await reconcile_until_deleted(PIPELINE, body, stopped, context.wakeups, reconcile, after_write)
+    try:
+        await reconcile_until_deleted(
+            PIPELINE, body, stopped, context.wakeups, reconcile, after_write
+        )
+    finally:
+        # kopf paused this replica (or the loop ended otherwise): no one here follows the run's
+        # jobs any more; the next loop, here or on the peer that took over, tracks them again.
+        # On deletion the jobs stay followed: the delete handler stops them from that view and
+        # untracks them when it is done.
+        if not body.get("metadata", {}).get("deletionTimestamp"):
+            context.jobs.untrack((namespace, name))
 
 
 @kopf.on.update(*RESOURCE, field="spec")

@@ -10,6 +10,7 @@ import kopf
 import batchops.handlers  # noqa: F401  (registers the handlers)
 from batchops import metrics
 from batchops.config import OperatorConfig
+from batchops.handlers import watch_stream
 from batchops.handlers.context import OperatorContext
 
 WORKER_THREADS = 32
@@ -18,6 +19,7 @@ WORKER_THREADS = 32
 def run_operator(config: OperatorConfig) -> None:
     """Block running the operator until SIGINT/SIGTERM."""
     kopf.configure(verbose=config.verbose)
+    watch_stream.install()
     liveness = f"http://0.0.0.0:{config.liveness_port}/healthz" if config.liveness_port else None
     asyncio.run(_operate(config, liveness))
 

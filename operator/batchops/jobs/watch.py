@@ -117,6 +117,12 @@ class JobWatch:
         """Stop polling for `owner` (its run settled, or the object is gone)."""
         self.track(owner, ())
 
+    def follows_any(self) -> bool:
+        """True while some owner follows a job (false on a replica kopf paused: its loops, and
+        with them their tracking, stopped)."""
+        with self._lock:
+            return bool(self._owners)
+
     def active_ids(self) -> list[str]:
         """Every tracked job id not known to be finished, sorted (stable DescribeJobs chunks)."""
         with self._lock:
