@@ -1,10 +1,14 @@
-"""Manifests and status readers the end-to-end tests share."""
+"""Manifests, status readers and the metrics scrape the end-to-end tests share."""
 
 from __future__ import annotations
 
 import json
+import urllib.request
 from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
+
+from batchops.local.stack import OperatorProcess
 from tests.conftest import Kubectl
 from tests.waits import wait_for
 
@@ -60,3 +64,23 @@ def jobs_named(batch: Any, prefix: str) -> list[dict[str, Any]]:
         ):
             found += page["jobSummaryList"]
     return found
+
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def scrape(operator: OperatorProcess) -> Samples:
+    """Every sample on /metrics, keyed by (sample name, sorted labels)."""
+    assert operator.metrics_url is not None
+    with urllib.request.urlopen(operator.metrics_url, timeout=5) as response:
+        text = response.read().decode()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    """One sample's value (0 when the operator has not reported it)."""
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)

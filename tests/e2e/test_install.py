@@ -4,7 +4,6 @@ Role-level rights only, and applies that change nothing the second time."""
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +11,6 @@ from typing import Any
 
 import pytest
 import yaml
-from prometheus_client.parser import text_string_to_metric_families
 
 from batchops.config import OperatorConfig
 from batchops.local.cluster import LocalCluster
@@ -29,7 +27,7 @@ from tests.conftest import (
     wait_condition,
     wait_until_live,
 )
-from tests.e2e.builders import pipeline, step, wait_phase
+from tests.e2e.builders import pipeline, scrape, step, wait_phase
 from tests.waits import wait_for
 
 BASE = REPO_ROOT / "manifests" / "base"
@@ -223,11 +221,7 @@ def test_two_peering_replicas_act_once_and_the_standby_takes_over_when_the_leade
     kubectl: Kubectl,
 ) -> None:
     leader, standby = peering_replicas["replica-a"], peering_replicas["replica-b"]
-    wait_for(
-        lambda: peers(kubectl) == {"replica-a", "replica-b"},
-        timeout=30,
-        message="both replicas to keep alive in the peering object",
-    )
+    wait_for_both_peers(kubectl)
 
     kubectl.apply(compute_environment("first"), namespace)
     wait_condition(kubectl, "bce/first", namespace, "Ready")
@@ -252,16 +246,19 @@ def test_two_peering_replicas_act_once_and_the_standby_takes_over_when_the_leade
 
 
 def received_events(replica: OperatorProcess) -> float:
-    """How many SQS ReceiveMessage calls the replica made (its own metrics)."""
-    assert replica.metrics_url is not None
-    with urllib.request.urlopen(replica.metrics_url, timeout=5) as response:
-        text = response.read().decode()
+    """How many SQS ReceiveMessage calls the replica made (its own metrics, every outcome)."""
     return sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == "batchops_aws_calls_total"
-        and sample.labels.get("operation") == "sqs:ReceiveMessage"
+        count
+        for (name, labels), count in scrape(replica).items()
+        if name == "batchops_aws_calls_total" and ("operation", "sqs:ReceiveMessage") in labels
+    )
+
+
+def wait_for_both_peers(kubectl: Kubectl) -> None:
+    wait_for(
+        lambda: peers(kubectl) == {"replica-a", "replica-b"},
+        timeout=30,
+        message="both replicas to keep alive in the peering object",
     )
 
 
@@ -272,11 +269,7 @@ def test_the_paused_replica_leaves_the_job_events_to_the_leader(
     kubectl: Kubectl,
 ) -> None:
     leader, standby = evented_peering_replicas["replica-a"], evented_peering_replicas["replica-b"]
-    wait_for(
-        lambda: peers(kubectl) == {"replica-a", "replica-b"},
-        timeout=30,
-        message="both replicas to keep alive in the peering object",
-    )
+    wait_for_both_peers(kubectl)
     apply_ready_queue(kubectl, namespace)
     standby_before = received_events(standby)
     kubectl.apply(pipeline("evented", [step("a"), step("b", "a"), step("c", "b")]), namespace)

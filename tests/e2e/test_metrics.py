@@ -2,34 +2,13 @@
 
 from __future__ import annotations
 
-import urllib.request
 from typing import Any
-
-from prometheus_client.parser import text_string_to_metric_families
 
 from batchops.local.emulator import Emulator
 from batchops.local.stack import OperatorProcess
 from tests.conftest import Kubectl
-from tests.e2e.builders import pipeline, step, wait_phase
+from tests.e2e.builders import Samples, pipeline, scrape, step, value, wait_phase
 from tests.waits import wait_for
-
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-def scrape(operator: OperatorProcess) -> Samples:
-    """Every sample on /metrics, keyed by (sample name, sorted labels)."""
-    assert operator.metrics_url is not None
-    with urllib.request.urlopen(operator.metrics_url, timeout=5) as response:
-        text = response.read().decode()
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
 def test_metrics_count_reconciles_aws_calls_submit_latency_and_status_lag(

@@ -12,9 +12,8 @@ import pytest
 from batchops.local.emulator import Emulator
 from batchops.local.stack import OperatorProcess
 from tests.conftest import Kubectl, batchops
-from tests.e2e.builders import pipeline, pipeline_status, step, wait_phase
+from tests.e2e.builders import pipeline, pipeline_status, scrape, step, value, wait_phase
 from tests.e2e.test_cron import cron, cron_status, runs_of
-from tests.e2e.test_metrics import scrape, value
 from tests.waits import wait_for
 
 

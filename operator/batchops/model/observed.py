@@ -378,12 +378,8 @@ def _opt_time(value: object) -> datetime | None:
 
 
 def _time_ms(value: object) -> int | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime_to_ms(parse_time(value))
-    except ValueError:
-        return None
+    moment = _opt_time(value)
+    return datetime_to_ms(moment) if moment is not None else None
 
 
 @dataclass(frozen=True)
