@@ -16,6 +16,9 @@ import matplotlib.pyplot as plt
 
 from bench.stack import RESULTS
 
+MEMORY_GOALS = ((20_000, 150), (100_000, 400))
+"""(tracked jobs, RSS MiB) the scale issue sets: marked on the memory plot where measured."""
+
 
 def plot(results: Path = RESULTS) -> Path:
     """Draw bench/results/bench.png from the lag and scale results that exist."""
@@ -39,7 +42,15 @@ def plot(results: Path = RESULTS) -> Path:
         scale = json.loads(scale_file.read_text())
         jobs = [s["tracked_jobs"] for s in scale["samples"]]
         memory_axes.plot(jobs, [s["rss_mib"] for s in scale["samples"]], "o-", label="RSS (MiB)")
-        memory_axes.axhline(200, color="grey", linestyle=":", linewidth=1)
+        goals = [(tracked, mib) for tracked, mib in MEMORY_GOALS if tracked <= 1.2 * max(jobs)]
+        memory_axes.plot(
+            [tracked for tracked, _ in goals],
+            [mib for _, mib in goals],
+            "x",
+            color="grey",
+            markersize=9,
+            label="goal (MiB)",
+        )
         memory_axes.set_xlabel("tracked jobs")
         memory_axes.set_ylabel("operator RSS (MiB)")
         cpu_axes = memory_axes.twinx()

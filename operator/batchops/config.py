@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from batchops.model.sharding import Shard
+
 
 @dataclass(frozen=True)
 class OperatorConfig:
@@ -11,6 +13,8 @@ class OperatorConfig:
 
     namespaces: tuple[str, ...] = ()
     """Namespaces to watch; empty means cluster-wide."""
+    shard: Shard | None = None
+    """Of the watched namespaces, act only on those this shard owns (`--shard i/N`); None: all."""
     region: str = "us-east-1"
     """Default AWS region for objects that do not set `spec.region`."""
     endpoint_url: str | None = None
@@ -28,6 +32,7 @@ class OperatorConfig:
     standalone: bool = True
     """Run without kopf peering (one replica); False enables peering-based leader election."""
     peering_name: str = "batchops"
+    """The ClusterKopfPeering (or KopfPeering per namespace) the replicas elect a leader in."""
     peering_priority: int = 0
     """kopf pauses a replica while a live peer has a higher priority (equal ones all pause)."""
     tenancy_config: str = "batchops-system/batchops-tenancy"

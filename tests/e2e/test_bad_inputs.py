@@ -94,10 +94,12 @@ def _each_meets_its_fate(
 
     assert wait_phase(kubectl, namespace, "valid-chain", "Succeeded")["progress"] == "3/3"
     counters = emulator.counters()
-    # The queue fixture's one compute environment and queue, and the valid chain's three jobs.
+    # The queue fixture's one compute environment and queue, and the valid chain's three jobs
+    # and three job definitions (named by content, so names alone would not tell).
     assert counters.get("CreateComputeEnvironment") == 1
     assert counters.get("CreateJobQueue") == 1
     assert counters.get("SubmitJob") == 3
+    assert counters.get("RegisterJobDefinition") == 3
     aws_names = [
         *(
             ce["computeEnvironmentName"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from batchops.local.emulator import Emulator
 from batchops.local.stack import OperatorProcess
-from tests.conftest import Kubectl, events_of, example, wait_condition
+from tests.conftest import Kubectl, events_of, example, wait_condition, wait_until_live
 from tests.e2e.builders import (
     pipeline,
     pipeline_status,
@@ -271,11 +271,27 @@ def test_finished_pipeline_is_deleted_after_its_ttl(
     )
 
 
-def test_changed_step_gets_a_new_revision_and_the_old_one_is_retired(
+def definition_status(batch: Any, arn: str) -> str:
+    """ACTIVE or INACTIVE, as Batch reports the job definition."""
+    (found,) = batch.describe_job_definitions(jobDefinitions=[arn])["jobDefinitions"]
+    return str(found["status"])
+
+
+def definition_of(kubectl: Kubectl, namespace: str, pipeline_name: str, step_name: str) -> str:
+    steps = steps_by_name(pipeline_status(kubectl, namespace, pipeline_name))
+    return str(steps[step_name]["jobDefinition"])
+
+
+def delete_and_wait_gone(kubectl: Kubectl, namespace: str, name: str) -> None:
+    kubectl.run("delete", f"bpl/{name}", "-n", namespace, "--wait=true", "--timeout=60s")
+
+
+def test_changed_step_gets_a_new_definition_and_the_old_one_is_retired(
     kubectl: Kubectl, namespace: str, queue: str, batch: Any
 ) -> None:
     kubectl.apply(pipeline("rev", [step("a")]), namespace)
     first = wait_phase(kubectl, namespace, "rev", "Succeeded")
+    old = steps_by_name(first)["a"]["jobDefinition"]
     kubectl.apply(pipeline("rev", [step("a", command=["echo", "changed"])]), namespace)
 
     def second_run() -> dict[str, Any] | None:
@@ -283,16 +299,59 @@ def test_changed_step_gets_a_new_revision_and_the_old_one_is_retired(
         ok = status.get("runId") != first["runId"] and status.get("phase") == "Succeeded"
         return status if ok else None
 
-    wait_for(second_run, timeout=60, message="the run of the changed spec")
-    name = f"{namespace}_rev_a"
+    new = steps_by_name(wait_for(second_run, timeout=60, message="the changed spec's run"))["a"]
+    assert new["jobDefinition"] != old
+    assert new["jobDefinition"].split("/")[-1].startswith(f"{namespace}_")
+    wait_for(
+        lambda: definition_status(batch, old) == "INACTIVE", timeout=30, message="the old retired"
+    )
+    assert definition_status(batch, new["jobDefinition"]) == "ACTIVE"
 
-    def revisions() -> dict[int, str] | None:
-        items = batch.describe_job_definitions(jobDefinitionName=name)["jobDefinitions"]
-        found = {item["revision"]: item["status"] for item in items}
-        return found if found.get(1) == "INACTIVE" else None
 
-    found = wait_for(revisions, timeout=30, message="revision 1 deregistered")
-    assert found == {1: "INACTIVE", 2: "ACTIVE"}
+def test_identical_steps_of_two_pipelines_share_a_definition_until_the_last_one_goes(
+    kubectl: Kubectl, namespace: str, queue: str, batch: Any, emulator: Emulator
+) -> None:
+    for name in ("left", "right"):
+        kubectl.apply(pipeline(name, [step("a"), step("b", "a")]), namespace)
+    for name in ("left", "right"):
+        wait_phase(kubectl, namespace, name, "Succeeded")
+    shared = {step_name: definition_of(kubectl, namespace, "left", step_name) for step_name in "ab"}
+    assert shared == {s: definition_of(kubectl, namespace, "right", s) for s in "ab"}
+    assert emulator.counters().get("RegisterJobDefinition") == 2
+    # Tagged with this cluster, so another cluster on the account never shares or retires them.
+    cluster = kubectl.get_json("namespace/kube-system")["metadata"]["uid"]
+    (described,) = batch.describe_job_definitions(jobDefinitions=[shared["a"]])["jobDefinitions"]
+    assert described["tags"]["batchops.io/cluster"] == cluster
+
+    delete_and_wait_gone(kubectl, namespace, "left")
+    assert {definition_status(batch, arn) for arn in shared.values()} == {"ACTIVE"}
+    delete_and_wait_gone(kubectl, namespace, "right")
+    # The last user's finalizer retires them before it lets the object go.
+    assert {definition_status(batch, arn) for arn in shared.values()} == {"INACTIVE"}
+
+
+def test_a_restarted_operator_keeps_the_definitions_a_finished_pipeline_names(
+    kubectl: Kubectl, namespace: str, queue: str, batch: Any, operator: OperatorProcess
+) -> None:
+    kubectl.apply(pipeline("earlier", [step("a")]), namespace)
+    wait_phase(kubectl, namespace, "earlier", "Succeeded")
+    kept = definition_of(kubectl, namespace, "earlier", "a")
+    operator.stop()
+    operator.start()
+    wait_until_live(operator)
+    # A run that settles retires whatever is unused. Nothing of this process holds `kept`; only
+    # the earlier pipeline's status (the index rebuilt at start) says it is in use.
+    kubectl.apply(pipeline("later", [step("z")]), namespace)
+    replaced = steps_by_name(wait_phase(kubectl, namespace, "later", "Succeeded"))["z"]
+    kubectl.apply(pipeline("later", [step("z", command=["echo", "again"])]), namespace)
+    wait_for(
+        lambda: definition_status(batch, replaced["jobDefinition"]) == "INACTIVE",
+        timeout=60,
+        message="the later pipeline's first definition retired (a retirement pass ran)",
+    )
+    assert definition_status(batch, kept) == "ACTIVE"
+    delete_and_wait_gone(kubectl, namespace, "earlier")
+    assert definition_status(batch, kept) == "INACTIVE"
 
 
 def test_unchanged_step_reuses_its_job_definition_revision(

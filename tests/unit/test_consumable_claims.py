@@ -13,7 +13,7 @@ from batchops.model.common import SpecError, format_time
 from batchops.model.observed import RunRecord
 from batchops.model.pipeline import ResourceClaim
 from batchops.model.pipeline_parsing import parse_pipeline_spec
-from batchops.plans.jobdefs import job_definition_request
+from batchops.plans.jobdefs import DefinitionScope, job_definition_request
 from batchops.plans.run_submission import plan_submissions
 from batchops.plans.runs import RunRef
 from batchops.reconcile.common import ObjectSnapshot, Timing
@@ -69,7 +69,7 @@ def test_an_inline_steps_claims_go_into_its_job_definition_by_arn() -> None:
     spec = parse_pipeline_spec(
         spec_with([render(consumableResources=[{"arn": OTHER_ARN, "quantity": 2}])])
     )
-    request = job_definition_request("ns", "etl", spec.step("render"))
+    request = job_definition_request(DefinitionScope("ns"), spec.step("render"))
     assert request["consumableResourceProperties"] == {
         "consumableResourceList": [{"consumableResource": OTHER_ARN, "quantity": 2}]
     }
@@ -80,7 +80,7 @@ def test_a_claim_not_resolved_to_an_arn_never_reaches_a_request() -> None:
         spec_with([render(consumableResources=[{"ref": "seats", "quantity": 1}])])
     )
     with pytest.raises(ValueError, match="not resolved"):
-        job_definition_request("ns", "etl", spec.step("render"))
+        job_definition_request(DefinitionScope("ns"), spec.step("render"))
 
 
 def test_a_job_definition_steps_claims_override_the_definitions_at_submit() -> None:

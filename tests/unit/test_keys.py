@@ -24,6 +24,7 @@ def test_every_index_name_is_a_registered_kopf_index() -> None:
         keys.NAMESPACES.name,
         keys.COMPUTE_CAPACITY.name,
         keys.QUEUE_COMPUTE_ENVIRONMENTS.name,
+        keys.PIPELINE_JOB_DEFINITIONS.name,
     }
     assert names == registered
 

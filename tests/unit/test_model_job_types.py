@@ -12,7 +12,7 @@ import pytest
 from batchops.model.common import SpecError
 from batchops.model.pipeline import PipelineSpec
 from batchops.model.pipeline_parsing import parse_pipeline_spec
-from batchops.plans.jobdefs import job_definition_request
+from batchops.plans.jobdefs import DefinitionScope, job_definition_request
 from batchops.plans.run_submission import plan_submissions
 from batchops.plans.runs import RunRef
 
@@ -43,7 +43,7 @@ def test_a_step_with_node_properties_is_a_multinode_job_without_image_or_resourc
     step = parse({"name": "mpi", "nodeProperties": NODES}).steps[0]
     assert step.kind == "nodeProperties"
     assert (step.image, step.vcpus, step.memory) == (None, None, None)
-    request = job_definition_request("ns", "p", step)
+    request = job_definition_request(DefinitionScope("ns"), step)
     assert request["type"] == "multinode"
     assert request["nodeProperties"] == NODES
     assert "containerProperties" not in request
@@ -53,7 +53,7 @@ def test_a_step_with_node_properties_is_a_multinode_job_without_image_or_resourc
 def test_an_eks_step_registers_no_platform_capabilities() -> None:
     pod = {"podProperties": {"containers": [{"image": "busybox"}]}}
     step = parse({"name": "pod", "eksProperties": pod}).steps[0]
-    request = job_definition_request("ns", "p", step)
+    request = job_definition_request(DefinitionScope("ns"), step)
     assert request["eksProperties"] == pod
     assert "platformCapabilities" not in request
 
@@ -63,7 +63,7 @@ def test_container_fields_reach_container_properties_as_written() -> None:
     step = parse(
         {"name": "a", "vcpus": 1, "memory": 512, "volumes": volumes, "user": "1000"}
     ).steps[0]
-    container = job_definition_request("ns", "p", step)["containerProperties"]
+    container = job_definition_request(DefinitionScope("ns"), step)["containerProperties"]
     assert container["volumes"] == volumes
     assert container.get("user") == "1000"
 
@@ -151,6 +151,6 @@ def test_fargate_fields_pass_on_fargate() -> None:
         {"name": "a", **FARGATE, "networkConfiguration": {"assignPublicIp": "ENABLED"},
          "ephemeralStorage": {"sizeInGiB": 50}},
     ).steps[0]  # fmt: skip
-    container = job_definition_request("ns", "p", step)["containerProperties"]
+    container = job_definition_request(DefinitionScope("ns"), step)["containerProperties"]
     assert container["networkConfiguration"] == {"assignPublicIp": "ENABLED"}
     assert container["ephemeralStorage"] == {"sizeInGiB": 50}

@@ -214,11 +214,13 @@ def test_an_inline_step_gets_the_time_as_a_submit_override_and_parameter() -> No
 
 
 def test_the_time_never_reaches_the_job_definition_so_every_run_shares_one() -> None:
-    from batchops.plans.jobdefs import job_definition_request
+    from batchops.plans.jobdefs import DefinitionScope, job_definition_request
 
     template = cron_spec().template
     requests = [
-        job_definition_request("ns", "nightly", parse_pipeline_spec(template.run_spec(t)).steps[0])
+        job_definition_request(
+            DefinitionScope("ns"), parse_pipeline_spec(template.run_spec(t)).steps[0]
+        )
         for t in (utc(11, 20, 17), utc(11, 21, 17))
     ]
     assert requests[0] == requests[1]

@@ -12,7 +12,7 @@ from batchops.model.observed import ObservedJob, RunRecord
 from batchops.model.pipeline import PipelineSpec
 from batchops.model.pipeline_parsing import parse_pipeline_spec
 from batchops.plans.history import MAX_HISTORY, step_history
-from batchops.plans.jobdefs import job_definition_request
+from batchops.plans.jobdefs import DefinitionScope, job_definition_request
 from batchops.plans.resubmission import (
     plan_interruption_resubmission,
     plan_retry_failed,
@@ -162,6 +162,6 @@ def test_history_is_capped_and_counts_what_it_dropped() -> None:
 
 def test_on_interruption_makes_batch_exit_at_once_on_a_host_loss() -> None:
     spec = chain(attempts=3, onInterruption={"resubmits": 1})
-    strategy = job_definition_request("ns", "etl", spec.step("b"))["retryStrategy"]
+    strategy = job_definition_request(DefinitionScope("ns"), spec.step("b"))["retryStrategy"]
     assert strategy["evaluateOnExit"][0] == {"action": "EXIT", "onStatusReason": "Host EC2*"}
     assert strategy["attempts"] == 3

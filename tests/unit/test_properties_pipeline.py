@@ -38,6 +38,7 @@ from batchops.plans.dag import (
     validate_dag,
 )
 from batchops.plans.jobdefs import (
+    DefinitionScope,
     content_hash,
     job_definition_request,
     plan_job_definitions,
@@ -249,12 +250,12 @@ def test_a_spec_that_passes_validation_only_produces_requests_batch_accepts(
     assume(not validate_dag(spec))
     run = RunRef(namespace, pipeline, make_run_id(uid, generation, None, None))
 
-    jobdefs = plan_job_definitions(spec, namespace, pipeline, observed={})
-    for registration in jobdefs.register:
+    jobdefs = plan_job_definitions(spec, DefinitionScope(namespace))
+    for registration in jobdefs.register.values():
         assert_valid_registration(registration.request)
     registered = {
         r.step: f"arn:aws:batch:us-east-1:123456789012:job-definition/{r.name}:1"
-        for r in jobdefs.register
+        for r in jobdefs.register.values()
     }
     jobdef_arns = {**jobdefs.job_definitions, **registered}
     assert set(jobdef_arns) == set(spec.step_names)
@@ -369,7 +370,7 @@ def only_step(raw: Document) -> StepSpec:
 
 
 def content_hash_of(step: StepSpec) -> str:
-    return job_definition_request("ns", "pipe", step)["tags"][CONTENT_HASH_TAG]
+    return job_definition_request(DefinitionScope("ns"), step)["tags"][CONTENT_HASH_TAG]
 
 
 @settings(max_examples=80)
@@ -396,7 +397,7 @@ def test_content_hash_ignores_key_order_and_the_order_of_environment_and_secrets
     again: Document = {**raw, "steps": [reordered_mapping(data.draw, reordered)]}
     assert content_hash_of(only_step(again)) == content_hash_of(step)
 
-    request = job_definition_request("ns", "pipe", step)
+    request = job_definition_request(DefinitionScope("ns"), step)
     shuffled_request: dict[str, object] = reordered_mapping(data.draw, dict(request))
     shuffled_request["containerProperties"] = reordered_mapping(
         data.draw, dict(request["containerProperties"])

@@ -37,6 +37,11 @@ class InstantBatch:
         }
         return {"jobDefinitionArn": arn, "jobDefinitionName": name, "revision": 1}
 
+    def deregister_job_definition(self, arn: str) -> None:
+        for definition in self.definitions.values():
+            if definition["jobDefinitionArn"] == arn:
+                definition["status"] = "INACTIVE"
+
     def submit_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
         job_id = f"id-{len(self.jobs)}"
         now = int(datetime.now(UTC).timestamp() * 1000)

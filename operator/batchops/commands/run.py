@@ -8,6 +8,7 @@ import time
 
 from batchops.commands.types import Subparsers
 from batchops.config import OperatorConfig
+from batchops.model.sharding import Shard
 
 
 def register(subparsers: Subparsers) -> None:
@@ -50,12 +51,35 @@ def register(subparsers: Subparsers) -> None:
         help="use kopf peering so only one of several replicas acts (leader election)",
     )
     run.add_argument(
+        "--shard",
+        type=_shard,
+        default=None,
+        metavar="i/N",
+        help="act only on the namespaces shard i of N owns (docs/sharding.md); with --peering, "
+        "the replicas elect their leader in the peering batchops-shard-<i>-of-<N>",
+    )
+    run.add_argument(
         "--peering-priority",
         type=int,
         default=None,
         help="kopf peering priority; default: the older replica ranks higher, so it keeps acting",
     )
     run.set_defaults(handler=_run)
+
+
+def _shard(text: str) -> Shard:
+    """argparse shows only an ArgumentTypeError's own words, so the parse error is one."""
+    try:
+        return Shard.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def peering_name(shard: Shard | None) -> str:
+    """Each shard's replicas elect their leader among themselves: one peering per shard."""
+    if shard is None:
+        return OperatorConfig.peering_name
+    return f"batchops-shard-{shard.index}-of-{shard.count}"
 
 
 def _peering_priority(explicit: int | None) -> int:
@@ -71,6 +95,7 @@ def _run(args: argparse.Namespace) -> int:
     run_operator(
         OperatorConfig(
             namespaces=tuple(args.namespace),
+            shard=args.shard,
             region=args.region,
             endpoint_url=args.aws_endpoint_url,
             poll_interval=args.poll_interval,
@@ -79,6 +104,7 @@ def _run(args: argparse.Namespace) -> int:
             metrics_port=args.metrics_port,
             liveness_port=args.liveness_port,
             standalone=not args.peering,
+            peering_name=peering_name(args.shard),
             peering_priority=_peering_priority(args.peering_priority),
             tenancy_config=args.tenancy_config,
             verbose=args.verbose,

@@ -2,9 +2,9 @@
 choice reads: two indexes every other kind's handlers read, a loop that resolves each account's
 role and writes its status, and wakeups when an account or a namespace changes.
 
-Only a cluster-wide operator runs the BatchAccount loop: operators watching some namespaces
-read the accounts (to choose where their objects act) but leave their status alone, so two of
-them never write it in turn.
+Only a cluster-wide operator runs the BatchAccount loop, and of a sharded one only shard 0:
+operators watching some namespaces, and the other shards, read the accounts (to choose where
+their objects act) but leave their status alone, so two of them never write it in turn.
 """
 
 from __future__ import annotations
@@ -47,12 +47,13 @@ def namespace_facts(
     return {(None, name): NamespaceFacts(name, frozen_map(labels), frozen_map(annotations))}
 
 
-def _cluster_wide(memo: Any, **_: Any) -> bool:
-    context: OperatorContext = memo.context
-    return not context.config.namespaces
+def _writes_account_status(memo: Any, **_: Any) -> bool:
+    """The one writer of BatchAccount status: a cluster-wide operator, shard 0 if sharded."""
+    config = memo.context.config
+    return not config.namespaces and (config.shard is None or config.shard.index == 0)
 
 
-@kopf.daemon(*RESOURCE, cancellation_timeout=30, when=_cluster_wide)
+@kopf.daemon(*RESOURCE, cancellation_timeout=30, when=_writes_account_status)
 async def batch_account_loop(
     stopped: kopf.DaemonStopped, body: kopf.Body, memo: Any, **kwargs: Any
 ) -> None:

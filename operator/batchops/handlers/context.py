@@ -21,7 +21,7 @@ from batchops.jobs.blocked import BlockedQueues
 from batchops.jobs.catalog import JobDefinitionCatalog
 from batchops.jobs.describer import JobDescriber, cached_describer, describe_jobs, fresh_describer
 from batchops.jobs.watch import JobWatch
-from batchops.kube.client import KINDS_BY_NAME, object_exists, read_config_map
+from batchops.kube.client import KINDS_BY_NAME, namespace_uid, object_exists, read_config_map
 from batchops.metrics import observe_job_change
 from batchops.model import keys
 from batchops.model.account import AccountSpec, AssumedRole, NamespaceFacts, Target
@@ -54,6 +54,7 @@ class OperatorContext:
     _versions: dict[tuple[str, str], object] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _trusted: tuple[float, frozenset[str]] | None = None
+    _cluster_uid: str | None = None
 
     TENANCY_TTL_SECONDS = 30.0
     """How long the tenancy ConfigMap is cached: an admin's change applies within this."""
@@ -99,6 +100,17 @@ class OperatorContext:
             changed = self._versions.get(key) != version
             self._versions[key] = version
         return changed if known else first_counts
+
+    def cluster_uid(self) -> str:
+        """The uid of kube-system, which names this cluster on the job definitions it registers
+        (asked once; a failure raises KubeUnavailable and the pass is retried)."""
+        with self._lock:
+            known = self._cluster_uid
+        if known is None:
+            known = namespace_uid("kube-system")
+            with self._lock:
+                self._cluster_uid = known
+        return known
 
     def account_id(self, target: Target) -> str | None:
         """The AWS account a target acts in: its role's, or the operator's own (asked once with

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import kopf
@@ -19,17 +20,61 @@ from batchops.jobs.poller import poll_interval, poll_jobs
 from batchops.kube.client import GROUP, JOB_QUEUE, PIPELINE, VERSION, delete_object
 from batchops.model import keys
 from batchops.model.account import Target
+from batchops.model.observed import job_definitions_in_status
 from batchops.reconcile.common import ObjectSnapshot, StatusWriter
 from batchops.reconcile.pipeline import PipelineReconciler
 from batchops.reconcile.pipeline_admission import PipelineOutcome
 
 RESOURCE = (GROUP, VERSION, PIPELINE.plural)
+INDEX_READ_TIMEOUT = 30.0
+"""Seconds a pass's thread waits for the event loop to read an index (it only waits long when
+the operator is stopping)."""
 finished_runs = metrics.FinishedRunUsage()
 """Counts each finished run's usage into the metrics once per process."""
 
 
 def _key(namespace: str | None, name: str) -> tuple[str, str, str]:
     return (PIPELINE.kind, namespace or "", name)
+
+
+@kopf.index(*RESOURCE, id=keys.PIPELINE_JOB_DEFINITIONS.name)
+def pipeline_job_definitions(
+    namespace: str | None, name: str, status: Mapping[str, Any], **_: Any
+) -> dict[tuple[str | None, str], tuple[str, ...]]:
+    """(namespace, name) → the job definitions the pipeline's status names."""
+    return {(namespace, name): job_definitions_in_status(status)}
+
+
+def _definitions_in_status(
+    kwargs: Mapping[str, Any],
+) -> Callable[[str], dict[str, Collection[str]]]:
+    """Read the index by namespace from a pass's thread. kopf changes its indexes on the event
+    loop's thread, so the read runs there: iterating from another thread meets a dict that
+    changes size. Only retirement asks (a run settling, a pipeline deleted), so the hop is rare."""
+    index = keys.PIPELINE_JOB_DEFINITIONS.of(kwargs)
+    loop = asyncio.get_running_loop()
+
+    def read(namespace: str) -> dict[str, Collection[str]]:
+        return {
+            name: definitions
+            for (ns, name), store in index.items()
+            if ns == namespace
+            for definitions in store
+        }
+
+    def in_namespace(namespace: str) -> dict[str, Collection[str]]:
+        answer: concurrent.futures.Future[dict[str, Collection[str]]] = concurrent.futures.Future()
+
+        def on_loop() -> None:
+            try:
+                answer.set_result(read(namespace))
+            except BaseException as exc:  # handed to the waiting thread, which raises it
+                answer.set_exception(exc)
+
+        loop.call_soon_threadsafe(on_loop)
+        return answer.result(timeout=INDEX_READ_TIMEOUT)
+
+    return in_namespace
 
 
 def _wake_pipeline(context: OperatorContext) -> Callable[[tuple[str, str]], None]:
@@ -57,6 +102,8 @@ async def pipeline_loop(
         describers=context.job_describers,
         tenancy=context.tenancy(kwargs),
         blocked=context.blocked,
+        cluster=context.cluster_uid,
+        definitions_in_status=_definitions_in_status(kwargs),
     )
     namespace, name = body.metadata.namespace or "", body.metadata.name or ""
     describe = context.job_describers(Target())[0]  # the pass picks its account's own
@@ -141,6 +188,8 @@ async def delete_pipeline(body: kopf.Body, memo: Any, **kwargs: Any) -> None:
         catalog_for_region=context.job_definitions,
         describers=context.job_describers,
         tenancy=context.tenancy(kwargs),
+        cluster=context.cluster_uid,
+        definitions_in_status=_definitions_in_status(kwargs),
     )
 
     outcome = await asyncio.to_thread(reconciler.finalize, obj, *context.job_describers(Target()))

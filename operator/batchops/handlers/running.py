@@ -19,7 +19,7 @@ WORKER_THREADS = 32
 def run_operator(config: OperatorConfig) -> None:
     """Block running the operator until SIGINT/SIGTERM."""
     kopf.configure(verbose=config.verbose)
-    watch_stream.install()
+    watch_stream.install(config.shard)
     liveness = f"http://0.0.0.0:{config.liveness_port}/healthz" if config.liveness_port else None
     asyncio.run(_operate(config, liveness))
 

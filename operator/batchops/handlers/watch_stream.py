@@ -1,4 +1,5 @@
-"""What kopf keeps of each object: everything but `metadata.managedFields`.
+"""What kopf keeps of each object: everything but `metadata.managedFields`, and, in a sharded
+operator (`batchops run --shard i/N`), nothing of the objects another shard owns.
 
 kopf holds the latest body of every object it runs a daemon for, for the object's lifetime. A
 BatchPipeline's managedFields repeat the shape of its whole spec and status as nested dicts
@@ -6,6 +7,12 @@ BatchPipeline's managedFields repeat the shape of its whole spec and status as n
 kopf patches with merge patches and keeps its own state in annotations. kopf has no public
 hook on its watch stream, so this wraps the function its watcher calls;
 tests/unit/test_watch_stream.py fails if a kopf release moves it.
+
+Sharding filters here, in one place, for the same reason: an event dropped before kopf sees it
+starts no handler, adds no index entry and holds no memory. Only namespaced objects of our own
+API group are split (the namespace is the unit, `model/sharding.py`); BatchAccounts and
+Namespaces, which every shard's indexes read, kopf's peering objects, bookmarks and errors all
+pass.
 """
 
 from __future__ import annotations
@@ -15,7 +22,16 @@ from typing import Any
 
 from kopf._cogs.clients import watching
 
-_INSTALLED = "_batchops_without_managed_fields"
+from batchops.kube.client import GROUP
+from batchops.model.sharding import Shard
+
+Watch = Callable[..., AsyncIterator[Any]]
+
+_KOPFS_OWN = "_batchops_wraps"
+"""Attribute of the installed stream holding kopf's own function, so installing again wraps
+that, never our wrapper."""
+
+_OUR_API_VERSIONS = f"{GROUP}/"
 
 
 def drop_managed_fields(event: object) -> None:
@@ -29,19 +45,48 @@ def drop_managed_fields(event: object) -> None:
         metadata.pop("managedFields", None)
 
 
-def _without_managed_fields(
-    watch: Callable[..., AsyncIterator[Any]],
-) -> Callable[..., AsyncIterator[Any]]:
+def owned_by_another_shard(event: object, shard: Shard) -> bool:
+    """True for a raw watch event of a namespaced batchops.io object whose namespace `shard`
+    does not own; False for everything else (cluster-scoped objects, other API groups,
+    bookmarks, errors)."""
+    if not isinstance(event, dict):
+        return False
+    obj = event.get("object")
+    if not isinstance(obj, dict):
+        return False
+    api_version = obj.get("apiVersion")
+    if not isinstance(api_version, str) or not api_version.startswith(_OUR_API_VERSIONS):
+        return False
+    metadata = obj.get("metadata")
+    namespace = metadata.get("namespace") if isinstance(metadata, dict) else None
+    # A BOOKMARK of our kinds names no namespace: it passes, like a cluster-scoped object.
+    return isinstance(namespace, str) and bool(namespace) and not shard.owns(namespace)
+
+
+def _without_managed_fields(watch: Watch) -> Watch:
     async def stream(**kwargs: Any) -> AsyncIterator[Any]:
         async for event in watch(**kwargs):
             drop_managed_fields(event)
             yield event
 
-    setattr(stream, _INSTALLED, True)
     return stream
 
 
-def install() -> None:
-    """Make kopf's watcher drop managedFields from every event (idempotent)."""
-    if not getattr(watching.infinite_watch, _INSTALLED, False):
-        watching.infinite_watch = _without_managed_fields(watching.infinite_watch)
+def _only_this_shard(watch: Watch, shard: Shard) -> Watch:
+    async def stream(**kwargs: Any) -> AsyncIterator[Any]:
+        async for event in watch(**kwargs):
+            if not owned_by_another_shard(event, shard):
+                yield event
+
+    return stream
+
+
+def install(shard: Shard | None = None) -> None:
+    """Make kopf's watcher drop managedFields from every event and, with a `shard`, drop the
+    events of objects in namespaces another shard owns. Idempotent: kopf's function is wrapped
+    once, with the shard of the latest call."""
+    kopfs: Watch = getattr(watching.infinite_watch, _KOPFS_OWN, watching.infinite_watch)
+    filtered = kopfs if shard is None else _only_this_shard(kopfs, shard)
+    installed = _without_managed_fields(filtered)
+    setattr(installed, _KOPFS_OWN, kopfs)
+    watching.infinite_watch = installed

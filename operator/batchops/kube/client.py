@@ -227,6 +227,16 @@ def read_config_map(namespace: str, name: str) -> dict[str, str] | None:
     return dict(config_map.data or {})
 
 
+def namespace_uid(name: str) -> str:
+    """The uid of a namespace (kube-system's is the usual name of a cluster)."""
+    _custom_objects()  # loads the configuration once
+    with _translated():
+        namespace = k8s.CoreV1Api().read_namespace(name)
+    if namespace.metadata is None or not namespace.metadata.uid:
+        raise KubeUnavailable(f"namespace {name} has no uid yet")
+    return str(namespace.metadata.uid)
+
+
 # --- for the CLI: a chosen kubeconfig, kubectl-style names, watching one object ----------------
 
 KINDS_BY_RESOURCE_NAME: dict[str, Kind] = {

@@ -53,7 +53,7 @@ KOPF_DIFFBASE_KEY: Final = "last-handled-configuration"
 # --- labels and finalizers ----------------------------------------------------------------------
 
 CRON_LABEL: Final = "batchops.io/cron"
-"""On runs a CronPipeline created; its value names the job definitions of every run."""
+"""On runs a CronPipeline created: its value names the CronPipeline (to find its runs)."""
 
 FINALIZER: Final = "batchops.io/finalizer"
 """Holds every kind until its AWS resources (or jobs) are gone."""
@@ -61,10 +61,15 @@ FINALIZER: Final = "batchops.io/finalizer"
 # --- tags on AWS resources ----------------------------------------------------------------------
 
 PIPELINE_TAG: Final = "batchops.io/pipeline"
-"""On job definitions and jobs: `namespace/pipeline` (the cron's name for a cron's runs)."""
+"""On jobs: `namespace/pipeline`. (Job definitions are shared by content: they have none.)"""
 
 CONTENT_HASH_TAG: Final = "batchops.io/content-hash"
 """On job definitions: the hash of the registration request, to reuse an identical revision."""
+
+CLUSTER_TAG: Final = "batchops.io/cluster"
+"""On job definitions: the uid of the registering cluster's kube-system namespace. Definitions
+are shared by content within a namespace, so two clusters that share an AWS account and a
+namespace name must neither share nor retire each other's."""
 
 STEP_TAG: Final = "batchops.io/step"
 """On jobs: the pipeline step the job runs."""
@@ -154,6 +159,9 @@ NAMESPACES: Final = IndexName[object]("namespace_facts")
 COMPUTE_CAPACITY: Final = IndexName[str | None]("compute_environment_capacity")
 """BatchComputeEnvironment -> "spot" or "onDemand" as its computeResources.type says, else None
 (for the spot/onDemand split of a run's usage)."""
+
+PIPELINE_JOB_DEFINITIONS: Final = IndexName[tuple[str, ...]]("pipeline_job_definitions")
+"""BatchPipeline -> the job definitions its status names (what retirement must keep)."""
 
 QUEUE_COMPUTE_ENVIRONMENTS: Final = IndexName[tuple[str | None, ...]]("queue_compute_environments")
 """BatchJobQueue -> its compute environments by name (None for one named by ARN)."""

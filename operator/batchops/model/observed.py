@@ -506,3 +506,16 @@ def _phase(value: object) -> Phase | None:
         if value == phase:
             return phase
     return None
+
+
+def job_definitions_in_status(status: Mapping[str, object]) -> tuple[str, ...]:
+    """The job definitions a BatchPipeline's `status.steps[]` names (interned: thousands of
+    pipelines share a few), for the index that keeps them from being retired."""
+    steps = status.get("steps")
+    named = {
+        text
+        for entry in (steps if isinstance(steps, list) else ())
+        if isinstance(entry, Mapping)
+        and (text := _shared_str(entry.get("jobDefinition"))) is not None
+    }
+    return tuple(sorted(named))

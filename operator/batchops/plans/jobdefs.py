@@ -1,5 +1,11 @@
 """Job definitions of inline steps: what to register, when an existing revision is reused, and
-which old revisions may go. Also Batch's naming rule, shared by job definitions and jobs."""
+which definitions may go. Also Batch's naming rule, shared by job definitions and jobs.
+
+A definition is named by its content (`<namespace>_<content hash>`), not by the pipeline that
+first needed it: every step of every pipeline in a namespace that asks for the same registration
+uses one definition, so 200 runs of one 10-step pipeline register 10 definitions, not 2,000.
+A definition is retired (deregistered) once no BatchPipeline of its namespace names it in its
+status and no pass of this process is about to submit with it (`jobs/catalog.py`)."""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from batchops.model.attempts import HOST_LOSS_PATTERN
-from batchops.model.keys import CONTENT_HASH_TAG, PIPELINE_TAG
+from batchops.model.keys import CLUSTER_TAG, CONTENT_HASH_TAG, PIPELINE_TAG
 from batchops.model.observed import ObservedJobDefinition
 from batchops.model.pipeline import PipelineSpec, RetrySpec, StepSpec
 from batchops.model.request_surface import PASSTHROUGH, Destination, thaw_json
@@ -50,12 +56,35 @@ def batch_name(head: str, tail: str = "") -> str:
     return cleaned[: BATCH_NAME_MAX - len(suffix)].rstrip("-_") + suffix
 
 
-def job_definition_name(namespace: str, base: str, step: str) -> str:
-    """The AWS name of a step's job definition. `base` is the pipeline's family: the owning
-    CronPipeline's name for its children (so every scheduled run reuses one definition), else the
-    BatchPipeline's name. '_' cannot occur in Kubernetes names, so it separates the parts
-    unambiguously."""
-    return batch_name(f"{namespace}_{base}_{step}")
+def job_definition_name(namespace: str, digest: str) -> str:
+    """The AWS name of a namespace's definition whose registration request hashes to `digest`.
+    '_' cannot occur in Kubernetes names, so `<namespace>_` prefixes exactly one namespace's."""
+    return batch_name(f"{namespace}_{digest}")
+
+
+@dataclass(frozen=True)
+class DefinitionScope:
+    """Who shares job definitions: the pipelines of one namespace of one cluster. `cluster` is
+    the uid of the cluster's kube-system namespace (None leaves the definitions untagged)."""
+
+    namespace: str
+    cluster: str | None = None
+
+    def tags(self) -> dict[str, str]:
+        """Tags every definition of the scope carries (part of its content, so of its name)."""
+        return {CLUSTER_TAG: self.cluster} if self.cluster is not None else {}
+
+    def owns(self, definition: ObservedJobDefinition) -> bool:
+        """Whether the operator registered `definition` for this scope: content-hash tag,
+        `<namespace>_` name and this cluster's tag. Definitions of earlier releases (named
+        `<namespace>_<pipeline>_<step>`, tagged with the pipeline, no cluster) count as the
+        namespace's, as they did then."""
+        tags = definition.tags
+        if CONTENT_HASH_TAG not in tags or not definition.name.startswith(f"{self.namespace}_"):
+            return False
+        if CLUSTER_TAG in tags:
+            return tags[CLUSTER_TAG] == self.cluster
+        return self.cluster is None or tags.get(PIPELINE_TAG, "").startswith(f"{self.namespace}/")
 
 
 def format_vcpus(vcpus: float) -> str:
@@ -140,15 +169,17 @@ def _container_properties(step: StepSpec) -> ContainerPropertiesTypeDef:
 
 
 def job_definition_request(
-    namespace: str, base: str, step: StepSpec
+    scope: DefinitionScope, step: StepSpec
 ) -> RegisterJobDefinitionRequestTypeDef:
-    """RegisterJobDefinition kwargs for an inline step, tagged with their own content hash."""
+    """RegisterJobDefinition kwargs for an inline step, named after and tagged with their own
+    content hash. Nothing of the pipeline or the step's name is in them, so identical steps
+    of a namespace's pipelines ask for one definition."""
     if not step.inline:
         raise ValueError(f"step {step.name!r} uses an existing job definition")
     request: RegisterJobDefinitionRequestTypeDef = {
-        "jobDefinitionName": job_definition_name(namespace, base, step.name),
+        "jobDefinitionName": "",
         "type": "multinode" if step.kind == "nodeProperties" else "container",
-        "tags": {**step.tags, PIPELINE_TAG: f"{namespace}/{base}"},
+        "tags": {**step.tags, **scope.tags()},
     }
     if step.kind == "container":
         request["containerProperties"] = _container_properties(step)
@@ -173,7 +204,9 @@ def job_definition_request(
         request["propagateTags"] = step.propagate_tags
     if step.consumable_resources:
         request["consumableResourceProperties"] = consumable_resource_properties(step)
-    request["tags"] = {**request["tags"], CONTENT_HASH_TAG: content_hash(request)}
+    digest = content_hash(request)
+    request["jobDefinitionName"] = job_definition_name(scope.namespace, digest)
+    request["tags"] = {**request["tags"], CONTENT_HASH_TAG: digest}
     return request
 
 
@@ -189,10 +222,12 @@ def consumable_resource_properties(step: StepSpec) -> ConsumableResourceProperti
 
 
 def content_hash(request: RegisterJobDefinitionRequestTypeDef) -> str:
-    """Short sha256 of the request as canonical JSON, ignoring the content-hash tag itself."""
+    """Short sha256 of the request as canonical JSON, ignoring the name and the content-hash
+    tag (both are derived from it)."""
     tags = {k: v for k, v in request.get("tags", {}).items() if k != CONTENT_HASH_TAG}
+    content = {k: v for k, v in request.items() if k != "jobDefinitionName"}
     canonical = json.dumps(
-        {**request, "tags": tags}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        {**content, "tags": tags}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
     )
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
@@ -210,28 +245,27 @@ def pick_reusable_revision(
     return max(matching, key=lambda revision: revision.revision, default=None)
 
 
-def revisions_to_deregister(
-    observed_revisions: Iterable[ObservedJobDefinition], in_use: Collection[str]
-) -> list[str]:
-    """ARNs of ACTIVE revisions the operator registered that can go: not the newest revision of
-    their name, and not used by any unfinished run (`in_use` holds ARNs or `name:revision`)."""
-    active = [r for r in observed_revisions if r.active]
-    newest: dict[str, int] = {}
-    for revision in active:
-        newest[revision.name] = max(newest.get(revision.name, 0), revision.revision)
+def retirable_definitions(
+    scope: DefinitionScope, active: Iterable[ObservedJobDefinition], in_use: Collection[str]
+) -> list[ObservedJobDefinition]:
+    """The ACTIVE definitions the operator registered for `scope` that nothing uses any more:
+    `in_use` holds the ARNs (or `name:revision`) that pipelines' status and pending passes
+    name. Unfinished runs are among them, so no job that may still be submitted or retried loses
+    its definition."""
     return [
-        revision.arn
-        for revision in sorted(active, key=lambda r: (r.name, r.revision))
-        if CONTENT_HASH_TAG in revision.tags
-        and revision.revision != newest[revision.name]
-        and revision.arn not in in_use
-        and f"{revision.name}:{revision.revision}" not in in_use
+        definition
+        for definition in sorted(active, key=lambda d: (d.name, d.revision))
+        if definition.active
+        and scope.owns(definition)
+        and definition.arn not in in_use
+        and f"{definition.name}:{definition.revision}" not in in_use
     ]
 
 
 @dataclass(frozen=True)
 class RegisterJobDefinition:
-    """Action: register a new revision for `step`; the returned ARN is the step's definition."""
+    """The definition an inline step needs: an ACTIVE one with `content_hash` if there is one,
+    else registered with `request`."""
 
     step: str
     name: str
@@ -240,42 +274,26 @@ class RegisterJobDefinition:
 
 
 @dataclass(frozen=True)
-class DeregisterJobDefinition:
-    """Action: deregister an old revision nothing uses any more."""
-
-    job_definition_arn: str
-
-
-@dataclass(frozen=True)
 class JobDefinitionPlan:
-    """Per inline step either an existing revision to use or a registration to make.
-    `job_definitions` maps step -> definition (ARN) for every step already resolved, including
-    `jobDefinition:` steps, whose reference is used as written."""
+    """`job_definitions`: step -> the definition a `jobDefinition:` step names, as written.
+    `register`: step -> the registration an inline step needs (reused when one with the same
+    content is ACTIVE; `jobs/catalog.py` decides that atomically)."""
 
     job_definitions: Mapping[str, str]
-    register: tuple[RegisterJobDefinition, ...]
+    register: Mapping[str, RegisterJobDefinition]
 
 
-def plan_job_definitions(
-    spec: PipelineSpec,
-    namespace: str,
-    base: str,
-    observed: Mapping[str, Iterable[ObservedJobDefinition]],
-) -> JobDefinitionPlan:
-    """Decide each step's job definition; `observed` maps a definition name (see
-    `job_definition_name`) to its revisions from DescribeJobDefinitions."""
-    resolved: dict[str, str] = {}
-    register: list[RegisterJobDefinition] = []
+def plan_job_definitions(spec: PipelineSpec, scope: DefinitionScope) -> JobDefinitionPlan:
+    """Each step's job definition, or the registration it needs."""
+    named: dict[str, str] = {}
+    register: dict[str, RegisterJobDefinition] = {}
     for step in spec.steps:
         if step.job_definition is not None:
-            resolved[step.name] = step.job_definition
+            named[step.name] = step.job_definition
             continue
-        request = job_definition_request(namespace, base, step)
+        request = job_definition_request(scope, step)
         digest = request["tags"][CONTENT_HASH_TAG]
-        name = request["jobDefinitionName"]
-        reusable = pick_reusable_revision(digest, observed.get(name, ()))
-        if reusable is not None:
-            resolved[step.name] = reusable.arn
-        else:
-            register.append(RegisterJobDefinition(step.name, name, digest, request))
-    return JobDefinitionPlan(resolved, tuple(register))
+        register[step.name] = RegisterJobDefinition(
+            step.name, request["jobDefinitionName"], digest, request
+        )
+    return JobDefinitionPlan(named, register)

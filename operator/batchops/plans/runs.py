@@ -35,8 +35,6 @@ from batchops.model.pipeline import ArrayDependency, EnvVar, PipelineSpec, Retry
 from batchops.model.request_surface import JsonValue, thaw_json
 from batchops.plans.dag import topological_order
 from batchops.plans.jobdefs import (
-    DeregisterJobDefinition,
-    RegisterJobDefinition,
     batch_name,
     resource_requirements,
     retry_strategy,
@@ -289,9 +287,6 @@ class TerminateJob:
     job_id: str
     reason: str
     repeated: bool = False
-
-
-PipelineAction = RegisterJobDefinition | DeregisterJobDefinition | SubmitJob | TerminateJob
 
 
 def stop_job(

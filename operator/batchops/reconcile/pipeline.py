@@ -12,7 +12,7 @@ failed.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,10 +29,16 @@ from batchops.model.common import (
     format_time,
     parse_time,
 )
-from batchops.model.observed import ListedJob, ObservedJob, RunRecord
+from batchops.model.observed import (
+    ListedJob,
+    ObservedJob,
+    RunRecord,
+    job_definitions_in_status,
+)
 from batchops.model.pipeline import PipelineSpec
 from batchops.plans import dag, resubmission, run_status, run_submission, runs
 from batchops.plans.accounts import AccountRefusal, NamespaceUnknown
+from batchops.plans.jobdefs import DefinitionScope
 from batchops.plans.usage import CapacityKind
 from batchops.reconcile.common import (
     NO_OTHER_TENANTS,
@@ -51,7 +57,7 @@ from batchops.reconcile.pipeline_admission import (
     with_conditions,
 )
 from batchops.reconcile.pipeline_deletion import finalize_pipeline
-from batchops.reconcile.pipeline_jobdefs import resolve_job_definitions, retire_old_definitions
+from batchops.reconcile.pipeline_jobdefs import resolve_job_definitions, retire_unused_definitions
 
 
 @dataclass
@@ -76,6 +82,11 @@ class PipelineReconciler:
     """Where the jobs Batch holds as blocked are reported, for the queues' Blocked condition."""
     queue_capacity: Mapping[str, CapacityKind] = field(default_factory=dict)
     """Queue → spot/onDemand for the usage split; the handler refreshes it before each pass."""
+    cluster: Callable[[], str | None] = lambda: None
+    """The uid naming this cluster on the job definitions it registers (`DefinitionScope`)."""
+    definitions_in_status: Callable[[str], Mapping[str, Collection[str]]] = lambda namespace: {}
+    """Pipeline name → the job definitions its status names, for every BatchPipeline of a
+    namespace (a kopf index, so a restart knows them): what retirement must keep."""
     _recovered_runs: set[str] = field(default_factory=set)
     _job_definitions: dict[str, dict[str, str]] = field(default_factory=dict)
     _retired_runs: set[str] = field(default_factory=set)
@@ -274,8 +285,12 @@ class PipelineReconciler:
             else:
                 rec.event("Warning", f"Run{assessment.phase}", assessment.message[:1024])
         if assessment.settled and record.run_id not in self._retired_runs:
+            # This pass's own status may not have reached the index yet.
+            in_status = self._definitions_in_status(obj.namespace) | set(
+                job_definitions_in_status(status)
+            )
             try:
-                retire_old_definitions(spec, obj, observed, self._catalog(), api, rec)
+                retire_unused_definitions(self._scope(obj), in_status, self._catalog(), api, rec)
             except (Retryable, Terminal) as exc:
                 rec.event("Warning", "AwsError", f"deregistering old job definitions: {exc}")
             else:
@@ -425,7 +440,7 @@ class PipelineReconciler:
                 if started is not None and submit.step not in gated:
                     self.observe_submit_latency(time.monotonic() - started)
                 job_ids[submit.step] = response["jobId"]
-                _record_job_id(status, submit.step, response["jobId"], submit.job_name)
+                _record_job_id(status, submit, response["jobId"])
         return bool(plan.submit)
 
     def _plan_resubmission(
@@ -475,13 +490,24 @@ class PipelineReconciler:
         cached = self._job_definitions.get(run.run_id)
         if cached is not None:
             return cached
-        resolved = resolve_job_definitions(spec, obj, self._catalog(), api)
+        resolved = resolve_job_definitions(spec, obj, self._scope(obj), self._catalog(), api)
         self._job_definitions = {run.run_id: resolved}
         return resolved
 
-    def _catalog(self) -> JobDefinitionCatalog:
+    def _catalog(self, target: Target | None = None) -> JobDefinitionCatalog:
         assert self.catalog_for_region is not None  # set by __post_init__
-        return self.catalog_for_region(self._target)
+        return self.catalog_for_region(target or self._target)
+
+    def _scope(self, obj: ObjectSnapshot) -> DefinitionScope:
+        return DefinitionScope(obj.namespace, self.cluster())
+
+    def _definitions_in_status(self, namespace: str, leaving: str | None = None) -> set[str]:
+        return {
+            definition
+            for pipeline, definitions in self.definitions_in_status(namespace).items()
+            if pipeline != leaving
+            for definition in definitions
+        }
 
     # -- deletion -----------------------------------------------------------------------------
 
@@ -505,7 +531,7 @@ class PipelineReconciler:
             return FinalizeOutcome(not waiting, delay, dict(obj.status), rec)
         if self.describers is not None:
             describe_known, describe_fresh = self.describers(placement)
-        return finalize_pipeline(
+        outcome = finalize_pipeline(
             obj,
             lambda: self.api_for_region(placement),
             self.timing,
@@ -513,6 +539,25 @@ class PipelineReconciler:
             describe_known,
             describe_fresh,
         )
+        if outcome.done:
+            # Its jobs are finished: the definitions only this pipeline used can go with it.
+            in_status = self._definitions_in_status(obj.namespace, leaving=obj.name)
+            catalog = self._catalog(placement)
+            try:
+                retire_unused_definitions(
+                    self._scope(obj),
+                    in_status,
+                    catalog,
+                    self.api_for_region(placement),
+                    outcome.recorder,
+                    leaving=obj.name,
+                )
+            except (Retryable, Terminal) as exc:
+                # Not worth holding the deletion: the next run that settles here retires them.
+                message = f"deregistering job definitions: {exc}"
+                outcome.recorder.event("Warning", "AwsError", message)
+            catalog.release((obj.namespace, obj.name))
+        return outcome
 
     @property
     def _admission(self) -> Admission:
@@ -524,18 +569,19 @@ class PipelineReconciler:
         return self._target
 
 
-def _record_job_id(status: dict[str, Any], step: str, job_id: str, job_name: str) -> None:
+def _record_job_id(status: dict[str, Any], submit: runs.SubmitJob, job_id: str) -> None:
+    # The definition too: from this write on, the status index keeps it from being retired.
+    fields = {
+        "jobId": job_id,
+        "jobName": submit.job_name,
+        "jobDefinition": submit.job_definition,
+        "status": "SUBMITTED",
+    }
     entries: list[dict[str, Any]] = [dict(e) for e in status.get("steps") or []]
     for index, entry in enumerate(entries):
-        if entry.get("name") == step:
-            entries[index] = {
-                **entry,
-                "jobId": job_id,
-                "jobName": job_name,
-                "status": "SUBMITTED",
-                "statusReason": None,
-            }
+        if entry.get("name") == submit.step:
+            entries[index] = {**entry, **fields, "statusReason": None}
             break
     else:
-        entries.append({"name": step, "jobId": job_id, "jobName": job_name, "status": "SUBMITTED"})
+        entries.append({"name": submit.step, **fields})
     status["steps"] = entries
