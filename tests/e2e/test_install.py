@@ -65,6 +65,19 @@ def compute_environment(name: str) -> str:
     )
 
 
+def assert_left_alone(kubectl: Kubectl, acted_on: str, left_alone: str) -> None:
+    """Apply compute environment `ce` in both namespaces, `left_alone`'s first: by the time the
+    one in `acted_on` is Ready, the operator had its chance at the other, which must have no
+    status of the operator's and no finalizer."""
+    kubectl.apply(compute_environment("ce"), left_alone)
+    kubectl.apply(compute_environment("ce"), acted_on)
+    wait_condition(kubectl, "bce/ce", acted_on, "Ready")
+    ignored = kubectl.get_json("bce/ce", "-n", left_alone)
+    # Only the CRD's default (observedGeneration 0): the operator never wrote status.
+    assert ignored.get("status") == {"observedGeneration": 0}
+    assert not ignored["metadata"].get("finalizers")
+
+
 def assert_no_rbac_refusal_or_crash(process: OperatorProcess) -> None:
     """Fail with the offending lines if the operator was refused anything or crashed."""
     log = process.log_text()
@@ -374,15 +387,7 @@ def test_namespaced_overlay_reconciles_watched_namespaces_with_role_rights_only(
     )  # fmt: skip
     assert can_list_everywhere.stdout.strip() == "no"
 
-    # The unwatched one first: by the time the watched one is Ready, it had its chance.
-    kubectl.apply(compute_environment("ce"), unwatched)
-    kubectl.apply(compute_environment("ce"), watched)
-    wait_condition(kubectl, "bce/ce", watched, "Ready")
-
-    ignored = kubectl.get_json("bce/ce", "-n", unwatched)
-    # Only the CRD's default (observedGeneration 0): the operator never wrote status.
-    assert ignored.get("status") == {"observedGeneration": 0}
-    assert not ignored["metadata"].get("finalizers")
+    assert_left_alone(kubectl, acted_on=watched, left_alone=unwatched)
     assert emulator.counters().get("CreateComputeEnvironment") == 1
 
 

@@ -24,6 +24,7 @@ from tests.conftest import (
 )
 from tests.e2e.test_install import (
     OBJECT_HANDLER_LOG,
+    assert_left_alone,
     assert_no_rbac_refusal_or_crash,
     compute_environment,
     render,
@@ -150,14 +151,7 @@ def test_each_shard_acts_only_on_its_namespaces_and_its_standby_takes_over(
     mine, theirs = shard_namespaces
     leader = start_replica(0, "shard-0-a")
 
-    # The other shard's object first: by the time shard 0's is Ready, shard 0 had its chance.
-    kubectl.apply(compute_environment("ce"), theirs)
-    kubectl.apply(compute_environment("ce"), mine)
-    wait_condition(kubectl, "bce/ce", mine, "Ready")
-    ignored = kubectl.get_json("bce/ce", "-n", theirs)
-    # Only the CRD's default (observedGeneration 0): shard 0 never wrote status.
-    assert ignored.get("status") == {"observedGeneration": 0}
-    assert not ignored["metadata"].get("finalizers")
+    assert_left_alone(kubectl, acted_on=mine, left_alone=theirs)
     assert compute_environment_names(batch) == {f"{mine}-ce"}
 
     standby = start_replica(0, "shard-0-b")

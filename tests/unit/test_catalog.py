@@ -4,7 +4,6 @@ hands out and retires shared definitions without a race between the two."""
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -106,21 +105,15 @@ def test_concurrent_first_uses_of_a_new_content_register_it_once() -> None:
     account = Account()
     catalog = JobDefinitionCatalog(account.list_active, clock=Clock())
     registrar = Registrar(account)
-    inside = threading.Event()
+    together = threading.Barrier(8)  # every thread asks at the same moment
 
-    def slow_register() -> ObservedJobDefinition:
-        inside.set()
-        time.sleep(0.05)  # widen the window the single-flight lock must close
-        return registrar("ns_h1", "h1")
+    def ask(n: int) -> str:
+        together.wait(timeout=10)
+        return catalog.use(("ns", f"p{n}"), wanted("ns_h1", "h1"), lambda: registrar("ns_h1", "h1"))
 
     with ThreadPoolExecutor(8) as pool:
-        arns = set(
-            pool.map(
-                lambda n: catalog.use(("ns", f"p{n}"), wanted("ns_h1", "h1"), slow_register),
-                range(8),
-            )
-        )
-    assert inside.is_set() and registrar.calls == 1 and len(arns) == 1
+        arns = set(pool.map(ask, range(8)))
+    assert registrar.calls == 1 and len(arns) == 1
 
 
 def test_a_held_definition_is_not_retired_and_a_released_one_is() -> None:
