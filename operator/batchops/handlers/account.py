@@ -9,14 +9,13 @@ their objects act) but leave their status alone, so two of them never write it i
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
 import kopf
 
 from batchops.handlers.context import OperatorContext
-from batchops.handlers.loops import reconcile_until_deleted
+from batchops.handlers.loops import in_pass_thread, reconcile_until_deleted
 from batchops.kube.client import BATCH_ACCOUNT, GROUP, VERSION
 from batchops.model import keys
 from batchops.model.account import AccountSpec, NamespaceFacts, parse_account_spec
@@ -72,7 +71,7 @@ async def batch_account_loop(
     reconciler = AccountReconciler(context.timing, every_namespace, context.identify)
 
     async def reconcile(obj: ObjectSnapshot, _: StatusWriter) -> PassOutcome:
-        return await asyncio.to_thread(reconciler.reconcile, obj)
+        return await in_pass_thread(reconciler.reconcile, obj)
 
     await reconcile_until_deleted(BATCH_ACCOUNT, body, stopped, context.wakeups, reconcile)
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
 import kopf
 
 from batchops.handlers.context import OperatorContext
-from batchops.handlers.loops import reconcile_until_deleted
+from batchops.handlers.loops import in_pass_thread, reconcile_until_deleted
 from batchops.kube.client import CRON_PIPELINE, GROUP, PIPELINE, VERSION
 from batchops.model import keys
 from batchops.reconcile.common import ObjectSnapshot, StatusWriter
@@ -31,7 +30,7 @@ async def cron_pipeline_loop(
     reconciler = CronReconciler(context.timing, Children())
 
     async def reconcile(obj: ObjectSnapshot, _: StatusWriter) -> CronOutcome:
-        return await asyncio.to_thread(reconciler.reconcile, obj)
+        return await in_pass_thread(reconciler.reconcile, obj)
 
     await reconcile_until_deleted(CRON_PIPELINE, body, stopped, context.wakeups, reconcile)
 

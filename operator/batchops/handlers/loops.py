@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
 import kopf
 
@@ -34,7 +37,26 @@ KUBE_RETRY_SECONDS = 1.0
 KUBE_RETRY_MAX_SECONDS = 60.0
 """A pass that could not reach the API server runs again after 1, 2, 4 … up to 60 seconds."""
 
+PASS_THREADS = 32
+"""Passes (and finalizer steps) running at once; more wait for a thread."""
+
 logger = logging.getLogger(__name__)
+
+_passes = ThreadPoolExecutor(max_workers=PASS_THREADS, thread_name_prefix="pass")
+Params = ParamSpec("Params")
+Result = TypeVar("Result")
+
+
+async def in_pass_thread(
+    work: Callable[Params, Result], *args: Params.args, **kwargs: Params.kwargs
+) -> Result:
+    """Run a reconcile pass or a finalizer step on the threads kept for them. A pass blocks
+    for seconds when its SubmitJobs wait for the account's quota: on the threads that
+    `asyncio.to_thread` shares with the short calls (status writes, object reads, job poll
+    sweeps, SQS receives), 32 such passes would hold every one of those calls back until the
+    quota let them go (a run's job ids reached status seconds after its last SubmitJob)."""
+    call = functools.partial(contextvars.copy_context().run, work, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(_passes, call)
 
 
 class Wakeups:

@@ -3,7 +3,6 @@ kind: the daemon's reconcile loop and the finalizer."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -11,6 +10,7 @@ import kopf
 
 from batchops.handlers.loops import (
     Wakeups,
+    in_pass_thread,
     post_events,
     reconcile_until_deleted,
     write_status_if_changed,
@@ -50,7 +50,7 @@ async def run_managed_loop(
     replacement step) as the reconciler asks."""
 
     async def reconcile(obj: ObjectSnapshot, write_progress: StatusWriter) -> PassOutcome:
-        return await asyncio.to_thread(reconciler.reconcile, obj, write_progress)
+        return await in_pass_thread(reconciler.reconcile, obj, write_progress)
 
     await reconcile_until_deleted(reconciler.kind, body, stopped, wakeups, reconcile)
 
@@ -58,7 +58,7 @@ async def run_managed_loop(
 async def finalize_managed(reconciler: ManagedReconciler[Any, Any, Any], body: kopf.Body) -> None:
     """One retirement step; raise TemporaryError until the AWS resource is gone (or kept)."""
     obj = ObjectSnapshot.of(body)
-    outcome = await asyncio.to_thread(reconciler.finalize, obj)
+    outcome = await in_pass_thread(reconciler.finalize, obj)
     await hold_until_finalized(reconciler.kind, obj, outcome, "deleting in AWS")
 
 

@@ -13,7 +13,7 @@ import kopf
 from batchops import metrics
 from batchops.handlers.capacity import capacity_of_queues
 from batchops.handlers.context import OperatorContext
-from batchops.handlers.loops import reconcile_until_deleted
+from batchops.handlers.loops import in_pass_thread, reconcile_until_deleted
 from batchops.handlers.managed import hold_until_finalized, usable_arns
 from batchops.jobs.consumer import consume_events
 from batchops.jobs.poller import poll_interval, poll_jobs
@@ -117,7 +117,7 @@ async def pipeline_loop(
         }
         reconciler.queue_capacity = capacity_of_queues(kwargs, namespace)
         resources = usable_arns(keys.CONSUMABLE_RESOURCE_ARNS.of(kwargs))(namespace)
-        outcome = await asyncio.to_thread(
+        outcome = await in_pass_thread(
             reconciler.reconcile, obj, queues, describe, write_progress, resources
         )
         context.jobs.track((namespace, name), outcome.active_job_ids, reconciler.target)
@@ -192,7 +192,7 @@ async def delete_pipeline(body: kopf.Body, memo: Any, **kwargs: Any) -> None:
         definitions_in_status=_definitions_in_status(kwargs),
     )
 
-    outcome = await asyncio.to_thread(reconciler.finalize, obj, *context.job_describers(Target()))
+    outcome = await in_pass_thread(reconciler.finalize, obj, *context.job_describers(Target()))
     await hold_until_finalized(PIPELINE, obj, outcome, "stopping jobs")
     context.jobs.untrack((obj.namespace, obj.name))
 

@@ -13,7 +13,9 @@ from batchops.config import OperatorConfig
 from batchops.handlers import watch_stream
 from batchops.handlers.context import OperatorContext
 
-WORKER_THREADS = 32
+IO_THREADS = 16
+"""Threads for the short blocking calls (`asyncio.to_thread`): status writes, object reads, job
+poll sweeps, SQS receives. Passes have threads of their own (`loops.in_pass_thread`)."""
 
 
 def run_operator(config: OperatorConfig) -> None:
@@ -25,10 +27,10 @@ def run_operator(config: OperatorConfig) -> None:
 
 
 async def _operate(config: OperatorConfig, liveness: str | None) -> None:
-    # Reconcile passes block on boto3 and the Kubernetes client in threads: the default pool
-    # (cores + 4) would serialise hundreds of pipelines behind a handful of slow calls.
+    # The default pool (cores + 4) would serialise hundreds of pipelines' status writes behind
+    # a handful of slow calls.
     asyncio.get_running_loop().set_default_executor(
-        ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="reconcile")
+        ThreadPoolExecutor(max_workers=IO_THREADS, thread_name_prefix="io")
     )
     context = OperatorContext(config)
     if config.metrics_port is not None:
