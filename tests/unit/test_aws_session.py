@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from batchops.aws.errors import AssumeRoleFailed, Retryable, Terminal
-from batchops.aws.session import AwsSettings, RoleCredentials, role_credentials
+from batchops.aws.session import AwsSettings, RoleCredentials, client_for, role_credentials
 from batchops.aws.sts import IssuedCredentials
 from batchops.model.account import AssumedRole
 
@@ -113,3 +113,16 @@ def test_one_credential_cache_serves_every_region_of_a_role() -> None:
     west = role_credentials(base.for_region("eu-west-1").as_role(ROLE))
     other = role_credentials(base.as_role(AssumedRole(ROLE.role_arn, "another-external-id")))
     assert east is west and east is not other
+
+
+def test_clients_of_every_service_region_and_role_share_one_parse_of_botocores_data() -> None:
+    # A loader per client would parse endpoints.json and each service model again (~9 MiB each).
+    base = AwsSettings(endpoint_url="http://127.0.0.1:1")
+    clients = [
+        client_for("batch", base),
+        client_for("sqs", base),
+        client_for("batch", base.for_region("eu-west-1")),
+        client_for("sts", base.as_role(ROLE)),
+    ]
+    loaders = {id(client._loader) for client in clients}  # type: ignore[attr-defined]
+    assert len(loaders) == 1

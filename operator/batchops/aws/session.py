@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, overload
 
 import boto3
+import botocore.loaders
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import CredentialProvider, Credentials, ReadOnlyCredentials
@@ -62,8 +63,8 @@ class AwsSettings:
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     """Above SQS's 20 s long poll, so an idle event queue is not a timeout."""
-    max_pool_connections: int = 32
-    """asyncio's default thread pool has up to 32 workers, each possibly mid-call."""
+    max_pool_connections: int = 48
+    """The operator's 32 pass threads and 16 short-call threads, each possibly mid-call."""
     role: AssumedRole | None = None
     """A BatchAccount's role to act as; None: the operator's own identity."""
 
@@ -163,13 +164,27 @@ def _build(
 
 
 def _session(settings: AwsSettings) -> boto3.session.Session:
-    """A Session of its own per client: the default credential chain, or the role's."""
-    if settings.role is None:
-        return boto3.session.Session()
+    """A Session of its own per client: the default credential chain, or the role's. All of
+    them read botocore's data files through one loader."""
     core = botocore.session.Session()
-    resolver = core.get_component("credential_provider")
-    resolver.insert_before("env", _RoleProvider(role_credentials(settings)))
+    core.register_component("data_loader", _shared_loader())
+    if settings.role is not None:
+        resolver = core.get_component("credential_provider")
+        resolver.insert_before("env", _RoleProvider(role_credentials(settings)))
     return boto3.session.Session(botocore_session=core)
+
+
+_loader: botocore.loaders.Loader | None = None
+
+
+def _shared_loader() -> botocore.loaders.Loader:
+    # Each Session's own loader would parse endpoints.json, the partitions and each service
+    # model again and keep them: about 9 MiB per client, measured. Called under `_lock`; the
+    # loader itself only caches what it parsed (a race parses a file twice, nothing worse).
+    global _loader
+    if _loader is None:
+        _loader = botocore.loaders.create_loader()
+    return _loader
 
 
 # --- credentials of a BatchAccount's role ------------------------------------------------------
