@@ -7,6 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 PYTEST_ARGS ?=
+# Workers for `make test`: each starts its own control plane, emulator and operator when its
+# tests need them. The end-to-end tests mostly wait on the operator, so 4 workers fit 2 cores.
+TEST_WORKERS ?= 4
 
 .PHONY: all venv controlplane lint test test-unit demo dev bench chaos clean
 
@@ -31,7 +34,7 @@ lint: venv
 	$(BIN)/lint-imports --no-cache
 
 test: venv controlplane lint
-	BATCHOPS_K8S_BIN=$$(hack/controlplane/build.sh) $(BIN)/pytest $(PYTEST_ARGS)
+	BATCHOPS_K8S_BIN=$$(hack/controlplane/build.sh) $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 test-unit: venv
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)

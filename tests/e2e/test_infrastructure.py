@@ -383,6 +383,19 @@ def test_existing_aws_job_queue_is_not_taken_over_and_stalls_without_reconciling
     # kstatus: a stalled object is not also in progress, or `kubectl wait` and Argo CD would
     # show it as still converging.
     assert conditions["Reconciling"]["status"] == "False"
+    # Clean up as its owner would: the queue made outside Kubernetes holds the compute
+    # environment, whose deletion (the namespace's teardown) AWS refuses while a queue uses it.
+    kubectl.run("delete", "bjq/q", "-n", namespace)
+    foreign = f"{namespace}-q"
+    batch.update_job_queue(jobQueue=foreign, state="DISABLED")
+
+    def disabled() -> bool:
+        queue = batch.describe_job_queues(jobQueues=[foreign])["jobQueues"][0]
+        return bool(queue["state"] == "DISABLED" and queue["status"] == "VALID")
+
+    wait_for(disabled, message=f"{foreign} disabled")
+    batch.delete_job_queue(jobQueue=foreign)
+    kubectl.run("delete", "bce/ce", "-n", namespace, "--timeout=30s")
 
 
 def test_invalid_compute_environment_reports_aws_reason(
