@@ -53,8 +53,9 @@ def test_kubectl_lists_the_plugin_and_runs_it() -> None:
 def test_watch_follows_a_run_to_success_then_rerun_starts_a_new_run(
     kubectl: Kubectl, namespace: str, queue: str, emulator: Emulator, cli_env: dict[str, str]
 ) -> None:
-    # 2 s of real time per step (at the tests' speed), so watch sees the steps move.
-    emulator.set_scenario(rules=[{"jobName": "chain-*", "durationSeconds": 40, "exitCode": 0}])
+    # 4 s of real time per step (at the tests' speed), so watch sees the steps move even on a
+    # loaded machine, where the CLI itself takes seconds to start.
+    emulator.set_scenario(rules=[{"jobName": "chain-*", "durationSeconds": 80, "exitCode": 0}])
     kubectl.apply(pipeline("chain", [step("first"), step("second", "first")]), namespace)
     watched = batchops("watch", "bpl/chain", "-n", namespace, "--timeout=60", env=cli_env)
     assert watched.returncode == 0, watched.stdout + watched.stderr

@@ -71,6 +71,17 @@ def test_late_events_never_move_a_job_backwards_but_the_final_state_always_lands
     assert watch.record_events([running]) == set()
 
 
+def test_a_describe_answer_older_than_an_event_leaves_the_job_finished() -> None:
+    # A pass describes the jobs it just submitted; the event of the first one finishing lands
+    # before that answer does. In event mode nothing would correct a job put back to RUNNING.
+    watch = JobWatch()
+    watch.record_events([job("a1", "SUCCEEDED")])
+    assert watch.record([job("a1", "RUNNING")]) == set()
+    watch.track(("ns", "a"), ["a1"])
+    assert watch.cached(["a1"]) == ([job("a1", "SUCCEEDED")], [])
+    assert watch.active_ids() == []
+
+
 def test_change_observer_hears_each_change_once_with_its_source() -> None:
     heard: list[tuple[str, str, str]] = []
     watch, batch = (

@@ -151,13 +151,16 @@ class JobWatch:
         return known, missing
 
     def record(self, jobs: Iterable[ObservedJob], source: Source = "poll") -> set[OwnerKey]:
-        """Store fresh observations; return the owners for which something changed."""
+        """Store fresh observations; return the owners for which something changed. One older
+        than what is known is dropped: a DescribeJobs answer asked for before an event arrived
+        (a pass describing the jobs it just submitted) must not put a finished job back to
+        RUNNING, where in event mode no later event would correct it."""
         changed: list[ObservedJob] = []
         owners: set[OwnerKey] = set()
         with self._lock:
             for job in jobs:
                 before = self._latest.get(job.job_id)
-                if before == job:
+                if before == job or _older(job, before):
                     continue  # keep the record we have; this copy is freed right away
                 if before is None or _fingerprint(before) != _fingerprint(job):
                     changed.append(job)
@@ -171,11 +174,9 @@ class JobWatch:
         return owners
 
     def record_events(self, jobs: Iterable[ObservedJob]) -> set[OwnerKey]:
-        """Like `record`, for events, which may arrive late or out of order: an event older
-        than what is known (fewer attempts, an earlier state) is dropped."""
-        with self._lock:
-            fresh = [job for job in jobs if not _older(job, self._latest.get(job.job_id))]
-        return self.record(fresh, "event")
+        """`record` for events, which may arrive late or out of order (an older one is
+        dropped there)."""
+        return self.record(jobs, "event")
 
     def count_by_status(self) -> Counter[str]:
         """Tracked jobs per Batch status; jobs not described yet count as UNKNOWN."""

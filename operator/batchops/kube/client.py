@@ -70,6 +70,10 @@ class KubeRefused(KubeUnavailable):
 
 _lock = threading.Lock()
 _api: k8s.CustomObjectsApi | None = None
+CONNECTIONS = 48
+"""Kept-alive connections to the API server: one per operator thread that may call it (32
+pass threads, 16 for short calls). The client's default (5 per core) made the threads past it
+open a new TLS connection per request and throw it away."""
 
 
 def _custom_objects() -> k8s.CustomObjectsApi:
@@ -81,7 +85,9 @@ def _custom_objects() -> k8s.CustomObjectsApi:
                 k8s_config.load_incluster_config()  # type: ignore[no-untyped-call]
             except k8s_config.ConfigException:
                 k8s_config.load_kube_config()  # type: ignore[no-untyped-call]
-            _api = k8s.CustomObjectsApi()
+            configuration = k8s.Configuration.get_default_copy()
+            configuration.connection_pool_maxsize = CONNECTIONS
+            _api = k8s.CustomObjectsApi(k8s.ApiClient(configuration))
         return _api
 
 
@@ -266,7 +272,9 @@ def use_kubeconfig(path: str | None = None, context: str | None = None) -> str:
     try:
         with _lock:
             k8s_config.load_kube_config(config_file=path, context=context)  # type: ignore[no-untyped-call]
-            _api = k8s.CustomObjectsApi()
+            configuration = k8s.Configuration.get_default_copy()
+            configuration.connection_pool_maxsize = CONNECTIONS
+            _api = k8s.CustomObjectsApi(k8s.ApiClient(configuration))
         contexts, current = k8s_config.list_kube_config_contexts(config_file=path)  # type: ignore[no-untyped-call]
     except k8s_config.ConfigException as exc:
         raise KubeConfigError(str(exc)) from exc
