@@ -4,7 +4,7 @@ Role-level rights only, and applies that change nothing the second time."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -126,6 +126,29 @@ def apply_server_side(
     return versions
 
 
+def assert_standby_takes_over(
+    kubectl: Kubectl,
+    leader: OperatorProcess,
+    standby: OperatorProcess,
+    namespace: str,
+    peering: Callable[[], set[str]],
+    survivor: str,
+) -> None:
+    """Stop the leader as a pod's deletion does (SIGTERM): it withdraws from its peering object
+    (`peering` reads who is left) on its way out, and the standby resumes and reconciles a new
+    compute environment `second` in `namespace`."""
+    leader.stop()
+    wait_for(
+        lambda: peering() == {survivor},
+        timeout=30,
+        message=f"the stopped leader to leave the peering object to {survivor}",
+    )
+    kubectl.apply(compute_environment("second"), namespace)
+    wait_condition(kubectl, "bce/second", namespace, "Ready")
+    assert "Resuming operations" in standby.log_text()
+    assert OBJECT_HANDLER_LOG in standby.log_text()
+
+
 def peers(kubectl: Kubectl) -> set[str]:
     """The identities with a live keep-alive in the cluster-wide peering object."""
     peering = kubectl.get_json("clusterkopfpeering", PEERING_NAME)
@@ -243,17 +266,9 @@ def test_two_peering_replicas_act_once_and_the_standby_takes_over_when_the_leade
     assert OBJECT_HANDLER_LOG in leader.log_text()
     assert OBJECT_HANDLER_LOG not in standby.log_text()
 
-    # A pod being deleted gets SIGTERM: the leader withdraws from the peering on its way out.
-    leader.stop()
-    wait_for(
-        lambda: peers(kubectl) == {"replica-b"},
-        timeout=30,
-        message="the stopped leader to leave the peering object",
+    assert_standby_takes_over(
+        kubectl, leader, standby, namespace, lambda: peers(kubectl), "replica-b"
     )
-    kubectl.apply(compute_environment("second"), namespace)
-    wait_condition(kubectl, "bce/second", namespace, "Ready")
-    assert "Resuming operations" in standby.log_text()
-    assert OBJECT_HANDLER_LOG in standby.log_text()
     # The standby took over `first` too, without creating it a second time.
     assert emulator.counters().get("CreateComputeEnvironment") == 2
 
