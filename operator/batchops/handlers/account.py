@@ -28,7 +28,7 @@ NAMESPACES = ("", "v1", "namespaces")
 
 
 @kopf.index(*RESOURCE, id=keys.BATCH_ACCOUNTS.name)
-def batch_accounts(
+async def batch_accounts(
     name: str, spec: Mapping[str, Any], **_: Any
 ) -> dict[tuple[None, str], AccountSpec | str]:
     """(None, name) → the account's parsed spec, or why it does not parse."""
@@ -39,7 +39,7 @@ def batch_accounts(
 
 
 @kopf.index(*NAMESPACES, id=keys.NAMESPACES.name)
-def namespace_facts(
+async def namespace_facts(
     name: str, labels: Mapping[str, str], annotations: Mapping[str, str], **_: Any
 ) -> dict[tuple[None, str], NamespaceFacts]:
     """(None, name) → the namespace's labels and annotations, for the account choice."""
@@ -77,7 +77,7 @@ async def batch_account_loop(
 
 
 @kopf.on.event(*RESOURCE)
-def batch_account_changed(
+async def batch_account_changed(
     name: str, meta: Mapping[str, Any], event: Mapping[str, Any], memo: Any, **_: Any
 ) -> None:
     """A new, edited or deleted account changes where objects may act: every loop looks again
@@ -89,7 +89,7 @@ def batch_account_changed(
 
 
 @kopf.on.event(*NAMESPACES)
-def namespace_changed(
+async def namespace_changed(
     name: str,
     labels: Mapping[str, str],
     annotations: Mapping[str, str],

@@ -19,7 +19,7 @@ from batchops.plans.usage import CapacityKind, capacity_of_compute_type, queue_c
 
 
 @kopf.index(GROUP, VERSION, COMPUTE_ENVIRONMENT.plural, id=keys.COMPUTE_CAPACITY.name)
-def compute_environment_capacity(
+async def compute_environment_capacity(
     namespace: str | None, name: str, spec: Mapping[str, Any], **_: Any
 ) -> dict[tuple[str | None, str], CapacityKind | None]:
     """(namespace, name) → "spot" or "onDemand" as computeResources.type says, else None."""
@@ -31,7 +31,7 @@ def compute_environment_capacity(
 
 
 @kopf.index(GROUP, VERSION, JOB_QUEUE.plural, id=keys.QUEUE_COMPUTE_ENVIRONMENTS.name)
-def queue_compute_environments(
+async def queue_compute_environments(
     namespace: str | None, name: str, spec: Mapping[str, Any], **_: Any
 ) -> dict[tuple[str | None, str], tuple[str | None, ...]]:
     """(namespace, name) → the queue's compute environments by name (None for an ARN entry)."""

@@ -21,7 +21,7 @@ def _key(namespace: str | None, name: str) -> tuple[str, str, str]:
 
 
 @kopf.index(*RESOURCE, id=keys.COMPUTE_ENVIRONMENT_ARNS.name)
-def compute_environment_arns(
+async def compute_environment_arns(
     namespace: str | None, name: str, status: Mapping[str, Any], **_: Any
 ) -> dict[tuple[str | None, str], str | None]:
     """(namespace, name) → the ARN queues should use, or None until the CE is VALID."""
@@ -40,19 +40,14 @@ async def compute_environment_loop(
     await run_managed_loop(reconciler, body, stopped, context.wakeups)
 
 
-@kopf.on.update(*RESOURCE, field="spec")
-def compute_environment_changed(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
-    """A spec change: run the next pass now instead of at the next timer."""
-    context: OperatorContext = memo.context
-    context.wakeups.wake(_key(namespace, name))
-
-
 @kopf.on.event(*RESOURCE)
-def wake_queues_of_compute_environment(
-    namespace: str | None, name: str, memo: Any, **kwargs: Any
+async def compute_environment_changed(
+    namespace: str | None, name: str, meta: Mapping[str, Any], memo: Any, **kwargs: Any
 ) -> None:
-    """A compute environment changed (e.g. VALID, or replaced): its queues reconcile now."""
+    """A spec change: its next pass runs now instead of at the next timer. Any change (e.g.
+    VALID, or replaced): its queues reconcile now."""
     context: OperatorContext = memo.context
+    context.wakeups.wake_on_new_generation(_key(namespace, name), meta.get("generation"))
     queue_refs = keys.QUEUE_REFS.of(kwargs)
     for queue in queue_refs.get((namespace, name), []):
         context.wakeups.wake((JOB_QUEUE.kind, namespace or "", queue))

@@ -17,7 +17,7 @@ RESOURCE = (GROUP, VERSION, CONSUMABLE_RESOURCE.plural)
 
 
 @kopf.index(*RESOURCE, id=keys.CONSUMABLE_RESOURCE_ARNS.name)
-def consumable_resource_arns(
+async def consumable_resource_arns(
     namespace: str | None, name: str, status: Mapping[str, Any], **_: Any
 ) -> dict[tuple[str | None, str], str | None]:
     """(namespace, name) → the resource's ARN once it exists in AWS, for steps that claim it."""
@@ -25,9 +25,14 @@ def consumable_resource_arns(
 
 
 @kopf.on.event(*RESOURCE)
-def wake_pipelines_of_resource(namespace: str | None, memo: Any, **_: Any) -> None:
-    """A resource changed (e.g. now exists in AWS): pipelines waiting in its namespace look."""
+async def consumable_resource_changed(
+    namespace: str | None, name: str, meta: Mapping[str, Any], memo: Any, **_: Any
+) -> None:
+    """A spec change: its next pass runs now. Any change (e.g. now exists in AWS): pipelines
+    waiting in its namespace look."""
     context: OperatorContext = memo.context
+    key = (CONSUMABLE_RESOURCE.kind, namespace or "", name)
+    context.wakeups.wake_on_new_generation(key, meta.get("generation"))
     context.wakeups.wake_namespace(PIPELINE.kind, namespace or "")
 
 
@@ -41,13 +46,6 @@ async def consumable_resource_loop(
         context.batch, context.timing, context.tenancy(kwargs)
     )
     await run_managed_loop(reconciler, body, stopped, context.wakeups)
-
-
-@kopf.on.update(*RESOURCE, field="spec")
-def consumable_resource_changed(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
-    """A spec change: run the next pass now."""
-    context: OperatorContext = memo.context
-    context.wakeups.wake((CONSUMABLE_RESOURCE.kind, namespace or "", name))
 
 
 @kopf.on.delete(*RESOURCE)

@@ -35,32 +35,28 @@ async def cron_pipeline_loop(
     await reconcile_until_deleted(CRON_PIPELINE, body, stopped, context.wakeups, reconcile)
 
 
-@kopf.on.update(*RESOURCE, field="spec")
-def cron_pipeline_changed(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
-    """A spec change: look now."""
-    context: OperatorContext = memo.context
-    context.wakeups.wake(_key(namespace, name))
-
-
 @kopf.on.event(*RESOURCE)
-def cron_pipeline_triggered(
+async def cron_pipeline_changed(
     namespace: str | None,
     name: str,
+    meta: Mapping[str, Any],
     annotations: Mapping[str, str],
     status: Mapping[str, Any],
     memo: Any,
     **_: Any,
 ) -> None:
-    """A `batchops.io/trigger` value not acted on yet: run now. (kopf's diff leaves out
-    annotations under our own prefix, so on.update never sees this one change.)"""
+    """A spec change, or a `batchops.io/trigger` value not acted on yet: look now."""
+    context: OperatorContext = memo.context
+    context.wakeups.wake_on_new_generation(_key(namespace, name), meta.get("generation"))
     trigger = keys.trigger_request(annotations)
     if trigger and trigger != status.get("lastTrigger"):
-        context: OperatorContext = memo.context
         context.wakeups.wake(_key(namespace, name))
 
 
 @kopf.on.event(GROUP, VERSION, PIPELINE.plural, labels={keys.CRON_LABEL: kopf.PRESENT})
-def wake_cron_of_run(namespace: str | None, labels: Mapping[str, str], memo: Any, **_: Any) -> None:
+async def wake_cron_of_run(
+    namespace: str | None, labels: Mapping[str, str], memo: Any, **_: Any
+) -> None:
     """A run changed: its CronPipeline refreshes lastRun and active at once."""
     context: OperatorContext = memo.context
     context.wakeups.wake(_key(namespace, labels[keys.CRON_LABEL]))

@@ -1,9 +1,10 @@
 """One level-based reconcile loop per object, and a way for one object to wake another's loop.
 
 Every kind is reconciled by a kopf daemon that repeats observe → plan → act until the object is
-deleted. A pass returns how long to wait before the next one; a spec change, a change of an
-object it depends on (a queue's compute environment), or the job poller can cut the wait short.
-Loops run one pass at a time per object, so no two passes of one object ever race.
+deleted. A pass returns how long to wait before the next one; a spec change (a generation the
+loop has not read yet), a change of an object it depends on (a queue's compute environment), or
+the job poller can cut the wait short. Loops run one pass at a time per object, so no two passes
+of one object ever race.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class Wakeups:
 
     def __init__(self) -> None:
         self._events: dict[ObjectKey, asyncio.Event] = {}
+        self._generations: dict[ObjectKey, int] = {}
 
     def event(self, key: ObjectKey) -> asyncio.Event:
         """The event that wakes the loop of `key` (created on first use)."""
@@ -74,6 +76,18 @@ class Wakeups:
         event = self._events.get(key)
         if event is not None:
             event.set()
+
+    def read_generation(self, key: ObjectKey, generation: int) -> None:
+        """Remember the generation (the version of the spec) the loop of `key` is reconciling."""
+        self._generations[key] = generation
+
+    def wake_on_new_generation(self, key: ObjectKey, generation: int | None) -> None:
+        """Wake the loop of `key` when its object's spec moved past the generation the loop last
+        read. This replaces kopf's spec diffs: those cost a deep copy of the whole body on
+        every event and a copy of the spec kept in an annotation (see startup.NoDiffBase)."""
+        seen = self._generations.get(key)
+        if seen is not None and generation is not None and generation > seen:
+            self.wake(key)
 
     def wake_namespace(self, kind: str, namespace: str) -> None:
         """Wake every loop of one kind in a namespace (e.g. pipelines waiting for a queue)."""
@@ -97,6 +111,7 @@ class Wakeups:
     def forget(self, key: ObjectKey) -> None:
         """Drop the event of an object whose loop ended."""
         self._events.pop(key, None)
+        self._generations.pop(key, None)
 
 
 @dataclass(frozen=True)
@@ -147,6 +162,7 @@ async def reconcile_until_deleted(
         try:
             with metrics.reconcile_pass(kind.kind):
                 obj = await asyncio.to_thread(own.current, ObjectSnapshot.of(body))
+                wakeups.read_generation(key, obj.generation)
                 outcome = await reconcile(obj, write_progress)
                 await write_status_if_changed(kind, obj, outcome.status, own)
         except KubeUnavailable as exc:

@@ -38,7 +38,7 @@ def _key(namespace: str | None, name: str) -> tuple[str, str, str]:
 
 
 @kopf.index(*RESOURCE, id=keys.PIPELINE_JOB_DEFINITIONS.name)
-def pipeline_job_definitions(
+async def pipeline_job_definitions(
     namespace: str | None, name: str, status: Mapping[str, Any], **_: Any
 ) -> dict[tuple[str | None, str], tuple[str, ...]]:
     """(namespace, name) → the job definitions the pipeline's status names."""
@@ -145,32 +145,26 @@ async def pipeline_loop(
             context.jobs.untrack((namespace, name))
 
 
-@kopf.on.update(*RESOURCE, field="spec")
-def pipeline_changed(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
-    """A spec change: look now."""
-    context: OperatorContext = memo.context
-    context.wakeups.wake(_key(namespace, name))
-
-
 @kopf.on.event(*RESOURCE)
-def pipeline_request_annotated(
+async def pipeline_changed(
     namespace: str | None,
     name: str,
+    meta: Mapping[str, Any],
     annotations: Mapping[str, str],
     status: Mapping[str, Any],
     memo: Any,
     **_: Any,
 ) -> None:
-    """A `batchops.io/rerun`, `batchops.io/retry-failed` or `batchops.io/terminate` value the
-    pipeline has not acted on yet: look now. (kopf's diff leaves out annotations under our own
-    prefix, so on.update never sees these changes.)"""
+    """A spec change, or a `batchops.io/rerun`, `batchops.io/retry-failed` or
+    `batchops.io/terminate` value the pipeline has not acted on yet: look now."""
+    context: OperatorContext = memo.context
+    context.wakeups.wake_on_new_generation(_key(namespace, name), meta.get("generation"))
     requests = (
         (keys.rerun_request(annotations), "rerunToken"),
         (keys.retry_failed_request(annotations), "retryToken"),
         (keys.terminate_request(annotations), "terminateToken"),
     )
     if any(value and value != status.get(token) for value, token in requests):
-        context: OperatorContext = memo.context
         context.wakeups.wake(_key(namespace, name))
 
 

@@ -26,7 +26,7 @@ def _key(namespace: str | None, name: str) -> tuple[str, str, str]:
 
 
 @kopf.index(*RESOURCE, id=keys.QUEUE_REFS.name)
-def queue_refs(
+async def queue_refs(
     namespace: str | None, name: str, spec: Mapping[str, Any], **_: Any
 ) -> dict[tuple[str | None, str], str]:
     """(namespace, compute environment name) → names of the queues that reference it."""
@@ -35,7 +35,7 @@ def queue_refs(
 
 
 @kopf.index(*RESOURCE, id=keys.QUEUE_POLICY_REFS.name)
-def queue_policy_refs(
+async def queue_policy_refs(
     namespace: str | None, name: str, spec: Mapping[str, Any], **_: Any
 ) -> dict[tuple[str | None, str], str]:
     """(namespace, scheduling policy name) → names of the queues that reference it."""
@@ -44,7 +44,7 @@ def queue_policy_refs(
 
 
 @kopf.index(*RESOURCE, id=keys.JOB_QUEUE_ARNS.name)
-def job_queue_arns(
+async def job_queue_arns(
     namespace: str | None, name: str, status: Mapping[str, Any], **_: Any
 ) -> dict[tuple[str | None, str], str | None]:
     """(namespace, name) → the queue's ARN once AWS reports it VALID, for pipeline steps."""
@@ -52,9 +52,13 @@ def job_queue_arns(
 
 
 @kopf.on.event(*RESOURCE)
-def wake_pipelines_of_queue(namespace: str | None, memo: Any, **_: Any) -> None:
-    """A queue changed (e.g. became VALID): pipelines waiting in its namespace look again."""
+async def job_queue_changed(
+    namespace: str | None, name: str, meta: Mapping[str, Any], memo: Any, **_: Any
+) -> None:
+    """A spec change: its next pass runs now. Any change (e.g. became VALID): pipelines
+    waiting in its namespace look again."""
     context: OperatorContext = memo.context
+    context.wakeups.wake_on_new_generation(_key(namespace, name), meta.get("generation"))
     context.wakeups.wake_namespace(PIPELINE.kind, namespace or "")
 
 
@@ -76,13 +80,6 @@ async def job_queue_loop(
         context.blocked,
     )
     await run_managed_loop(reconciler, body, stopped, context.wakeups)
-
-
-@kopf.on.update(*RESOURCE, field="spec")
-def job_queue_changed(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
-    """A spec change: run the next pass now."""
-    context: OperatorContext = memo.context
-    context.wakeups.wake(_key(namespace, name))
 
 
 @kopf.on.delete(*RESOURCE)

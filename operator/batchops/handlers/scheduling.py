@@ -17,7 +17,7 @@ RESOURCE = (GROUP, VERSION, SCHEDULING_POLICY.plural)
 
 
 @kopf.index(*RESOURCE, id=keys.SCHEDULING_POLICY_ARNS.name)
-def scheduling_policy_arns(
+async def scheduling_policy_arns(
     namespace: str | None, name: str, status: Mapping[str, Any], **_: Any
 ) -> dict[tuple[str | None, str], str | None]:
     """(namespace, name) → the policy's ARN once it exists in AWS, for queues that ref it."""
@@ -36,19 +36,15 @@ async def scheduling_policy_loop(
     await run_managed_loop(reconciler, body, stopped, context.wakeups)
 
 
-@kopf.on.update(*RESOURCE, field="spec")
-def scheduling_policy_changed(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
-    """A spec change: run the next pass now."""
-    context: OperatorContext = memo.context
-    context.wakeups.wake((SCHEDULING_POLICY.kind, namespace or "", name))
-
-
 @kopf.on.event(*RESOURCE)
-def wake_queues_of_scheduling_policy(
-    namespace: str | None, name: str, memo: Any, **kwargs: Any
+async def scheduling_policy_changed(
+    namespace: str | None, name: str, meta: Mapping[str, Any], memo: Any, **kwargs: Any
 ) -> None:
-    """A policy changed (e.g. created in AWS): the queues that ref it reconcile now."""
+    """A spec change: its next pass runs now. Any change (e.g. created in AWS): the queues
+    that ref it reconcile now."""
     context: OperatorContext = memo.context
+    key = (SCHEDULING_POLICY.kind, namespace or "", name)
+    context.wakeups.wake_on_new_generation(key, meta.get("generation"))
     refs = keys.QUEUE_POLICY_REFS.of(kwargs)
     for queue in refs.get((namespace, name), []):
         context.wakeups.wake((JOB_QUEUE.kind, namespace or "", queue))

@@ -47,9 +47,6 @@ in UTC; the CronPipeline writes it into each run's `spec.parameters`."""
 SCHEDULED_TIME_ENV: Final = "BATCHOPS_SCHEDULED_TIME"
 """The environment variable every inline step of a run with `scheduledTime` gets, same value."""
 
-KOPF_DIFFBASE_KEY: Final = "last-handled-configuration"
-"""kopf's last-handled spec, stored as `batchops.io/last-handled-configuration`."""
-
 # --- labels and finalizers ----------------------------------------------------------------------
 
 CRON_LABEL: Final = "batchops.io/cron"
