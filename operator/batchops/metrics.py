@@ -45,6 +45,12 @@ JOB_STATUS_LAG = Histogram(
     ["source"],
     buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120),
 )
+JOB_SWEEP_SECONDS = Histogram(
+    "batchops_job_sweep_duration_seconds",
+    "Wall time of one DescribeJobs sweep of every active job; a sweep longer than the poll "
+    "interval means status lags by more than the interval (see the README's scale section).",
+    buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120),
+)
 
 USAGE_VCPU_SECONDS = Counter(
     "batchops_usage_vcpu_seconds",

@@ -11,7 +11,7 @@ from tests.e2e.builders import Samples, pipeline, scrape, step, value, wait_phas
 from tests.waits import wait_for
 
 
-def test_metrics_count_reconciles_aws_calls_submit_latency_and_status_lag(
+def test_metrics_count_reconciles_aws_calls_submit_latency_status_lag_and_sweeps(
     kubectl: Kubectl, namespace: str, queue: str, operator: OperatorProcess
 ) -> None:
     before = scrape(operator)
@@ -41,6 +41,8 @@ def test_metrics_count_reconciles_aws_calls_submit_latency_and_status_lag(
     lag_sum = grew("batchops_job_status_lag_seconds_sum", source="poll")
     lag_count = grew("batchops_job_status_lag_seconds_count", source="poll")
     assert 0 <= lag_sum / lag_count < 5
+    # The run's jobs were swept while it ran (0.5 s apart in the tests).
+    assert grew("batchops_job_sweep_duration_seconds_count") >= 1
     assert ("process_resident_memory_bytes", ()) in after
 
 

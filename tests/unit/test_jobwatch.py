@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 from batchops.aws.errors import Retryable
-from batchops.jobs.poller import poll_jobs
+from batchops.jobs.poller import SWEEP_CALLS_IN_FLIGHT, poll_jobs
 from batchops.jobs.watch import JobWatch, OwnerKey
 from batchops.model.observed import ObservedJob
 from batchops.reconcile.common import ObjectSnapshot, Timing
@@ -158,9 +159,9 @@ def test_the_poller_makes_one_describe_jobs_sweep_per_place() -> None:
             await task
 
     asyncio.run(one_sweep())
-    # A place's ids in calls of 100 (the fewest DescribeJobs allows), one place after the
-    # other; a throttled account does not hold back the other.
-    assert asked[:3] == [("account-a", 100), ("account-a", 50), ("account-b", 1)]
+    # A place's ids in calls of 100 (the fewest DescribeJobs allows); a throttled account
+    # does not hold back the other.
+    assert sorted(asked[:3], key=str) == [("account-a", 100), ("account-a", 50), ("account-b", 1)]
     assert ("team-a", "p") in woken and ("team-b", "p") not in woken
 
 
@@ -198,7 +199,7 @@ def sweep(watch: CountedWatch, describe: Any, sweeps: int = 1) -> list[OwnerKey]
 
 def test_a_throttled_place_waits_for_the_next_sweep_after_its_first_refused_call() -> None:
     watch = CountedWatch()
-    watch.track(("ns", "p"), [f"a{i}" for i in range(250)], "account-a")
+    watch.track(("ns", "p"), [f"a{i:04d}" for i in range(2000)], "account-a")
     asked: list[int] = []
 
     def describe(place: object, ids: Sequence[str]) -> list[ObservedJob]:
@@ -206,21 +207,37 @@ def test_a_throttled_place_waits_for_the_next_sweep_after_its_first_refused_call
         raise Retryable("DescribeJobs", "Throttling", "slow down", 429, "Throttled")
 
     sweep(watch, describe)
-    assert asked and set(asked) == {100}  # never the 2nd and 3rd call of a refused sweep
+    # Only the calls already in flight when the first was refused, never the other 16 of 20.
+    assert asked and set(asked) == {100}
+    assert len(asked) <= 2 * SWEEP_CALLS_IN_FLIGHT  # two sweeps ran: the refused one, the next
 
 
-def test_each_describe_jobs_answer_is_recorded_before_the_next_call() -> None:
-    # A sweep keeps one call's jobs in hand, not every tracked job's (memory at 20,000 jobs).
+def test_a_sweep_keeps_several_calls_in_flight_and_never_more_than_its_limit() -> None:
+    # One call at a time made a sweep as long as the sum of its round trips; all at once would
+    # hold every tracked job's items in memory and take the account's whole API rate.
     watch = CountedWatch()
-    watch.track(("ns", "p"), [f"a{i:03d}" for i in range(250)])
-    known_before_each_call: list[int] = []
+    watch.track(("ns", "p"), [f"a{i:04d}" for i in range(2000)])
+    lock = threading.Lock()
+    in_flight, most = 0, 0
+    all_in_flight = threading.Barrier(SWEEP_CALLS_IN_FLIGHT, timeout=2)
 
     def describe(place: object, ids: Sequence[str]) -> list[ObservedJob]:
-        known_before_each_call.append(len(watch.cached([f"a{i:03d}" for i in range(250)])[0]))
-        return [job(i, "RUNNING") for i in ids]
+        nonlocal in_flight, most
+        with lock:
+            in_flight += 1
+            most = max(most, in_flight)
+        try:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                all_in_flight.wait()  # released only once the limit is reached together
+            return [job(i, "RUNNING") for i in ids]
+        finally:
+            with lock:
+                in_flight -= 1
 
-    sweep(watch, describe)
-    assert known_before_each_call[:3] == [0, 100, 200]
+    woken = sweep(watch, describe)
+    assert most == SWEEP_CALLS_IN_FLIGHT  # the calls met at the barrier: all in flight at once
+    assert woken.count(("ns", "p")) >= 1
+    assert len(watch.cached([f"a{i:04d}" for i in range(2000)])[0]) == 2000
 
 
 def test_an_unchanged_observation_keeps_the_record_already_held() -> None:

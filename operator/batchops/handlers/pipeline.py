@@ -198,7 +198,13 @@ async def start_job_poller(memo: Any, **_: Any) -> None:
     context: OperatorContext = memo.context
     wake = _wake_pipeline(context)
     context.poller_task = asyncio.create_task(
-        poll_jobs(context.jobs, context.describe_jobs, wake, poll_interval(context.config))
+        poll_jobs(
+            context.jobs,
+            context.describe_jobs,
+            wake,
+            poll_interval(context.config),
+            observe_sweep=metrics.JOB_SWEEP_SECONDS.observe,
+        )
     )
     events = context.job_events()
     if events is not None:
