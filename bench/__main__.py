@@ -1,6 +1,6 @@
 """`make bench`: the timeline's drawing time, the emulator's throughput, batchops against the
 boto3 baseline (several DAG shapes), status lag in polling and event mode, memory and CPU up to
-20k tracked jobs, one plot.
+20k tracked jobs, the poller's sweep to 100k active jobs, one plot.
 
     .venv/bin/python -m bench [--quick]
 
@@ -17,6 +17,7 @@ STEPS = [
     [sys.executable, "-m", "bench.pipelines", *(["--scale", "0.1"] if QUICK else [])],
     [sys.executable, "-m", "bench.lag", *(["--loads", "10,30"] if QUICK else [])],
     [sys.executable, "-m", "bench.scale", *(["--levels", "200,1000"] if QUICK else [])],
+    [sys.executable, "-m", "bench.sweep", *(["--levels", "2000,5000"] if QUICK else [])],
     [sys.executable, "-m", "bench.plot"],
 ]
 for command in STEPS:

@@ -1,6 +1,7 @@
-"""One PNG of the results: status lag versus load, memory and CPU versus tracked jobs.
+"""One PNG of the results: status lag versus load, memory and CPU versus tracked jobs, sweep
+time versus active jobs.
 
-.venv/bin/python -m bench.plot     (reads bench/results/lag.json and scale.json)
+.venv/bin/python -m bench.plot     (reads bench/results/lag.json, scale.json and sweep.json)
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ MEMORY_GOALS = ((20_000, 150), (100_000, 400))
 
 
 def plot(results: Path = RESULTS) -> Path:
-    """Draw bench/results/bench.png from the lag and scale results that exist."""
-    figure, (lag_axes, memory_axes) = plt.subplots(1, 2, figsize=(12, 4.5))
+    """Draw bench/results/bench.png from the lag, scale and sweep results that exist."""
+    figure, (lag_axes, memory_axes, sweep_axes) = plt.subplots(1, 3, figsize=(18, 4.5))
     lag_file, scale_file = results / "lag.json", results / "scale.json"
+    sweep_file = results / "sweep.json"
     if lag_file.exists():
         lag = json.loads(lag_file.read_text())
         for mode, style in (("poll", "o-"), ("event", "s-")):
@@ -65,6 +67,28 @@ def plot(results: Path = RESULTS) -> Path:
         memory_axes.set_title("Operator memory and CPU vs tracked jobs")
         memory_axes.legend(loc="upper left")
         cpu_axes.legend(loc="lower right")
+    if sweep_file.exists():
+        sweep = json.loads(sweep_file.read_text())
+        active = [s["active_jobs"] for s in sweep["samples"]]
+        round_trip = f"+{sweep['round_trip_seconds']:g} s per call"
+        for key, label, style in (
+            ("local", "emulator", "o-"),
+            ("with_round_trip", round_trip, "s-"),
+        ):
+            entries = [s[key] for s in sweep["samples"]]
+            sweep_axes.plot(active, [e["sweep_seconds"] for e in entries], style, label=label)
+            sweep_axes.plot(
+                active,
+                [e["baseline_sweep_seconds"] for e in entries],
+                style,
+                alpha=0.4,
+                label=f"boto3 loop, {label}",
+            )
+        sweep_axes.axhline(10, color="grey", linestyle=":", linewidth=1)  # the default interval
+        sweep_axes.set_title("One DescribeJobs sweep of every active job")
+        sweep_axes.set_xlabel("active jobs")
+        sweep_axes.set_ylabel("seconds (dotted: the 10 s poll interval)")
+        sweep_axes.legend()
     figure.tight_layout()
     out = results / "bench.png"
     figure.savefig(out, dpi=100)
