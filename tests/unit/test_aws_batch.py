@@ -504,3 +504,27 @@ def test_logs_are_read_page_by_page_then_report_the_end(moto: Moto) -> None:
     assert following.lines == () and following.at_end
     with pytest.raises(NotFound):
         logs.get_log_lines(group, "no/such/stream")
+
+
+def test_a_projected_describe_jobs_answer_keeps_only_the_fields_asked_for(moto: Moto) -> None:
+    job_id = submit(moto, "projected-1")
+    parsed: list[int] = []
+
+    def count_parsed(response_dict: dict[str, Any], **_: Any) -> None:
+        parsed.append(len(response_dict["body"]))
+
+    # Registered after BatchApi's own hook: it sees the body botocore is about to parse.
+    moto.batch.meta.events.register("before-parse", count_parsed)
+    try:
+        (whole,) = next(moto.api.describe_jobs_by_call([job_id]))
+        (trimmed,) = next(
+            moto.api.describe_jobs_by_call([job_id], {"jobId": True, "container": {"x": True}})
+        )
+    finally:
+        moto.batch.meta.events.unregister("before-parse", count_parsed)
+    assert "jobDefinition" in whole and "command" in whole["container"]
+    assert dict(trimmed) == {"jobId": job_id, "container": {}}
+    assert parsed[1] < parsed[0] / 4  # botocore parsed the trimmed body, not the whole one
+    # Outside the projected call, answers are whole again.
+    (again,) = next(moto.api.describe_jobs_by_call([job_id]))
+    assert again == whole

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 
 from batchops.aws.calls import CALLS, CallCounter, invoke
 from batchops.aws.errors import NotFound
+from batchops.aws.projection import Projection, projected, trim_before_parse
 from batchops.aws.ratelimit import SUBMIT_JOB_BUCKET, TokenBucket
 
 if TYPE_CHECKING:
@@ -73,6 +74,9 @@ class BatchApi:
         self._client = client
         self._counter = counter
         self._submit_bucket = submit_bucket
+        client.meta.events.register(
+            "before-parse", trim_before_parse, unique_id="batchops-projection"
+        )
 
     def _call(self, operation: str, call: Callable[[], T]) -> T:
         return invoke(operation, call, self._counter)
@@ -394,13 +398,21 @@ class BatchApi:
         its retention, or not yet visible after SubmitJob) are simply absent."""
         return [job for answer in self.describe_jobs_by_call(job_ids) for job in answer]
 
-    def describe_jobs_by_call(self, job_ids: Sequence[str]) -> Iterator[list[JobDetailTypeDef]]:
+    def describe_jobs_by_call(
+        self, job_ids: Sequence[str], fields: Projection | None = None
+    ) -> Iterator[list[JobDetailTypeDef]]:
         """`describe_jobs`, one call's answer at a time: a caller that parses each answer and
-        drops it holds at most 100 raw items (several KiB each), not every item of a sweep."""
+        drops it holds at most 100 raw items (several KiB each), not every item of a sweep.
+        With `fields`, each job keeps only those members (trimmed before botocore parses it)."""
         unique = list(dict.fromkeys(job_ids))
         for start in range(0, len(unique), DESCRIBE_JOBS_MAX_IDS):
             chunk = unique[start : start + DESCRIBE_JOBS_MAX_IDS]
-            response = self._call("DescribeJobs", partial(self._client.describe_jobs, jobs=chunk))
+            call = partial(self._client.describe_jobs, jobs=chunk)
+            if fields is None:
+                response = self._call("DescribeJobs", call)
+            else:
+                with projected("DescribeJobs", {"jobs": fields}):
+                    response = self._call("DescribeJobs", call)
             yield response["jobs"]
 
     def list_jobs_by_name(self, queue: str, name_or_prefix: str) -> list[JobSummaryTypeDef]:

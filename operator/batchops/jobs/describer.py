@@ -11,18 +11,19 @@ from collections.abc import Callable, Sequence
 
 from batchops.aws.batch import BatchApi
 from batchops.jobs.watch import JobWatch
-from batchops.model.observed import ObservedJob
+from batchops.model.observed import DESCRIBE_JOBS_FIELDS, ObservedJob
 
 JobDescriber = Callable[[Sequence[str]], list[ObservedJob]]
 """DescribeJobs by id, parsed; jobs Batch no longer knows are absent from the answer."""
 
 
 def describe_jobs(api: BatchApi, job_ids: Sequence[str]) -> list[ObservedJob]:
-    """DescribeJobs (chunked by the AWS layer), parsed: each call's raw answer is parsed and
-    dropped before the next call, so only the parsed jobs outlive it."""
+    """DescribeJobs (chunked by the AWS layer), parsed: each call's raw answer, trimmed to the
+    fields `ObservedJob` reads, is parsed and dropped before the next call, so only the parsed
+    jobs outlive it."""
     return [
         ObservedJob.from_describe(item)
-        for answer in api.describe_jobs_by_call(job_ids)
+        for answer in api.describe_jobs_by_call(job_ids, DESCRIBE_JOBS_FIELDS)
         for item in answer
     ]
 

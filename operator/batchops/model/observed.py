@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Final, Literal, TypedDict, TypeGuard
+from typing import Any, Final, Literal, TypedDict, TypeGuard
 
 from batchops.model.attempts import AttemptRecord, HistoryEntry, attempts_of_describe
 from batchops.model.common import format_time, frozen_map, parse_time
@@ -87,6 +87,26 @@ _CANONICAL_STATUSES: Final[Mapping[str, JobStatus]] = {status: status for status
 
 _NO_ARRAY_SUMMARY: Final[Mapping[str, int]] = MappingProxyType({})
 """Every job that is not an array job shares this empty summary."""
+
+
+_CONTAINER_FIELDS: Final = dict.fromkeys(
+    ("exitCode", "reason", "logStreamName", "containerInstanceArn", "taskArn"), True
+)
+_JOB_FIELDS = ("jobId", "jobName", "status", "jobArn", "jobQueue", "jobDefinition", "statusReason")
+_TIME_FIELDS = ("createdAt", "startedAt", "stoppedAt", "isCancelled", "isTerminated")
+DESCRIBE_JOBS_FIELDS: Final[Mapping[str, Any]] = {
+    **dict.fromkeys(_JOB_FIELDS + _TIME_FIELDS, True),
+    "container": _CONTAINER_FIELDS,
+    "attempts": {
+        **dict.fromkeys(("startedAt", "stoppedAt", "statusReason"), True),
+        "container": _CONTAINER_FIELDS,
+    },
+    "arrayProperties": {"size": True, "statusSummary": True},
+}
+"""Every member of a DescribeJobs item `ObservedJob.from_describe` (with attempts_of_describe)
+reads, and none other: the poller has AWS's answers trimmed to these before botocore parses
+them (aws/projection.py), as parsing whole job details was most of its CPU. A field read there
+must be listed here; a test parses a full item both ways."""
 
 
 @dataclass(frozen=True, slots=True)
