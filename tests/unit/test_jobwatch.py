@@ -272,6 +272,27 @@ def test_jobs_recorded_before_any_owner_tracks_them_are_kept_only_if_tracked_nex
     assert watch.count_by_status() == {"RUNNING": 1}
 
 
+def test_an_event_for_a_job_not_yet_tracked_wakes_its_owner_when_it_tracks_it() -> None:
+    # A pass submits b and reads it STARTING; b finishes and its event lands before the pass
+    # tracks b. Nobody was woken, and a finished job is never swept again: track says so.
+    watch = JobWatch()
+    watch.track(("ns", "p"), ["a"])
+    assert watch.record([job("b", "STARTING")]) == set()  # the pass's own describe
+    assert watch.record_events([job("b", "SUCCEEDED")]) == set()
+    assert watch.track(("ns", "p"), ["a", "b"]) is True
+    assert watch.track(("ns", "p"), ["a", "b"]) is False  # told once
+
+
+def test_tracking_jobs_whose_only_news_came_from_the_pass_itself_wakes_no_one() -> None:
+    watch = JobWatch()
+    assert watch.record([job("b", "STARTING")]) == set()
+    assert watch.track(("ns", "p"), ["b"]) is False
+    # An event for a job nobody went on to track is forgotten with it.
+    watch.record_events([job("gone", "SUCCEEDED")])
+    watch.track(("ns", "q"), ["c"])
+    assert watch.track(("ns", "p"), ["b", "gone"]) is False
+
+
 def array_parent(job_id: str, size: int, succeeded: int) -> dict[str, Any]:
     """A DescribeJobs item of an array job's parent, as Batch reports it mid-run."""
     return {

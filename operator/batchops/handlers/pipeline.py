@@ -120,7 +120,8 @@ async def pipeline_loop(
         outcome = await in_pass_thread(
             reconciler.reconcile, obj, queues, describe, write_progress, resources
         )
-        context.jobs.track((namespace, name), outcome.active_job_ids, reconciler.target)
+        if context.jobs.track((namespace, name), outcome.active_job_ids, reconciler.target):
+            context.wakeups.wake(_key(namespace, name))  # a job changed while untracked
         for queue, arn in queues.items():
             if arn in outcome.blocked_changed:  # its Blocked condition changes: look now
                 context.wakeups.wake((JOB_QUEUE.kind, namespace, queue))

@@ -83,15 +83,26 @@ class JobWatch:
         self._strays: set[str] = set()
         """Ids recorded while no owner followed them (a pass describes its jobs before its
         owner tracks them): the next `track` forgets those still unowned."""
+        self._unheard: set[str] = set()
+        """Strays an event changed: no owner was woken for it, and the pass that is about to
+        track the job may have read the state before the event (see `track`)."""
         self._on_change = on_change
 
-    def track(self, owner: OwnerKey, job_ids: Iterable[str], place: Place = None) -> None:
+    def track(self, owner: OwnerKey, job_ids: Iterable[str], place: Place = None) -> bool:
         """Make `owner` follow exactly these job ids, which live at `place` (finished ones stay
         cached and are not described again); an empty set untracks it. Jobs no owner follows
-        any more are forgotten."""
+        any more are forgotten.
+
+        True when an event changed one of the newly followed jobs while no one followed it:
+        the pass that submitted the job read its state, then the job finished before the pass
+        tracked it, so nobody was woken and, the job being finished, no sweep describes it
+        again. The caller runs the owner's next pass now."""
         ids = frozenset(job_ids)
         with self._lock:
             known = self._owners.get(owner, frozenset())
+            gained = ids - known
+            unheard = not self._unheard.isdisjoint(gained)
+            self._unheard.difference_update(gained)
             if ids:
                 if ids != known:
                     self._owners[owner] = ids
@@ -99,7 +110,7 @@ class JobWatch:
             else:
                 self._owners.pop(owner, None)
                 self._places.pop(owner, None)
-            for job_id in ids - known:
+            for job_id in gained:
                 self._owners_of[job_id] = (*self._owners_of.get(job_id, ()), owner)
             for job_id in known - ids:
                 others = tuple(o for o in self._owners_of.get(job_id, ()) if o != owner)
@@ -111,7 +122,9 @@ class JobWatch:
             for job_id in self._strays:
                 if job_id not in self._owners_of:
                     self._latest.pop(job_id, None)
+                    self._unheard.discard(job_id)
             self._strays.clear()
+        return unheard
 
     def untrack(self, owner: OwnerKey) -> None:
         """Stop polling for `owner` (its run settled, or the object is gone)."""
@@ -168,6 +181,8 @@ class JobWatch:
                 self._latest[job.job_id] = job
                 if job.job_id not in self._owners_of:
                     self._strays.add(job.job_id)
+                    if source == "event":
+                        self._unheard.add(job.job_id)
         if self._on_change is not None:
             for job in changed:
                 self._on_change(job, source)
