@@ -14,6 +14,7 @@ long-lived record stays and the sweep's copy is freed at once.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Literal
@@ -31,6 +32,11 @@ Source = Literal["poll", "event"]
 
 ChangeObserver = Callable[[ObservedJob, Source], None]
 """Told of every job whose observed state changed (the metrics module measures lag with it)."""
+
+UNHEARD_SECONDS = 300.0
+"""How long an event for a job no owner follows is remembered (see `JobWatch.track`): longer
+than a pass takes from describing the jobs it submitted to tracking them. Events for jobs that
+are not the operator's (the account's other work) are forgotten after it."""
 
 
 def _fingerprint(job: ObservedJob) -> tuple[object, ...]:
@@ -73,7 +79,11 @@ def _older(job: ObservedJob, known: ObservedJob | None) -> bool:
 class JobWatch:
     """Thread-safe bookkeeping of tracked jobs and their latest observed state."""
 
-    def __init__(self, on_change: ChangeObserver | None = None) -> None:
+    def __init__(
+        self,
+        on_change: ChangeObserver | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._lock = threading.Lock()
         self._owners: dict[OwnerKey, frozenset[str]] = {}
         self._places: dict[OwnerKey, Place] = {}
@@ -83,26 +93,33 @@ class JobWatch:
         self._strays: set[str] = set()
         """Ids recorded while no owner followed them (a pass describes its jobs before its
         owner tracks them): the next `track` forgets those still unowned."""
-        self._unheard: set[str] = set()
-        """Strays an event changed: no owner was woken for it, and the pass that is about to
-        track the job may have read the state before the event (see `track`)."""
+        self._unheard: dict[str, float] = {}
+        """Job id -> when an event for it came while no owner followed it (oldest first): no
+        one was woken, and the pass about to track the job may have read an older state."""
         self._on_change = on_change
+        self._clock = clock
 
     def track(self, owner: OwnerKey, job_ids: Iterable[str], place: Place = None) -> bool:
         """Make `owner` follow exactly these job ids, which live at `place` (finished ones stay
         cached and are not described again); an empty set untracks it. Jobs no owner follows
         any more are forgotten.
 
-        True when an event changed one of the newly followed jobs while no one followed it:
-        the pass that submitted the job read its state, then the job finished before the pass
-        tracked it, so nobody was woken and, the job being finished, no sweep describes it
-        again. The caller runs the owner's next pass now."""
+        True when an event came for one of the newly followed jobs while no one followed it:
+        the pass that submitted the job read its state, then the job moved on (finished, say)
+        before the pass tracked it, so nobody was woken, and no sweep describes a finished job
+        again. Such a job's record is dropped, whatever it says (the event's state may have been
+        forgotten with the strays, or be older than one still in a reader's hands), so the
+        owner's next pass, which the caller runs now, describes it afresh."""
         ids = frozenset(job_ids)
         with self._lock:
             known = self._owners.get(owner, frozenset())
             gained = ids - known
-            unheard = not self._unheard.isdisjoint(gained)
-            self._unheard.difference_update(gained)
+            unheard = False
+            if self._unheard:
+                for job_id in gained:
+                    if self._unheard.pop(job_id, None) is not None:
+                        self._latest.pop(job_id, None)
+                        unheard = True
             if ids:
                 if ids != known:
                     self._owners[owner] = ids
@@ -122,9 +139,15 @@ class JobWatch:
             for job_id in self._strays:
                 if job_id not in self._owners_of:
                     self._latest.pop(job_id, None)
-                    self._unheard.discard(job_id)
             self._strays.clear()
         return unheard
+
+    def _forget_unheard_before(self, deadline: float) -> None:
+        while self._unheard:
+            job_id, heard_at = next(iter(self._unheard.items()))
+            if heard_at >= deadline:
+                return
+            del self._unheard[job_id]
 
     def untrack(self, owner: OwnerKey) -> None:
         """Stop polling for `owner` (its run settled, or the object is gone)."""
@@ -171,7 +194,11 @@ class JobWatch:
         changed: list[ObservedJob] = []
         owners: set[OwnerKey] = set()
         with self._lock:
+            if source == "event":
+                self._forget_unheard_before(self._clock() - UNHEARD_SECONDS)
             for job in jobs:
+                if source == "event" and job.job_id not in self._owners_of:
+                    self._unheard.setdefault(job.job_id, self._clock())
                 before = self._latest.get(job.job_id)
                 if before == job or _older(job, before):
                     continue  # keep the record we have; this copy is freed right away
@@ -181,8 +208,6 @@ class JobWatch:
                 self._latest[job.job_id] = job
                 if job.job_id not in self._owners_of:
                     self._strays.add(job.job_id)
-                    if source == "event":
-                        self._unheard.add(job.job_id)
         if self._on_change is not None:
             for job in changed:
                 self._on_change(job, source)
