@@ -66,7 +66,7 @@ def plot(results: Path = RESULTS) -> Path:
         cpu_axes.set_ylabel("operator CPU seconds per minute")
         memory_axes.set_title("Operator memory and CPU vs tracked jobs")
         memory_axes.legend(loc="upper left")
-        cpu_axes.legend(loc="lower right")
+        cpu_axes.legend(loc="center left")  # the goal marks sit at the lower right
     if sweep_file.exists():
         sweep = json.loads(sweep_file.read_text())
         active = [s["active_jobs"] for s in sweep["samples"]]
