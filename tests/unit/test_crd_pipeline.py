@@ -110,7 +110,7 @@ def test_steps_are_a_list_keyed_by_name_and_bounded_for_cel(crd: dict[str, Any])
     steps = schema(crd)["properties"]["spec"]["properties"]["steps"]
     assert steps["x-kubernetes-list-type"] == "map"
     assert steps["x-kubernetes-list-map-keys"] == ["name"]
-    assert steps["maxItems"] == 500
+    assert steps["maxItems"] == 2000  # the dependsOn rule's static cost allows no more
     depends_on = steps["items"]["properties"]["dependsOn"]
     assert depends_on["x-kubernetes-list-type"] == "set"
     assert depends_on["maxItems"] == 500
@@ -147,6 +147,14 @@ def test_status_conditions_are_a_map_keyed_by_type(crd: dict[str, Any]) -> None:
     assert status["phase"]["enum"] == ["Pending", "Running", "Succeeded", "Failed", "Cancelled"]
     step_fields = set(status["steps"]["items"]["properties"])
     assert {"jobId", "attempts", "exitCode", "queueWaitSeconds", "logStream"} <= step_fields
+
+
+def test_status_steps_are_atomic_so_managed_fields_stay_small(crd: dict[str, Any]) -> None:
+    # A map list would make the API server track each entry's fields in managedFields.
+    status = schema(crd)["properties"]["status"]["properties"]
+    assert status["steps"]["x-kubernetes-list-type"] == "atomic"
+    assert "compacted" in status["steps"]["items"]["properties"]
+    assert set(status["compacted"]["properties"]) == {"steps", "usage", "jobDefinitions"}
 
 
 def test_walkthrough_example_only_uses_fields_the_crd_defines(crd: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any, Final, Literal, TypedDict, TypeGuard
+from typing import Any, Final, Literal, NotRequired, TypedDict, TypeGuard
 
 from batchops.model.attempts import AttemptRecord, HistoryEntry, attempts_of_describe
 from batchops.model.common import format_time, frozen_map, parse_time
@@ -73,6 +73,10 @@ def _opt_int(value: object) -> int | None:
 
 def _mapping(value: object) -> Mapping[str, object]:
     return value if isinstance(value, Mapping) else {}
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
 
 
 def _shared_str(value: object) -> str | None:
@@ -294,6 +298,7 @@ class StepStatusEntry(TypedDict, total=False):
     """One `status.steps[]` item, camelCase as the CRD defines it."""
 
     name: str
+    compacted: bool
     jobId: str
     jobName: str
     jobArn: str
@@ -314,6 +319,15 @@ class StepStatusEntry(TypedDict, total=False):
     history: list[HistoryEntry]
     historyDropped: int
     usage: UsageEntry
+
+
+class CompactedEntry(TypedDict):
+    """`status.compacted`: how many steps are cut to a short entry, what the succeeded ones of
+    them used, and the job definitions their entries no longer name (`plans.compaction`)."""
+
+    steps: int
+    usage: UsageEntry
+    jobDefinitions: NotRequired[list[str]]
 
 
 @dataclass(frozen=True)
@@ -345,10 +359,21 @@ class StepStatus:
     """Oldest history entries dropped past the cap."""
     usage: UsageEntry | None = None
     """Resource-seconds the step's attempts reserved (`plans.usage`)."""
+    compacted: bool = False
+    """Only name, status and job id are kept (`plans.compaction`)."""
+
+    def compact(self) -> StepStatus:
+        """This step cut to what the run engine needs of a succeeded step: its job id."""
+        return StepStatus(self.name, self.status, self.queue, job_id=self.job_id, compacted=True)
 
     def to_status(self) -> StepStatusEntry:
         """The `status.steps[]` item; unset fields are left out."""
-        entry: StepStatusEntry = {"name": self.name, "status": self.status, "queue": self.queue}
+        if self.compacted:
+            entry: StepStatusEntry = {"name": self.name, "status": self.status, "compacted": True}
+            if self.job_id is not None:
+                entry["jobId"] = self.job_id
+            return entry
+        entry = {"name": self.name, "status": self.status, "queue": self.queue}
         if self.job_id is not None:
             entry["jobId"] = self.job_id
         if self.job_name is not None:
@@ -420,6 +445,11 @@ class RunRecord:
     """The `batchops.io/retry-failed` value last acted on."""
     submitting_since: datetime | None = None
     """When a batch of SubmitJobs began whose job ids status does not hold yet (None: none)."""
+    compacted_usage: Mapping[str, object] | None = None
+    """What the succeeded steps compacted so far used (`status.compacted.usage`, read by
+    `plans.usage`)."""
+    compacted_job_definitions: tuple[str, ...] = ()
+    """The job definitions of compacted steps (`status.compacted.jobDefinitions`)."""
 
     @property
     def finished(self) -> bool:
@@ -470,6 +500,7 @@ class RunRecord:
                 ),
             )
         started, finished = status.get("startedAt"), status.get("finishedAt")
+        compacted = _mapping(status.get("compacted"))
         return cls(
             run_id=_opt_str(status.get("runId")),
             phase=_phase(phase),
@@ -482,6 +513,8 @@ class RunRecord:
             steps=MappingProxyType(records),
             retry_token=_opt_str(status.get("retryToken")),
             submitting_since=_opt_time(status.get("submittingSince")),
+            compacted_usage=_mapping(compacted.get("usage")) or None,
+            compacted_job_definitions=_strings(compacted.get("jobDefinitions")),
         )
 
 
@@ -495,6 +528,8 @@ class StepRecord:
     interruptions: int = 0
     history: tuple[AttemptRecord, ...] = ()
     history_dropped: int = 0
+    compacted: bool = False
+    """Status keeps only the step's job id (`plans.compaction`)."""
 
     @classmethod
     def from_status(cls, entry: Mapping[str, object]) -> StepRecord:
@@ -514,6 +549,7 @@ class StepRecord:
             interruptions=_opt_int(entry.get("interruptions")) or 0,
             history=history,
             history_dropped=_opt_int(entry.get("historyDropped")) or 0,
+            compacted=entry.get("compacted") is True,
         )
 
 
@@ -538,4 +574,5 @@ def job_definitions_in_status(status: Mapping[str, object]) -> tuple[str, ...]:
         if isinstance(entry, Mapping)
         and (text := _shared_str(entry.get("jobDefinition"))) is not None
     }
-    return tuple(sorted(named))
+    compacted = _strings(_mapping(status.get("compacted")).get("jobDefinitions"))
+    return tuple(sorted(named.union(sys.intern(text) for text in compacted)))

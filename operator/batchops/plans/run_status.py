@@ -11,6 +11,7 @@ from typing import Final
 
 from batchops.model.common import Condition, ConditionStatus, format_time
 from batchops.model.observed import (
+    CompactedEntry,
     ObservedJob,
     Phase,
     RunRecord,
@@ -20,10 +21,11 @@ from batchops.model.observed import (
     ms_to_datetime,
 )
 from batchops.model.pipeline import PipelineSpec, StepSpec
+from batchops.plans.compaction import compact_steps
 from batchops.plans.dag import is_operator_gated, topological_order
 from batchops.plans.history import step_history
 from batchops.plans.runs import RunReason, RunRef, RunStatusFields, TerminateJob, stop_job
-from batchops.plans.usage import NO_CAPACITY, CapacityKind, Usage, step_usage, total_usage
+from batchops.plans.usage import NO_CAPACITY, CapacityKind, step_usage
 
 # --- status -------------------------------------------------------------------------------------
 
@@ -46,6 +48,8 @@ class RunAssessment:
     active_job_ids: tuple[str, ...]
     usage: UsageEntry | None = None
     """What the run's attempts reserved, summed over steps (`plans.usage`)."""
+    compacted: CompactedEntry | None = None
+    """The steps cut to a short entry to keep the object small (`plans.compaction`)."""
 
     @property
     def finished(self) -> bool:
@@ -71,6 +75,7 @@ class RunAssessment:
         }
         if self.usage is not None:
             fields["usage"] = self.usage
+        fields["compacted"] = self.compacted
         return fields
 
 
@@ -308,11 +313,21 @@ def aggregate_status(
         if name in steps_observed and not steps_observed[name].finished
     )
     steps = {step.name: step for step in spec.steps}
-    step_statuses = tuple(
-        _step_status(
-            steps[name], steps_observed, states[name], reasons.get(name), run, record, now, capacity
-        )
-        for name in order
+    compacted = compact_steps(
+        [
+            _step_status(
+                steps[name],
+                steps_observed,
+                states[name],
+                reasons.get(name),
+                run,
+                record,
+                now,
+                capacity,
+            )
+            for name in order
+        ],
+        record,
     )
     duration = None
     if started_at is not None:
@@ -324,18 +339,15 @@ def aggregate_status(
         message=message,
         duration=duration,
         finished_at=outcome.finished_at,
-        steps=step_statuses,
+        steps=compacted.steps,
         conditions=run_conditions(
             outcome.phase, outcome.reason, message, not active, now, generation
         ),
         stop=tuple(stop),
         active_job_ids=active,
-        usage=total_usage(_usage_of(s) for s in step_statuses).to_status(),
+        usage=compacted.run_usage.to_status(),
+        compacted=compacted.to_status(),
     )
-
-
-def _usage_of(step: StepStatus) -> Usage | None:
-    return Usage.from_status(step.usage)
 
 
 def _message(

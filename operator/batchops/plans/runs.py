@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from batchops.model.common import format_time, frozen_map
 from batchops.model.observed import (
     FINISHED_STATUSES,
+    CompactedEntry,
     JobStatus,
     ObservedJob,
     Phase,
@@ -33,6 +34,7 @@ from batchops.model.observed import (
 )
 from batchops.model.pipeline import ArrayDependency, EnvVar, PipelineSpec, RetrySpec
 from batchops.model.request_surface import JsonValue, thaw_json
+from batchops.plans.compaction import compact_steps
 from batchops.plans.dag import topological_order
 from batchops.plans.jobdefs import (
     batch_name,
@@ -125,6 +127,7 @@ class RunStatusFields(TypedDict, total=False):
     submittingSince: str | None
     steps: list[StepStatusEntry]
     usage: UsageEntry
+    compacted: CompactedEntry | None
 
 
 def new_run_status(
@@ -139,6 +142,20 @@ def new_run_status(
     """The status patch that starts a run; write it before submitting anything, so a crash
     right after still finds this run (and its job names) on restart. It announces the run's
     first batch of submissions (`run_submission.recovery_wait`)."""
+    queues = {step.name: step.queue for step in spec.steps}
+    waiting = compact_steps(
+        [
+            StepStatus(
+                name=name,
+                status="WAITING",
+                queue=queues[name],
+                job_name=run.job_name(name),
+                status_reason="not submitted yet",
+            )
+            for name in topological_order(spec)
+        ],
+        RunRecord(),
+    )
     return {
         "phase": "Pending",
         "progress": f"0/{len(spec.steps)}",
@@ -151,16 +168,8 @@ def new_run_status(
         "specHash": spec_hash,
         "observedGeneration": generation,
         "submittingSince": format_time(started_at),
-        "steps": [
-            StepStatus(
-                name=name,
-                status="WAITING",
-                queue=spec.step(name).queue,
-                job_name=run.job_name(name),
-                status_reason="not submitted yet",
-            ).to_status()
-            for name in topological_order(spec)
-        ],
+        "steps": [step.to_status() for step in waiting.steps],
+        "compacted": waiting.to_status(),
     }
 
 

@@ -433,6 +433,7 @@ class PipelineReconciler:
             if index:
                 status["submittingSince"] = format_time(self.now())
                 write_status(status)  # the last batch's ids, and this one's announcement
+            entries = _StepEntries(status)
             for submit in batch:
                 # A SubmitJob that fails may still have created its job (a 5xx, a lost reply):
                 # status keeps `submittingSince`, so the next pass looks before submitting.
@@ -440,7 +441,7 @@ class PipelineReconciler:
                 if started is not None and submit.step not in gated:
                     self.observe_submit_latency(time.monotonic() - started)
                 job_ids[submit.step] = response["jobId"]
-                _record_job_id(status, submit, response["jobId"])
+                entries.record_job_id(submit, response["jobId"])
         return bool(plan.submit)
 
     def _plan_resubmission(
@@ -569,19 +570,45 @@ class PipelineReconciler:
         return self._target
 
 
-def _record_job_id(status: dict[str, Any], submit: runs.SubmitJob, job_id: str) -> None:
-    # The definition too: from this write on, the status index keeps it from being retired.
-    fields = {
-        "jobId": job_id,
-        "jobName": submit.job_name,
-        "jobDefinition": submit.job_definition,
-        "status": "SUBMITTED",
-    }
-    entries: list[dict[str, Any]] = [dict(e) for e in status.get("steps") or []]
-    for index, entry in enumerate(entries):
-        if entry.get("name") == submit.step:
-            entries[index] = {**entry, **fields, "statusReason": None}
-            break
-    else:
-        entries.append({"name": submit.step, **fields})
-    status["steps"] = entries
+class _StepEntries:
+    """`status.steps` as a new list (the status written before keeps its own), each job id
+    recorded in its step's entry as soon as SubmitJob returns it."""
+
+    def __init__(self, status: dict[str, Any]) -> None:
+        self._status = status
+        self._entries: list[dict[str, Any]] = list(status.get("steps") or [])
+        self._position = {entry.get("name"): i for i, entry in enumerate(self._entries)}
+        status["steps"] = self._entries
+
+    def record_job_id(self, submit: runs.SubmitJob, job_id: str) -> None:
+        """Mark the step SUBMITTED with its job id and definition (from this write on, the
+        status index keeps the definition from being retired). A compacted entry stays short:
+        its definition goes to `status.compacted.jobDefinitions`."""
+        position = self._position.get(submit.step)
+        if position is None:
+            self._position[submit.step] = len(self._entries)
+            self._entries.append({"name": submit.step, **self._fields(submit, job_id)})
+            return
+        entry = self._entries[position]
+        if not entry.get("compacted"):
+            self._entries[position] = {
+                **entry,
+                **self._fields(submit, job_id),
+                "statusReason": None,
+            }
+            return
+        self._entries[position] = {**entry, "jobId": job_id, "status": "SUBMITTED"}
+        compacted = dict(self._status.get("compacted") or {})
+        named = list(compacted.get("jobDefinitions") or [])
+        if submit.job_definition not in named:
+            compacted["jobDefinitions"] = [*named, submit.job_definition]
+            self._status["compacted"] = compacted
+
+    @staticmethod
+    def _fields(submit: runs.SubmitJob, job_id: str) -> dict[str, Any]:
+        return {
+            "jobId": job_id,
+            "jobName": submit.job_name,
+            "jobDefinition": submit.job_definition,
+            "status": "SUBMITTED",
+        }
