@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.config import Config
 from botocore.stub import Stubber
 from moto.server import ThreadedMotoServer
 
-from batchops.aws.batch import BatchApi
+from batchops.aws.batch import SUBMITS_IN_FLIGHT, BatchApi
 from batchops.aws.calls import CallCounter
 from batchops.aws.errors import AlreadyExists, NotFound, Retryable, Throttled
 from batchops.aws.logs import LogsApi
@@ -211,6 +212,57 @@ def test_submit_job_waits_for_the_token_bucket() -> None:
         ]
     assert ids == ["id0", "id1", "id2"]
     assert sleeps == [0.5, 1.0]
+
+
+class ServedSubmissions:
+    """Answers SubmitJob in place of HTTP (botocore's before-send), 50 ms a call, counting how
+    many are in flight at once; a job named `fail` gets a 500."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.most = 0
+
+    def __call__(self, request: Any, **_: Any) -> AWSResponse:
+        with self.lock:
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+        time.sleep(0.05)  # the service's latency, which concurrency is there to overlap
+        with self.lock:
+            self.in_flight -= 1
+        name = json.loads(request.body)["jobName"]
+        status, body = (500, {"message": "boom"}) if name == "fail" else (200, {
+            "jobName": name, "jobId": f"id-{name}", "jobArn": f"arn:job/{name}"})  # fmt: skip
+        raw = _RawBody(json.dumps(body).encode())
+        headers = HTTPHeaders()
+        headers["Content-Type"] = "application/json"
+        return AWSResponse(request.url, status, headers, raw)
+
+
+class _RawBody:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.data
+
+
+def test_submit_jobs_keeps_several_in_flight_and_answers_in_order_with_errors() -> None:
+    client = batch_client()
+    served = ServedSubmissions()
+    # botocore's stubs type a handler as returning None; a before-send answer replaces HTTP.
+    client.meta.events.register("before-send.batch.SubmitJob", served)  # type: ignore[arg-type]
+    api = BatchApi(client, CallCounter(), unlimited())
+    names = [f"j{i}" for i in range(20)]
+    names[7] = "fail"
+    answers = api.submit_jobs(
+        [{"jobName": n, "jobQueue": "q", "jobDefinition": "d"} for n in names]
+    )
+    assert [a["jobId"] for a in answers if not isinstance(a, Exception)] == [
+        f"id-{n}" for n in names if n != "fail"
+    ]
+    assert isinstance(answers[7], Retryable)
+    assert served.most == SUBMITS_IN_FLIGHT
 
 
 # --- the client cache --------------------------------------------------------------------------

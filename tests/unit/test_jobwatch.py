@@ -347,6 +347,16 @@ class ArrayBatch:
         arn = f"arn:aws:batch:us-east-1:123456789012:job-definition/{name}:1"
         return {"jobDefinitionArn": arn, "jobDefinitionName": name, "revision": 1}
 
+    def submit_jobs(self, requests: Sequence[dict[str, Any]]) -> list[dict[str, Any] | Exception]:
+        """One after another, each answer or its error, as BatchApi.submit_jobs returns them."""
+        answers: list[dict[str, Any] | Exception] = []
+        for request in requests:
+            try:
+                answers.append(self.submit_job(request))
+            except Exception as exc:
+                answers.append(exc)
+        return answers
+
     def submit_job(self, request: dict[str, Any]) -> dict[str, Any]:
         job_id = f"parent-{len(self.jobs)}"
         size = request["arrayProperties"]["size"]

@@ -26,6 +26,7 @@ from batchops.plans.run_submission import (
     merge_observations,
     plan_submissions,
     recovery_lookup,
+    submission_waves,
 )
 from batchops.plans.runs import (
     DeletionPlan,
@@ -778,3 +779,19 @@ def test_run_that_had_succeeded_before_the_terminate_request_keeps_succeeded() -
     assert aggregate_status(spec, observed, late, T0, generation=1, terminated_at=late).phase == (
         "Succeeded"
     )
+
+
+def test_submission_waves_send_independent_jobs_together_and_a_chain_one_by_one() -> None:
+    spec = pipeline(
+        step("root"), step("a", "root"), step("b", "root"), step("c", "a"), step("d", "c", "b")
+    )
+    plan = plan_submissions(spec, RUN, {}, {}, jobdefs(spec), QUEUES)
+    waves = [[s.step for s in wave] for wave in submission_waves(plan.submit, set())]
+    assert waves == [["root"], ["a", "b"], ["c"], ["d"]]
+    # Parents submitted before (ids in status) do not hold a wave back.
+    later = plan_submissions(spec, RUN, {"root": "id-root"}, {}, jobdefs(spec), QUEUES)
+    assert [[s.step for s in w] for w in submission_waves(later.submit, {"root"})] == [
+        ["a", "b"],
+        ["c"],
+        ["d"],
+    ]

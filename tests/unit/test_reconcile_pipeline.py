@@ -4,6 +4,7 @@ the moment it is submitted (the fastest Batch there could be)."""
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -41,6 +42,18 @@ class InstantBatch:
         for definition in self.definitions.values():
             if definition["jobDefinitionArn"] == arn:
                 definition["status"] = "INACTIVE"
+
+    def submit_jobs(
+        self, requests: Sequence[Mapping[str, Any]]
+    ) -> list[dict[str, Any] | Exception]:
+        """One after another, each answer or its error, as BatchApi.submit_jobs returns them."""
+        answers: list[dict[str, Any] | Exception] = []
+        for request in requests:
+            try:
+                answers.append(self.submit_job(request))
+            except Exception as exc:
+                answers.append(exc)
+        return answers
 
     def submit_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
         job_id = f"id-{len(self.jobs)}"
@@ -189,6 +202,48 @@ def test_more_than_a_batch_of_submissions_writes_each_batchs_ids_before_the_next
     assert ids == [0, run_submission.SUBMISSIONS_PER_WRITE]
     assert all(w["submittingSince"] for w in written)
     assert len(batch.jobs) == width + 1  # the fan-in step waits for its parents
+
+
+class CountedBatch(InstantBatch):
+    """InstantBatch that says when `expected` jobs were submitted."""
+
+    def __init__(self, expected: int) -> None:
+        super().__init__()
+        self.expected = expected
+        self.all_submitted = threading.Event()
+
+    def submit_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        response = super().submit_job(request)
+        if len(self.jobs) >= self.expected:
+            self.all_submitted.set()
+        return response
+
+
+def test_submission_goes_on_while_a_slow_status_write_is_in_flight() -> None:
+    # A big BatchPipeline's status write takes the API server seconds: SubmitJob must not
+    # wait for it, and a boundary reached meanwhile is not written at all.
+    width = 3 * run_submission.SUBMISSIONS_PER_WRITE - 1  # with `start`: three batches
+    batch = CountedBatch(expected=width + 1)
+    written: list[Mapping[str, Any]] = []
+    in_flight: list[int] = []
+    submitted_meanwhile: list[int] = []
+
+    def slow_write(status: Mapping[str, Any]) -> None:
+        in_flight.append(1)
+        assert len(in_flight) == 1, "two status writes at once"
+        if written:  # the first mid-pass write, after the run's start
+            batch.all_submitted.wait(timeout=10)
+            submitted_meanwhile.append(len(batch.jobs))
+        written.append(copy.deepcopy(status))
+        in_flight.pop()
+
+    outcome = reconciler_at(batch, [datetime.now(UTC)]).reconcile(
+        fan_in(width), QUEUES, batch.describe, slow_write
+    )
+    assert submitted_meanwhile == [width + 1]
+    ids = [sum(1 for step in w["steps"] if step.get("jobId")) for w in written]
+    assert ids == [0, run_submission.SUBMISSIONS_PER_WRITE]  # the third boundary was skipped
+    assert sum(1 for step in outcome.status["steps"] if step.get("jobId")) == width + 1
 
 
 def test_a_run_cut_short_mid_batch_waits_for_listjobs_and_submits_nothing_twice() -> None:

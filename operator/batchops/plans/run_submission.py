@@ -15,7 +15,7 @@ only narrow it; the wait closes it for any batch size.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -195,6 +195,24 @@ def submission_batches(plan: SubmissionPlan) -> Iterator[tuple[SubmitJob, ...]]:
     are written to status together."""
     for start in range(0, len(plan.submit), SUBMISSIONS_PER_WRITE):
         yield plan.submit[start : start + SUBMISSIONS_PER_WRITE]
+
+
+def submission_waves(
+    batch: Sequence[SubmitJob], have_ids: Collection[str]
+) -> Iterator[tuple[SubmitJob, ...]]:
+    """`batch` in waves whose SubmitJobs may be in flight together: each one's parent steps
+    have job ids before its wave starts (in `have_ids`, or from an earlier wave). A chain goes
+    one by one; a fan-out's leaves go together once their root has its id."""
+    known = set(have_ids)
+    pending = list(batch)
+    while pending:
+        wave = tuple(s for s in pending if all(p in known for p in s.parent_steps))
+        if not wave:  # a parent outside the batch without an id: `request` will say which
+            wave = (pending[0],)
+        placed = {s.step for s in wave}
+        known |= placed
+        pending = [s for s in pending if s.step not in placed]
+        yield wave
 
 
 SUBMISSIONS_PER_WRITE = 50

@@ -11,6 +11,7 @@ failed.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -404,9 +405,11 @@ class PipelineReconciler:
         *,
         announced: bool,
     ) -> bool:
-        """Submit what may go now, in batches: status announces each batch (`submittingSince`)
-        before its first SubmitJob, and the next write holds all its ids (the last batch's: the
-        pass's own write). `announced`: the run's start already wrote the first announcement."""
+        """Submit what may go now, in batches: status announces the first batch
+        (`submittingSince`, which stays set until the pass's own write) before its first
+        SubmitJob; between batches the ids so far are written behind the submissions, one write
+        at a time (the last ones: the pass's own write). `announced`: the run's start already
+        wrote the first announcement."""
         states = {step: job.status for step, job in observed.items()}
         if len(job_ids) == len(spec.steps):
             return False
@@ -429,20 +432,46 @@ class PipelineReconciler:
         if batches and not announced:
             status["submittingSince"] = format_time(self.now())
             write_status(status)  # from here a restart waits until ListJobs lists the batch
+        behind = _WritesBehind(write_status)
+        try:
+            self._submit_batches(batches, job_ids, status, api, behind, started, gated)
+        except BaseException:
+            behind.join(raise_error=False)  # the pass's own write must come after it
+            raise
+        behind.join()
+        return bool(plan.submit)
+
+    def _submit_batches(
+        self,
+        batches: list[tuple[runs.SubmitJob, ...]],
+        job_ids: dict[str, str],
+        status: dict[str, Any],
+        api: BatchApi,
+        behind: _WritesBehind,
+        started: float | None,
+        gated: Collection[str],
+    ) -> None:
         for index, batch in enumerate(batches):
             if index:
                 status["submittingSince"] = format_time(self.now())
-                write_status(status)  # the last batch's ids, and this one's announcement
+                behind.write_if_idle(status)  # the ids so far
             entries = _StepEntries(status)
-            for submit in batch:
-                # A SubmitJob that fails may still have created its job (a 5xx, a lost reply):
-                # status keeps `submittingSince`, so the next pass looks before submitting.
-                response = api.submit_job(submit.request(job_ids))
-                if started is not None and submit.step not in gated:
-                    self.observe_submit_latency(time.monotonic() - started)
-                job_ids[submit.step] = response["jobId"]
-                entries.record_job_id(submit, response["jobId"])
-        return bool(plan.submit)
+            for wave in run_submission.submission_waves(batch, job_ids):
+                answers = api.submit_jobs([submit.request(job_ids) for submit in wave])
+                failed: Exception | None = None
+                for submit, answer in zip(wave, answers, strict=True):
+                    if isinstance(answer, Exception):
+                        failed = failed or answer
+                        continue
+                    if started is not None and submit.step not in gated:
+                        self.observe_submit_latency(time.monotonic() - started)
+                    job_ids[submit.step] = answer["jobId"]
+                    entries.record_job_id(submit, answer["jobId"])
+                if failed is not None:
+                    # A SubmitJob that fails may still have created its job (a 5xx, a lost
+                    # reply): status keeps `submittingSince`, so the next pass looks before
+                    # submitting; the ids of its wave's other calls are kept meanwhile.
+                    raise failed
 
     def _plan_resubmission(
         self,
@@ -568,6 +597,51 @@ class PipelineReconciler:
     def target(self) -> Target:
         """The account and region the last pass acted in (where the run's jobs live)."""
         return self._target
+
+
+class _WritesBehind:
+    """Status writes made while submission goes on, one at a time and in order. Each write of a
+    big BatchPipeline costs the API server seconds (it evaluates the CRD's validation rules over
+    the whole spec, about 1 ms a step, on every status write), so SubmitJob does not wait for
+    them: a write asked for while one is in flight is skipped, and the next one carries its ids.
+    `submittingSince` stays set meanwhile, so a crash leaves ListJobs to find the jobs the
+    status did not get."""
+
+    def __init__(self, write: StatusWriter) -> None:
+        self._write = write
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def write_if_idle(self, status: Mapping[str, Any]) -> None:
+        """Start writing a copy of `status` unless a write is in flight; raise the error of a
+        write that failed."""
+        self._raise_error()
+        if self._thread is not None and self._thread.is_alive():
+            return
+        # `_StepEntries` replaces entries, never changes one, so a copy of the list will do.
+        snapshot = {**status, "steps": list(status.get("steps") or [])}
+        self._thread = threading.Thread(
+            target=self._run, args=(snapshot,), name="batchops-status-write", daemon=True
+        )
+        self._thread.start()
+
+    def join(self, *, raise_error: bool = True) -> None:
+        """Wait for the write in flight; raise its error unless told not to."""
+        if self._thread is not None:
+            self._thread.join()
+        if raise_error:
+            self._raise_error()
+
+    def _run(self, snapshot: Mapping[str, Any]) -> None:
+        try:
+            self._write(snapshot)
+        except BaseException as exc:  # raised in the pass's thread at its next write or join
+            self._error = exc
+
+    def _raise_error(self) -> None:
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
 
 
 class _StepEntries:
