@@ -1,6 +1,7 @@
 """`make bench`: the timeline's drawing time, the emulator's throughput, batchops against the
 boto3 baseline (several DAG shapes), status lag in polling and event mode, memory and CPU up to
-20k tracked jobs, the poller's sweep to 100k active jobs, one plot.
+20k tracked jobs, the poller's sweep to 100k active jobs, a 2,000-step pipeline and a
+10,000-child array step, one plot.
 
     .venv/bin/python -m bench [--quick]
 
@@ -18,6 +19,12 @@ STEPS = [
     [sys.executable, "-m", "bench.lag", *(["--loads", "10,30"] if QUICK else [])],
     [sys.executable, "-m", "bench.scale", *(["--levels", "200,1000"] if QUICK else [])],
     [sys.executable, "-m", "bench.sweep", *(["--levels", "2000,5000"] if QUICK else [])],
+    [
+        sys.executable,
+        "-m",
+        "bench.big",
+        *(["--steps", "200", "--array-size", "1000"] if QUICK else []),
+    ],
     [sys.executable, "-m", "bench.plot"],
 ]
 for command in STEPS:

@@ -100,10 +100,10 @@ def main() -> None:
         steps = [{"name": n, **({"dependsOn": deps} if deps else {})} for n, deps in dag]
         result["dag"] = run_to_end(stack, manifest("dag", steps), timeout=3600)
         result["dag"]["operator"] = stack.operator_usage()
-        queue_arn = stack.batch().describe_job_queues(jobQueues=["q"])["jobQueues"][0]
-        result["dag"]["baseline"] = baseline(
-            stack.batch(), queue_arn["jobQueueArn"], Workload("layers", 1, dag)
-        )
+        print(json.dumps(result["dag"]), flush=True)
+        batch = stack.batch()
+        queue_arn = batch.describe_job_queues()["jobQueues"][0]["jobQueueArn"]
+        result["dag"]["baseline"] = baseline(batch, queue_arn, Workload("layers", 1, dag))
         result["dag"]["ratio_done"] = round(
             result["dag"]["done_seconds"] / result["dag"]["baseline"]["done_seconds"], 2
         )
