@@ -467,10 +467,12 @@ def test_job_queue_takes_at_most_three_valid_compute_environments_of_one_family(
         )
     )
     assert "Fargate" in mixed["message"]
+    # At speed 1 before the create: scheduled at speed 200, "fresh" was VALID 10 ms later, and
+    # on a loaded machine the queue's create came after that.
+    emulator.set_speed(1)
     batch.create_compute_environment(
         computeEnvironmentName="fresh", type="MANAGED", computeResources=compute_resources(emulator)
     )
-    emulator.set_speed(1)
     not_valid = client_error(
         lambda: batch.create_job_queue(
             jobQueueName="q",
