@@ -363,7 +363,7 @@ class StepStatus:
     """Only name, status and job id are kept (`plans.compaction`)."""
 
     def compact(self) -> StepStatus:
-        """This step cut to what the run engine needs of a succeeded step: its job id."""
+        """This step cut to what the run engine needs of it: name, status and job id."""
         return StepStatus(self.name, self.status, self.queue, job_id=self.job_id, compacted=True)
 
     def to_status(self) -> StepStatusEntry:
