@@ -13,9 +13,20 @@ import kopf
 import pytest
 
 from batchops.config import OperatorConfig
-from batchops.handlers import compute, consumable, cron, pipeline, queue, scheduling, startup
+from batchops.handlers import (
+    compute,
+    consumable,
+    cron,
+    loops,
+    pipeline,
+    queue,
+    scheduling,
+    startup,
+)
 from batchops.handlers.context import OperatorContext
+from batchops.kube.client import PIPELINE
 from batchops.model import keys
+from batchops.reconcile.common import ObjectSnapshot
 
 # kopf's decorator types a handler as its whole keyword protocol; these tests pass only the
 # keywords the handlers read.
@@ -147,3 +158,22 @@ def test_new_terminate_value_wakes_the_pipeline_loop() -> None:
         **annotated({"batchops.io/terminate": "now"}, {"terminateToken": None}),
     )
     assert woken(context, "BatchPipeline")
+
+
+def test_a_pass_whose_status_differs_only_by_unset_fields_writes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The API server drops a merge patch's nulls: a status that still says finishedAt: None
+    # is what the stored object already says by not having it.
+    patches: list[Mapping[str, Any]] = []
+    monkeypatch.setattr(loops, "patch_status", lambda kind, ns, name, body: patches.append(body))
+    stored = {"phase": "Running", "runId": "r1"}
+    obj = ObjectSnapshot.of(
+        {"metadata": {"name": "p", "namespace": "n"}, "spec": {}, "status": stored}
+    )
+    quiet = {**stored, "finishedAt": None, "submittingSince": None, "compacted": None}
+    asyncio.run(loops.write_status_if_changed(PIPELINE, obj, quiet))
+    assert patches == []
+    # Clearing a field the object has is a change, written as a null.
+    asyncio.run(loops.write_status_if_changed(PIPELINE, obj, {"phase": "Running", "runId": None}))
+    assert patches == [{"phase": "Running", "runId": None}]

@@ -222,8 +222,10 @@ def post_events(body: Mapping[str, Any], events: Iterable[Event]) -> None:
 async def write_status_if_changed(
     kind: Kind, obj: ObjectSnapshot, status: Mapping[str, Any], own: OwnWrites | None = None
 ) -> None:
-    """Patch `.status` only when the pass changed it (no write on a quiet pass)."""
-    if dict(status) == dict(obj.status):
+    """Patch `.status` only when the pass changed it (no write on a quiet pass). A key the
+    pass sets to None is absent from the stored object (a merge patch's null removes it), so it
+    counts as unchanged when the object does not have it either."""
+    if {k: v for k, v in status.items() if v is not None} == dict(obj.status):
         return
     patch = dict(status)
     # A merge patch only sets keys: fields the pass dropped must be nulled explicitly.
