@@ -956,21 +956,25 @@ def test_terminating_a_process_mode_job_kills_its_process(
     wait(gone, "the process is gone")
 
 
-def test_job_state_changes_reach_sqs_through_an_eventbridge_rule(
-    batch: Any, sqs: Any, emulator: Emulator
-) -> None:
+def events_to_queue(sqs: Any, emulator: Emulator, name: str, pattern: dict[str, Any]) -> str:
+    """An SQS queue and an EventBridge rule `name` sending it the aws.batch events that also
+    match `pattern`; the queue's URL."""
     events = aws_client("events", emulator)
-    queue_url = sqs.create_queue(QueueName="batch-events")["QueueUrl"]
+    queue_url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
         "Attributes"
     ]["QueueArn"]
-    events.put_rule(
-        Name="batch-jobs",
-        EventPattern=json.dumps(
-            {"source": ["aws.batch"], "detail-type": ["Batch Job State Change"]}
-        ),
+    events.put_rule(Name=name, EventPattern=json.dumps({"source": ["aws.batch"], **pattern}))
+    events.put_targets(Rule=name, Targets=[{"Id": "sqs", "Arn": queue_arn}])
+    return queue_url
+
+
+def test_job_state_changes_reach_sqs_through_an_eventbridge_rule(
+    batch: Any, sqs: Any, emulator: Emulator
+) -> None:
+    queue_url = events_to_queue(
+        sqs, emulator, "batch-events", {"detail-type": ["Batch Job State Change"]}
     )
-    events.put_targets(Rule="batch-jobs", Targets=[{"Id": "sqs", "Arn": queue_arn}])
     simple_setup(batch, emulator)
     job_id = submit(batch, "evented")
     wait_finished(batch, job_id)
@@ -999,13 +1003,7 @@ def test_events_reuse_their_parsed_input_paths_so_a_burst_does_not_queue_up(
 ) -> None:
     # moto built a JSONPath parser for each of 8 paths of every event it delivered (10 ms an
     # event): 20 jobs starting together delivered their RUNNING events 0.7 s late.
-    events = aws_client("events", emulator)
-    queue_url = sqs.create_queue(QueueName="parsed-once")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
-    events.put_rule(Name="parsed-once", EventPattern=json.dumps({"source": ["aws.batch"]}))
-    events.put_targets(Rule="parsed-once", Targets=[{"Id": "sqs", "Arn": queue_arn}])
+    queue_url = events_to_queue(sqs, emulator, "parsed-once", {})
     simple_setup(batch, emulator)
     wait_finished(batch, submit(batch, "first"))  # the paths are parsed by now
     built: list[object] = []

@@ -215,20 +215,27 @@ def test_submit_job_waits_for_the_token_bucket() -> None:
 
 
 class ServedSubmissions:
-    """Answers SubmitJob in place of HTTP (botocore's before-send), 50 ms a call, counting how
-    many are in flight at once; a job named `fail` gets a 500."""
+    """Answers SubmitJob in place of HTTP (botocore's before-send), counting how many calls are
+    in flight at once; a job named `fail` gets a 500. Each call is held until `expected` were
+    in flight together (or, if that never happens, for at most 2 s), so calls made one after
+    the other cannot pass for concurrent ones."""
 
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.changed = threading.Condition()
         self.in_flight = 0
         self.most = 0
+        self.gave_up = False
 
     def __call__(self, request: Any, **_: Any) -> AWSResponse:
-        with self.lock:
+        with self.changed:
             self.in_flight += 1
             self.most = max(self.most, self.in_flight)
-        time.sleep(0.05)  # the service's latency, which concurrency is there to overlap
-        with self.lock:
+            self.changed.notify_all()
+            reached = self.changed.wait_for(
+                lambda: self.most >= self.expected or self.gave_up, timeout=2
+            )
+            self.gave_up = self.gave_up or not reached
             self.in_flight -= 1
         name = json.loads(request.body)["jobName"]
         status, body = (500, {"message": "boom"}) if name == "fail" else (200, {
@@ -249,7 +256,7 @@ class _RawBody:
 
 def test_submit_jobs_keeps_several_in_flight_and_answers_in_order_with_errors() -> None:
     client = batch_client()
-    served = ServedSubmissions()
+    served = ServedSubmissions(expected=SUBMITS_IN_FLIGHT)
     # botocore's stubs type a handler as returning None; a before-send answer replaces HTTP.
     client.meta.events.register("before-send.batch.SubmitJob", served)  # type: ignore[arg-type]
     api = BatchApi(client, CallCounter(), unlimited())

@@ -14,6 +14,7 @@ from batchops.jobs.watch import UNHEARD_SECONDS, JobWatch, OwnerKey
 from batchops.model.observed import ObservedJob
 from batchops.reconcile.common import ObjectSnapshot, Timing
 from batchops.reconcile.pipeline import PipelineReconciler
+from tests.unit.fake_batch import SubmitsOneByOne
 
 
 def job(job_id: str, status: str) -> ObservedJob:
@@ -331,7 +332,7 @@ def array_parent(job_id: str, size: int, succeeded: int) -> dict[str, Any]:
     }
 
 
-class ArrayBatch:
+class ArrayBatch(SubmitsOneByOne):
     """SubmitJob of an array step makes a parent of `size` children; DescribeJobs answers for
     the parent (with its statusSummary) and would for any child id `parent:index`."""
 
@@ -346,16 +347,6 @@ class ArrayBatch:
         name = request["jobDefinitionName"]
         arn = f"arn:aws:batch:us-east-1:123456789012:job-definition/{name}:1"
         return {"jobDefinitionArn": arn, "jobDefinitionName": name, "revision": 1}
-
-    def submit_jobs(self, requests: Sequence[dict[str, Any]]) -> list[dict[str, Any] | Exception]:
-        """One after another, each answer or its error, as BatchApi.submit_jobs returns them."""
-        answers: list[dict[str, Any] | Exception] = []
-        for request in requests:
-            try:
-                answers.append(self.submit_job(request))
-            except Exception as exc:
-                answers.append(exc)
-        return answers
 
     def submit_job(self, request: dict[str, Any]) -> dict[str, Any]:
         job_id = f"parent-{len(self.jobs)}"

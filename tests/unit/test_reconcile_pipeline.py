@@ -14,9 +14,10 @@ from batchops.model.observed import ObservedJob
 from batchops.plans import run_submission
 from batchops.reconcile.common import ObjectSnapshot, Timing
 from batchops.reconcile.pipeline import PipelineReconciler
+from tests.unit.fake_batch import SubmitsOneByOne
 
 
-class InstantBatch:
+class InstantBatch(SubmitsOneByOne):
     """Jobs are SUCCEEDED as soon as SubmitJob returns; job definitions register once."""
 
     def __init__(self) -> None:
@@ -42,18 +43,6 @@ class InstantBatch:
         for definition in self.definitions.values():
             if definition["jobDefinitionArn"] == arn:
                 definition["status"] = "INACTIVE"
-
-    def submit_jobs(
-        self, requests: Sequence[Mapping[str, Any]]
-    ) -> list[dict[str, Any] | Exception]:
-        """One after another, each answer or its error, as BatchApi.submit_jobs returns them."""
-        answers: list[dict[str, Any] | Exception] = []
-        for request in requests:
-            try:
-                answers.append(self.submit_job(request))
-            except Exception as exc:
-                answers.append(exc)
-        return answers
 
     def submit_job(self, request: Mapping[str, Any]) -> dict[str, Any]:
         job_id = f"id-{len(self.jobs)}"
