@@ -156,11 +156,11 @@ def test_cli_points_at_the_file_line_object_and_field_and_exits_1() -> None:
 def test_a_cel_violation_is_reported_once_in_the_crds_words() -> None:
     # The operator's parser checks this too, in its own words: it never sees an object the API
     # server rejects, so only the rule speaks.
-    result = run_cli("tests/bad_inputs/bpl-unknown-dependency.yaml")
+    result = run_cli("tests/bad_inputs/bpl-no-queue.yaml")
     assert result.returncode == 1
     assert [
         line.split(": ", 3)[-1] for line in result.stdout.splitlines() if ": error: " in line
-    ] == ["spec: every dependsOn entry must name a step of this pipeline"]
+    ] == ["spec: every step needs a queue: set spec.queue, spec.defaults.queue or the step's queue"]
 
 
 def test_cli_reads_stdin_and_prints_json_for_machines() -> None:

@@ -12,7 +12,6 @@ import pytest
 import yaml
 
 from batchops.validation.catalog import Catalog, CatalogError, load_catalog
-from batchops.validation.cel_library import cel_equal, flatten, sets_contains, sets_intersects
 from batchops.validation.cel_rules import (
     RuleCompileError,
     cel_findings,
@@ -65,9 +64,6 @@ def test_every_rule_of_every_crd_compiles(catalog: Catalog) -> None:
         resource.kind: crd_rules(resource.schema) for resource in catalog.resources.values()
     }
     assert all(compiled.values()), [kind for kind, rules in compiled.items() if not rules]
-    assert any(
-        "sets.contains" in r.rule and "flatten()" in r.rule for r in compiled["BatchPipeline"]
-    )
 
 
 def test_rules_compile_once_per_schema(catalog: Catalog) -> None:
@@ -283,24 +279,6 @@ def test_numbers_are_doubles_and_property_names_are_escaped() -> None:
         }
     )
     assert findings(schema, {"vcpus": 1, "namespace": "ns", "x-y": "z"}) == []
-
-
-def test_the_kubernetes_extension_functions() -> None:
-    assert sets_contains(["a", "b"], ["b"]) and sets_contains([], [])
-    assert not sets_contains([1], [True])  # a bool is never a number in CEL
-    assert sets_contains([1.0], [1]) and not sets_intersects([1], [2])
-    assert flatten([1, [2, [3, [4]]]]) == [1, 2, [3, [4]]]
-    assert flatten([1, [2, [3, [4]]]], 2) == [1, 2, 3, [4]]
-    assert cel_equal({"a": [1]}, {"a": [1.0]}) and not cel_equal("1", 1)
-    schema = crd(
-        {
-            "type": "object",
-            "x-kubernetes-validations": [
-                rule("sets.contains(['a', 'b'], [['a'], ['b']].flatten())", "sets and lists")
-            ],
-        }
-    )
-    assert findings(schema, {}) == []
 
 
 def test_escaping_and_field_paths_follow_the_api_server() -> None:

@@ -111,7 +111,7 @@ PIPELINE_FIELDS: Final = frozenset(
         "region",
     }
 )
-MAX_STEPS: Final = 2000
+MAX_STEPS: Final = 5000
 
 _T = TypeVar("_T")
 

@@ -5,23 +5,16 @@ cel-expr-python wraps cel-cpp, the CEL team's own C++ runtime: it type-checks at
 CRD) and brings the standard definitions (`has()`, the macros `all`, `exists`, `exists_one`,
 `map`, `filter`, `size`, `startsWith`, `endsWith`, `contains`, `matches` with RE2, numeric
 comparisons across int and double), the strings extension at the version Kubernetes enables (2)
-and optional types. Kubernetes adds libraries of cel-go that the wheel does not ship; the
-functions our rules call are written here, with cel-go's semantics:
-
-- `sets.contains`, `sets.equivalent`, `sets.intersects`: cel-go's `ext.Sets`, in the Kubernetes
-  base environment since 1.29.
-- `<list>.flatten()`, `<list>.flatten(depth)`: cel-go's `ext.Lists` (version 3), since 1.34.
-
-Anything else Kubernetes offers (its own lists, regex, URL, quantity, IP/CIDR, format and
-semver libraries, two-variable comprehensions) is not here: a rule that calls it fails to
-compile, and tests/unit/test_validate_cel.py compiles every rule of the CRDs, so the function is
-added here the day a rule needs it, not skipped offline.
+and optional types. Kubernetes adds libraries of cel-go that the wheel does not ship (sets,
+lists, regex, URL, quantity, IP/CIDR, format, semver, two-variable comprehensions); none of our
+rules calls them. A rule that does fails to compile here, and tests/unit/test_validate_cel.py
+compiles every rule of the CRDs, so the function is written here, with cel-go's semantics, the
+day a rule needs it, not skipped offline.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -42,99 +35,6 @@ class CelCompileError(ValueError):
     """An expression the environment cannot compile (syntax, unknown function, wrong types)."""
 
 
-# --- Kubernetes extension functions missing from the wheel -----------------------------------
-
-
-def cel_equal(left: object, right: object) -> bool:
-    """CEL's `==` on plain values: numbers compare across int and double, but a bool is never a
-    number (Python's `True == 1` is not CEL's)."""
-    if isinstance(left, bool) or isinstance(right, bool):
-        return type(left) is type(right) and left == right
-    if isinstance(left, int | float) and isinstance(right, int | float):
-        return left == right
-    if isinstance(left, list) and isinstance(right, list):
-        return len(left) == len(right) and all(map(cel_equal, left, right))
-    if isinstance(left, dict) and isinstance(right, dict):
-        return left.keys() == right.keys() and all(cel_equal(left[k], right[k]) for k in left)
-    if isinstance(left, bytes | bytearray) and isinstance(right, bytes | bytearray):
-        return bytes(left) == bytes(right)
-    return type(left) is type(right) and left == right
-
-
-def _member(value: object, values: Sequence[object]) -> bool:
-    return any(cel_equal(value, candidate) for candidate in values)
-
-
-def sets_contains(values: Sequence[object], subset: Sequence[object]) -> bool:
-    """cel-go ext.Sets `sets.contains(list, sublist)`: every element of `sublist` is in `list`."""
-    return all(_member(value, values) for value in subset)
-
-
-def sets_equivalent(left: Sequence[object], right: Sequence[object]) -> bool:
-    """cel-go ext.Sets `sets.equivalent(a, b)`: the same elements, duplicates and order aside."""
-    return sets_contains(left, right) and sets_contains(right, left)
-
-
-def sets_intersects(left: Sequence[object], right: Sequence[object]) -> bool:
-    """cel-go ext.Sets `sets.intersects(a, b)`: at least one element in common."""
-    return any(_member(value, left) for value in right)
-
-
-def flatten(values: Sequence[object], depth: int = 1) -> list[object]:
-    """cel-go ext.Lists `list.flatten(depth = 1)`: nested lists spliced in, `depth` levels deep;
-    other elements kept as they are."""
-    if depth < 0:
-        raise ValueError("level must be non-negative")
-    flat: list[object] = []
-    for value in values:
-        if isinstance(value, list) and depth > 0:
-            flat.extend(flatten(value, depth - 1))
-        else:
-            flat.append(value)
-    return flat
-
-
-_LIST: Final = cel.Type.List(cel.Type.DYN)
-_KUBERNETES_LIBRARIES: Final = cel.CelExtension(
-    "kubernetes",
-    [
-        cel.FunctionDecl(
-            "sets.contains",
-            [
-                cel.Overload(
-                    "list_sets_contains_list", cel.Type.BOOL, [_LIST, _LIST], impl=sets_contains
-                )
-            ],
-        ),
-        cel.FunctionDecl(
-            "sets.equivalent",
-            [
-                cel.Overload(
-                    "list_sets_equivalent_list", cel.Type.BOOL, [_LIST, _LIST], impl=sets_equivalent
-                )
-            ],
-        ),
-        cel.FunctionDecl(
-            "sets.intersects",
-            [
-                cel.Overload(
-                    "list_sets_intersects_list", cel.Type.BOOL, [_LIST, _LIST], impl=sets_intersects
-                )
-            ],
-        ),
-        cel.FunctionDecl(
-            "flatten",
-            [
-                cel.Overload("list_flatten", _LIST, [_LIST], is_member=True, impl=flatten),
-                cel.Overload(
-                    "list_flatten_int", _LIST, [_LIST, cel.Type.INT], is_member=True, impl=flatten
-                ),
-            ],
-        ),
-    ],
-)
-
-
 # --- Environments ------------------------------------------------------------------------------
 
 
@@ -144,7 +44,6 @@ def _environment(variables: dict[str, Any], *extra: Any) -> Any:
         extensions=[
             ext_strings.ExtStrings(_STRINGS_VERSION),
             ext_optional.ExtOptional(),
-            _KUBERNETES_LIBRARIES,
             *extra,
         ],
     )
