@@ -11,7 +11,7 @@ from typing import Any
 
 from batchops.aws.errors import Retryable
 from batchops.model.observed import ObservedJob
-from batchops.plans import run_submission
+from batchops.plans import compaction, run_submission
 from batchops.reconcile.common import ObjectSnapshot, Timing
 from batchops.reconcile.pipeline import PipelineReconciler
 from tests.unit.fake_batch import SubmitsOneByOne
@@ -351,3 +351,59 @@ def test_a_host_loss_seen_only_after_submitting_is_resubmitted_not_a_failed_run(
         ObjectSnapshot.of({**body, "status": second.status}), queues, batch.describe, lambda s: None
     )
     assert third.status["phase"] == "Succeeded"
+
+
+def layers_of_gated_steps(parents: int, children: int) -> ObjectSnapshot:
+    """`children` steps that each wait on all `parents` (more than Batch's 20 dependencies, so
+    the operator holds them and submits them together once the parents succeeded)."""
+    first = [f"p{i}" for i in range(parents)]
+    steps: list[dict[str, Any]] = [{"name": name} for name in first]
+    steps += [{"name": f"c{i:04d}", "dependsOn": first} for i in range(children)]
+    body = {
+        "apiVersion": "batchops.io/v1alpha1",
+        "kind": "BatchPipeline",
+        "metadata": {"name": "layers", "namespace": "ns", "uid": "u-3", "generation": 1},
+        "spec": {
+            "queue": "q",
+            "image": "busybox",
+            "defaults": {"command": ["true"], "vcpus": 1, "memory": 128},
+            "steps": steps,
+        },
+    }
+    return ObjectSnapshot.of(body)
+
+
+def test_job_ids_written_behind_the_submissions_keep_step_entries_within_the_budget() -> None:
+    # The second pass starts with 2,500 full WAITING entries just under the budget; each job id
+    # and definition recorded grows its entry by about 100 bytes. The writes between batches
+    # must stay within the budget as the pass's own write does, or a 5,000-step run's status
+    # outgrows etcd's 1.5 MiB mid-submission.
+    batch = InstantBatch()
+    obj = layers_of_gated_steps(21, 2500)
+    reconciler = reconciler_at(batch, [datetime.now(UTC)])
+    first = reconciler.reconcile(obj, QUEUES, batch.describe, lambda status: None)
+    assert len(batch.jobs) == 21
+    entries = first.status["steps"]
+    assert not any(entry.get("compacted") for entry in entries if entry["status"] == "WAITING")
+    assert compaction.entry_bytes(entries) > compaction.STEPS_BUDGET_BYTES - 2500 * 100
+
+    written: list[Mapping[str, Any]] = []
+    second = reconciler.reconcile(
+        ObjectSnapshot.of({**obj.body, "status": first.status}),
+        QUEUES,
+        batch.describe,
+        lambda status: written.append(copy.deepcopy(status)),
+    )
+    assert len(batch.jobs) == 2521
+    assert len(written) >= 2  # ids written behind, between batches
+    largest_entry = max(compaction.entry_bytes(entry) for w in written for entry in w["steps"])
+    for status in [*written, second.status]:
+        steps = status["steps"]
+        assert compaction.entry_bytes(steps) <= compaction.STEPS_BUDGET_BYTES + largest_entry
+        compacted = [entry for entry in steps if entry.get("compacted")]
+        assert (status["compacted"] or {}).get("steps", 0) == len(compacted)
+    behind = written[-1]["steps"]
+    submitted = [entry for entry in behind if entry.get("jobId")]
+    assert any(entry.get("compacted") for entry in submitted)
+    assert {entry["status"] for entry in submitted} == {"SUBMITTED", "SUCCEEDED"}
+    assert written[-1]["compacted"]["jobDefinitions"]

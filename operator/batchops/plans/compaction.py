@@ -25,9 +25,9 @@ the definitions index still keeps them from being retired.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from batchops.model.observed import CompactedEntry, RunRecord, StepStatus
 from batchops.plans.usage import Usage, total_usage
@@ -138,5 +138,27 @@ def _compactable(step: StepStatus) -> bool:
     )
 
 
+def entry_bytes(entry: object) -> int:
+    """What a status value takes as JSON, as the budget counts it."""
+    return len(json.dumps(entry, separators=(",", ":"), ensure_ascii=False))
+
+
+def submission_entry(
+    entry: Mapping[str, Any], submitted: Mapping[str, Any], steps_bytes: int
+) -> tuple[dict[str, Any], bool]:
+    """A step's entry once SubmitJob gave it a job id (`submitted`: jobId, jobName,
+    jobDefinition, status), within the budget while the pass goes on: where the full entry
+    would take `status.steps` (now `steps_bytes`) past it, it is compacted, as group 3 would
+    be, unless it holds what Batch does not (a resubmission's history). True when compacted."""
+    if not entry.get("compacted"):
+        full = {**entry, **submitted, "statusReason": None}
+        if steps_bytes + entry_bytes(full) - entry_bytes(entry) <= STEPS_BUDGET_BYTES or any(
+            entry.get(key) for key in ("resubmission", "interruptions", "history", "historyDropped")
+        ):
+            return full, False
+    short = {"name": entry["name"], "status": submitted["status"], "jobId": submitted["jobId"]}
+    return {**short, "compacted": True}, True
+
+
 def _size(step: StepStatus) -> int:
-    return len(json.dumps(step.to_status(), separators=(",", ":"), ensure_ascii=False))
+    return entry_bytes(step.to_status())

@@ -37,10 +37,10 @@ from batchops.model.observed import (
     job_definitions_in_status,
 )
 from batchops.model.pipeline import PipelineSpec
-from batchops.plans import dag, resubmission, run_status, run_submission, runs
+from batchops.plans import compaction, dag, resubmission, run_status, run_submission, runs
 from batchops.plans.accounts import AccountRefusal, NamespaceUnknown
 from batchops.plans.jobdefs import DefinitionScope
-from batchops.plans.usage import CapacityKind
+from batchops.plans.usage import CapacityKind, Usage
 from batchops.reconcile.common import (
     NO_OTHER_TENANTS,
     FinalizeOutcome,
@@ -646,12 +646,15 @@ class _WritesBehind:
 
 class _StepEntries:
     """`status.steps` as a new list (the status written before keeps its own), each job id
-    recorded in its step's entry as soon as SubmitJob returns it."""
+    recorded in its step's entry as soon as SubmitJob returns it, the list kept within the
+    compaction budget (the ids are written behind the submissions, before the pass's own
+    write compacts)."""
 
     def __init__(self, status: dict[str, Any]) -> None:
         self._status = status
         self._entries: list[dict[str, Any]] = list(status.get("steps") or [])
         self._position = {entry.get("name"): i for i, entry in enumerate(self._entries)}
+        self._bytes = compaction.entry_bytes(self._entries)
         status["steps"] = self._entries
 
     def record_job_id(self, submit: runs.SubmitJob, job_id: str) -> None:
@@ -660,23 +663,25 @@ class _StepEntries:
         its definition goes to `status.compacted.jobDefinitions`."""
         position = self._position.get(submit.step)
         if position is None:
-            self._position[submit.step] = len(self._entries)
-            self._entries.append({"name": submit.step, **self._fields(submit, job_id)})
-            return
-        entry = self._entries[position]
-        if not entry.get("compacted"):
-            self._entries[position] = {
-                **entry,
-                **self._fields(submit, job_id),
-                "statusReason": None,
-            }
-            return
-        self._entries[position] = {**entry, "jobId": job_id, "status": "SUBMITTED"}
-        compacted = dict(self._status.get("compacted") or {})
-        named = list(compacted.get("jobDefinitions") or [])
-        if submit.job_definition not in named:
-            compacted["jobDefinitions"] = [*named, submit.job_definition]
-            self._status["compacted"] = compacted
+            position = self._position[submit.step] = len(self._entries)
+            self._entries.append({"name": submit.step})
+            self._bytes += compaction.entry_bytes(self._entries[-1]) + 1
+        before = self._entries[position]
+        entry, compacted = compaction.submission_entry(
+            before, self._fields(submit, job_id), self._bytes
+        )
+        self._entries[position] = entry
+        self._bytes += compaction.entry_bytes(entry) - compaction.entry_bytes(before)
+        if compacted:
+            self._count_compacted(submit.job_definition, newly=not before.get("compacted"))
+
+    def _count_compacted(self, definition: str, *, newly: bool) -> None:
+        summary = dict(self._status.get("compacted") or {"steps": 0, "usage": Usage().to_status()})
+        summary["steps"] += 1 if newly else 0
+        named = list(summary.get("jobDefinitions") or [])
+        if definition not in named:
+            summary["jobDefinitions"] = [*named, definition]
+        self._status["compacted"] = summary
 
     @staticmethod
     def _fields(submit: runs.SubmitJob, job_id: str) -> dict[str, Any]:
