@@ -1,7 +1,7 @@
-"""Big pipelines: a 2,000-step DAG and a 10,000-child array step, run to the end, with the
+"""Big pipelines: a 5,000-step DAG and a 10,000-child array step, run to the end, with the
 BatchPipeline's stored size (what etcd holds, managedFields included) sampled all along.
 
-    .venv/bin/python -m bench.big [--steps 2000] [--array-size 10000]
+    .venv/bin/python -m bench.big [--steps 5000] [--array-size 10000]
 
 The DAG is layers of 100 steps, each depending on one step of the layer before (so Batch holds
 them, and none waits on the operator); jobs take 2 emulated seconds. The boto3 baseline submits
@@ -49,7 +49,22 @@ def manifest(name: str, steps: list[dict[str, Any]]) -> dict[str, Any]:
 def stored_size(stack: BenchStack, name: str) -> tuple[int, dict[str, Any]]:
     """The object's size as JSON with its managedFields (about what etcd stores), and it."""
     body = json.loads(stack.kubectl("get", "bpl", name, "-o", "json", "--show-managed-fields"))
-    return len(json.dumps(body, separators=(",", ":"))), body
+    return _size(body), body
+
+
+def _size(value: object) -> int:
+    return len(json.dumps(value, separators=(",", ":")))
+
+
+def parts(body: dict[str, Any]) -> dict[str, int]:
+    """The sizes of what makes the object: spec, status (and its step entries), managedFields."""
+    status = body.get("status") or {}
+    return {
+        "spec_bytes": _size(body["spec"]),
+        "status_bytes": _size(status),
+        "status_steps_bytes": _size(status.get("steps") or []),
+        "managed_fields_bytes": _size(body["metadata"].get("managedFields")),
+    }
 
 
 def run_to_end(stack: BenchStack, document: dict[str, Any], timeout: float) -> dict[str, Any]:
@@ -59,9 +74,12 @@ def run_to_end(stack: BenchStack, document: dict[str, Any], timeout: float) -> d
     start = time.monotonic()
     sizes: list[int] = []
     final: dict[str, Any] = {}
+    largest: dict[str, int] = {}
 
     def finished() -> bool:
         size, body = stored_size(stack, name)
+        if size > max(sizes, default=0):
+            largest.update(parts(body))
         sizes.append(size)
         final.update(body)
         return (body.get("status") or {}).get("phase") in ("Succeeded", "Failed")
@@ -81,9 +99,8 @@ def run_to_end(stack: BenchStack, document: dict[str, Any], timeout: float) -> d
         "final_object_bytes": sizes[-1],
         "etcd_limit_bytes": ETCD_LIMIT,
         "max_over_limit": round(max(sizes) / ETCD_LIMIT, 2),
-        "spec_bytes": len(json.dumps(final["spec"], separators=(",", ":"))),
-        "status_bytes": len(json.dumps(status, separators=(",", ":"))),
-        "managed_fields_bytes": len(json.dumps(final["metadata"].get("managedFields"))),
+        **parts(final),
+        "largest_object": largest,
         "compacted_steps": (status.get("compacted") or {}).get("steps", 0),
         "kubectl_get_bpl_seconds": round(statistics.median(listing), 3),
     }
@@ -91,7 +108,7 @@ def run_to_end(stack: BenchStack, document: dict[str, Any], timeout: float) -> d
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--steps", type=int, default=5000)
     parser.add_argument("--array-size", type=int, default=10000)
     args = parser.parse_args()
     dag = layers(args.steps)
