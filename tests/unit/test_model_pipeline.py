@@ -167,7 +167,7 @@ def test_retry_secrets_and_fargate_are_parsed() -> None:
          "spec.steps[0].dependsOn", "more than once"),
         ({"queue": "q", "image": "i", "steps": [{"name": "a", "vcpu": 1}]},
          "spec.steps[0].vcpu", "unknown field"),
-        ({"queue": "q", "image": "i", "steps": []}, "spec.steps", "1 to 2000"),
+        ({"queue": "q", "image": "i", "steps": []}, "spec.steps", "1 to 5000"),
     ],
 )  # fmt: skip
 def test_invalid_specs_name_the_field(raw: Mapping[str, object], path: str, words: str) -> None:
