@@ -1,9 +1,11 @@
-"""What the unit tests' fake Batch APIs share."""
+"""What the unit tests' fake Batch APIs share, and the BatchPipeline objects they run."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from batchops.reconcile.common import ObjectSnapshot
 
 
 class SubmitsOneByOne:
@@ -23,3 +25,15 @@ class SubmitsOneByOne:
             except Exception as exc:
                 answers.append(exc)
         return answers
+
+
+def pipeline_object(name: str, uid: str, spec: Mapping[str, Any]) -> ObjectSnapshot:
+    """A BatchPipeline `name` in namespace `ns` at generation 1, as a reconciler receives it."""
+    return ObjectSnapshot.of(
+        {
+            "apiVersion": "batchops.io/v1alpha1",
+            "kind": "BatchPipeline",
+            "metadata": {"name": name, "namespace": "ns", "uid": uid, "generation": 1},
+            "spec": dict(spec),
+        }
+    )

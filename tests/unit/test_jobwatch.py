@@ -14,7 +14,7 @@ from batchops.jobs.watch import UNHEARD_SECONDS, JobWatch, OwnerKey
 from batchops.model.observed import ObservedJob
 from batchops.reconcile.common import ObjectSnapshot, Timing
 from batchops.reconcile.pipeline import PipelineReconciler
-from tests.unit.fake_batch import SubmitsOneByOne
+from tests.unit.fake_batch import SubmitsOneByOne, pipeline_object
 
 
 def job(job_id: str, status: str) -> ObservedJob:
@@ -373,20 +373,10 @@ def test_an_array_job_of_10000_children_is_tracked_and_described_as_its_parent_o
     # children's progress reaches the pipeline through the parent's summary.
     batch = ArrayBatch()
     reconciler = PipelineReconciler(lambda region: batch, Timing(), None)  # type: ignore[arg-type,return-value]
-    body = {
-        "apiVersion": "batchops.io/v1alpha1",
-        "kind": "BatchPipeline",
-        "metadata": {"name": "wide", "namespace": "ns", "uid": "u-1", "generation": 1},
-        "spec": {
-            "queue": "q",
-            "image": "busybox",
-            "steps": [
-                {"name": "big", "command": ["true"], "vcpus": 1, "memory": 128, "arraySize": 10000}
-            ],
-        },
-    }
+    step = {"name": "big", "command": ["true"], "vcpus": 1, "memory": 128, "arraySize": 10000}
+    obj = pipeline_object("wide", "u-1", {"queue": "q", "image": "busybox", "steps": [step]})
     queues = {"q": "arn:aws:batch:us-east-1:123456789012:job-queue/q"}
-    outcome = reconciler.reconcile(ObjectSnapshot.of(body), queues, batch.describe, lambda s: None)
+    outcome = reconciler.reconcile(obj, queues, batch.describe, lambda s: None)
     (parent,) = batch.jobs
     assert outcome.active_job_ids == (parent,)
 
@@ -406,7 +396,7 @@ def test_an_array_job_of_10000_children_is_tracked_and_described_as_its_parent_o
     (summary,) = [j.array_status_summary for j in watch.cached([parent])[0]]
     assert summary == {"SUCCEEDED": 4000, "RUNNING": 6000}
     second = reconciler.reconcile(
-        ObjectSnapshot.of({**body, "status": outcome.status}),
+        ObjectSnapshot.of({**obj.body, "status": outcome.status}),
         queues,
         lambda ids: watch.cached(ids)[0],
         lambda s: None,

@@ -14,7 +14,7 @@ from batchops.model.observed import ObservedJob
 from batchops.plans import compaction, run_submission
 from batchops.reconcile.common import ObjectSnapshot, Timing
 from batchops.reconcile.pipeline import PipelineReconciler
-from tests.unit.fake_batch import SubmitsOneByOne
+from tests.unit.fake_batch import SubmitsOneByOne, pipeline_object
 
 
 class InstantBatch(SubmitsOneByOne):
@@ -72,13 +72,7 @@ def chain(length: int) -> ObjectSnapshot:
         | ({"dependsOn": [f"s{i - 1}"]} if i else {})
         for i in range(length)
     ]
-    body = {
-        "apiVersion": "batchops.io/v1alpha1",
-        "kind": "BatchPipeline",
-        "metadata": {"name": "chain", "namespace": "ns", "uid": "u-2", "generation": 1},
-        "spec": {"queue": "q", "image": "busybox", "steps": steps},
-    }
-    return ObjectSnapshot.of(body)
+    return pipeline_object("chain", "u-2", {"queue": "q", "image": "busybox", "steps": steps})
 
 
 def fan_in(width: int) -> ObjectSnapshot:
@@ -98,13 +92,7 @@ def fan_in(width: int) -> ObjectSnapshot:
             "dependsOn": [f"m{i}" for i in range(width)],
         }
     )
-    body = {
-        "apiVersion": "batchops.io/v1alpha1",
-        "kind": "BatchPipeline",
-        "metadata": {"name": "wide", "namespace": "ns", "uid": "u-1", "generation": 1},
-        "spec": {"queue": "q", "image": "busybox", "steps": steps},
-    }
-    return ObjectSnapshot.of(body)
+    return pipeline_object("wide", "u-1", {"queue": "q", "image": "busybox", "steps": steps})
 
 
 def test_held_fan_in_step_is_submitted_at_once_when_its_parents_finished_within_the_pass() -> None:
@@ -359,18 +347,9 @@ def layers_of_gated_steps(parents: int, children: int) -> ObjectSnapshot:
     first = [f"p{i}" for i in range(parents)]
     steps: list[dict[str, Any]] = [{"name": name} for name in first]
     steps += [{"name": f"c{i:04d}", "dependsOn": first} for i in range(children)]
-    body = {
-        "apiVersion": "batchops.io/v1alpha1",
-        "kind": "BatchPipeline",
-        "metadata": {"name": "layers", "namespace": "ns", "uid": "u-3", "generation": 1},
-        "spec": {
-            "queue": "q",
-            "image": "busybox",
-            "defaults": {"command": ["true"], "vcpus": 1, "memory": 128},
-            "steps": steps,
-        },
-    }
-    return ObjectSnapshot.of(body)
+    defaults = {"command": ["true"], "vcpus": 1, "memory": 128}
+    spec = {"queue": "q", "image": "busybox", "defaults": defaults, "steps": steps}
+    return pipeline_object("layers", "u-3", spec)
 
 
 def test_job_ids_written_behind_the_submissions_keep_step_entries_within_the_budget() -> None:
