@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -1169,3 +1170,69 @@ def test_standalone_module_serves_until_sigterm() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_concurrent_readers_of_one_queue_each_get_distinct_messages_and_no_errors(
+    emulator: Emulator,
+) -> None:
+    # moto's ReceiveMessage iterated the queue's in-flight set while another reader's
+    # DeleteMessageBatch changed it: a 500 ("Set changed size during iteration") to the reader,
+    # and two readers scanning at once could both take the same visible message. SQS hands a
+    # message to one reader per visibility timeout and does not fail a receive for a delete.
+    def reader_client() -> Any:
+        name: Any = "sqs"
+        return boto3.client(
+            name,
+            endpoint_url=emulator.url,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"total_max_attempts": 1}),  # a 500 must surface, not retry
+        )
+
+    sqs = reader_client()
+    queue_url: str = sqs.create_queue(QueueName="many-readers")["QueueUrl"]
+    sent = 400
+    for first in range(0, sent, 10):
+        sqs.send_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(i), "MessageBody": str(i)} for i in range(first, first + 10)],
+        )
+    received: list[str] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def read() -> None:
+        client = reader_client()
+        try:
+            while True:
+                with lock:
+                    if len(received) >= sent:
+                        return
+                messages = client.receive_message(
+                    QueueUrl=queue_url,
+                    MaxNumberOfMessages=10,
+                    WaitTimeSeconds=1,
+                    VisibilityTimeout=300,
+                ).get("Messages", [])
+                if not messages:
+                    return
+                with lock:
+                    received.extend(message["Body"] for message in messages)
+                client.delete_message_batch(
+                    QueueUrl=queue_url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": message["ReceiptHandle"]}
+                        for i, message in enumerate(messages)
+                    ],
+                )
+        except BaseException as exc:  # the assertion below reports it
+            errors.append(exc)
+
+    readers = [threading.Thread(target=read) for _ in range(6)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join(timeout=120)
+    assert errors == []
+    assert sorted(received, key=int) == [str(i) for i in range(sent)]

@@ -39,12 +39,11 @@ sessions short so tests see credentials expire (sts.py, partitions.py).
 
 Where to look: account.py (the accounts and their fixed IDs), infrastructure.py (compute
 environments and queues), schedulingpolicies.py (scheduling policies), consumableresources.py
-(consumable resources), jobdefs.py, jobs.py and
-scheduler.py (jobs and their state machine), runners.py and scenario.py (how attempts run),
-holds.py (keeping jobs in a state), outputs.py (logs and events), faults.py (faults and
-counters), errors.py (every error text and where it comes from), sts.py (AssumeRole and
-sessions), partitions.py (one Batch per account and region), control.py, wsgi.py and server.py
-(serving).
+(consumable resources), jobdefs.py, jobs.py and scheduler.py (jobs and their state machine),
+runners.py and scenario.py (how attempts run), holds.py (keeping jobs in a state), outputs.py
+(logs and events), faults.py (faults and counters), errors.py (every error text and where it
+comes from), sts.py (AssumeRole and sessions), sqs.py (moto's SQS safe for several readers),
+partitions.py (one Batch per account and region), control.py, wsgi.py and server.py (serving).
 """
 
 from batchops.local.emulator.account import (

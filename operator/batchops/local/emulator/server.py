@@ -14,6 +14,7 @@ from batchops.local.emulator import account
 from batchops.local.emulator.control import ControlApi
 from batchops.local.emulator.httpserver import KeepAliveWsgiServer
 from batchops.local.emulator.partitions import Partitions
+from batchops.local.emulator.sqs import patch_moto_sqs
 from batchops.local.emulator.wsgi import EmulatorApp
 
 
@@ -30,6 +31,7 @@ class Emulator:
     default_security_group_id = account.DEFAULT_SECURITY_GROUP_ID
 
     def __init__(self, host: str, port: int, speed: float) -> None:
+        patch_moto_sqs()
         self._partitions = Partitions(speed)
         self._control = ControlApi(self._partitions)
         self._app = EmulatorApp(
