@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 import pytest
 import yaml
+from botocore.config import Config
 
 import tests.unit.strategies  # noqa: F401  (registers the hypothesis profiles)
 from batchops.local.cluster import LocalCluster
@@ -55,7 +56,7 @@ def emulator(emulator_server: Emulator) -> Emulator:
     return emulator_server
 
 
-def aws_client(service: str, emulator: Emulator) -> Any:
+def aws_client(service: str, emulator: Emulator, config: Config | None = None) -> Any:
     """A boto3 client for one service, pointed at the emulator like a user would."""
     name: Any = service  # the stubs type a client by its literal service name; any name here
     return boto3.client(
@@ -64,6 +65,7 @@ def aws_client(service: str, emulator: Emulator) -> Any:
         region_name=REGION,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
+        config=config,
     )
 
 

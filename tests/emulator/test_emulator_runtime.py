@@ -1180,15 +1180,7 @@ def test_concurrent_readers_of_one_queue_each_get_distinct_messages_and_no_error
     # and two readers scanning at once could both take the same visible message. SQS hands a
     # message to one reader per visibility timeout and does not fail a receive for a delete.
     def reader_client() -> Any:
-        name: Any = "sqs"
-        return boto3.client(
-            name,
-            endpoint_url=emulator.url,
-            region_name=REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=Config(retries={"total_max_attempts": 1}),  # a 500 must surface, not retry
-        )
+        return aws_client("sqs", emulator, Config(retries={"total_max_attempts": 1}))  # a 500 fails
 
     sqs = reader_client()
     queue_url: str = sqs.create_queue(QueueName="many-readers")["QueueUrl"]
