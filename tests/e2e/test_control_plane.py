@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from batchops.kube.client import (
+    JOB_QUEUE,
+    KubeNotFound,
+    get_object,
+    patch_status,
+    use_kubeconfig,
+)
 from tests.conftest import Kubectl
 from tests.waits import wait_for
 
@@ -45,6 +54,25 @@ spec:
     assert queue["spec"]["computeEnvironments"] == [{"ref": "env-simple", "order": 1}]
     listed = kubectl.run("get", "batchops", "-n", namespace).stdout
     assert "queue-simple" in listed
+
+
+def test_a_read_not_older_than_a_status_write_sees_that_write(
+    kubectl: Kubectl, crds: list[str], namespace: str
+) -> None:
+    # A loop's read-your-own-writes asks for its write's version or newer, which the API
+    # server's watch cache answers instead of a quorum read from etcd.
+    kubectl.apply(
+        "apiVersion: batchops.io/v1alpha1\nkind: BatchJobQueue\nmetadata: {name: read-back}\n"
+        "spec: {priority: 1, computeEnvironments: [{ref: env, order: 1}]}",
+        namespace,
+    )
+    use_kubeconfig(str(kubectl.kubeconfig))
+    version = patch_status(JOB_QUEUE, namespace, "read-back", {"observedGeneration": 7})
+    read = get_object(JOB_QUEUE, namespace, "read-back", not_older_than=version)
+    assert read["metadata"]["resourceVersion"] == version
+    assert read["status"]["observedGeneration"] == 7
+    with pytest.raises(KubeNotFound):
+        get_object(JOB_QUEUE, namespace, "never-created", not_older_than=version)
 
 
 def test_deleting_an_owner_deletes_what_it_owns(kubectl: Kubectl, namespace: str) -> None:

@@ -241,4 +241,4 @@ async def write_status_if_changed(
 def own_writes(kind: Kind, body: kopf.Body) -> OwnWrites:
     """Read-your-own-writes for the loop of one object."""
     namespace, name = body.metadata.namespace or "", body.metadata.name or ""
-    return OwnWrites(lambda: get_object(kind, namespace, name))
+    return OwnWrites(lambda version: get_object(kind, namespace, name, not_older_than=version))

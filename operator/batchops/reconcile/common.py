@@ -75,9 +75,10 @@ class OwnWrites:
     """Read-your-own-writes for one object's loop. kopf's copy of the object can lag behind the
     status this loop just wrote, and a pass that started from the stale copy would redo work
     (start a run again, fire a trigger twice). After a write, until kopf's copy shows the
-    written version, the next pass reads the object from the API server instead."""
+    written version, the next pass reads the object from the API server instead: a version at
+    least as new as the write, which the API server's watch cache can answer."""
 
-    def __init__(self, read: Callable[[], Mapping[str, Any]]) -> None:
+    def __init__(self, read: Callable[[str], Mapping[str, Any]]) -> None:
         self._read = read
         self._pending: str | None = None
 
@@ -87,7 +88,7 @@ class OwnWrites:
         if self._pending is None or obj.resource_version == self._pending:
             self._pending = None
             return obj
-        fresh = ObjectSnapshot.of(self._read())  # a read after our write sees our write
+        fresh = ObjectSnapshot.of(self._read(self._pending))  # not older than our write
         self._pending = None
         return fresh
 
