@@ -37,6 +37,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _CHANGES = ("delete_message", "change_message_visibility", "purge_queue")
 _INSTALLED = "_batchops_queue_locked"
+"""Marks the installed ReceiveMessage, so installing twice wraps nothing twice."""
 
 
 def _under_queue_lock(method: F) -> F:
@@ -45,7 +46,6 @@ def _under_queue_lock(method: F) -> F:
         with self.get_queue(queue_name)._messages_lock:
             return method(self, queue_name, *args, **kwargs)
 
-    setattr(locked, _INSTALLED, True)
     return locked  # type: ignore[return-value]
 
 
