@@ -12,75 +12,18 @@ reports it in milliseconds. Writes bench/results/lag.json.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
-import threading
-import time
 from collections.abc import Sequence
 from typing import Any
 
-import urllib3
-from kubernetes import client as k8s
-from kubernetes import config as k8s_config
-from kubernetes import watch as k8s_watch
-
 from batchops.local.emulator import Emulator
-from bench.stack import BenchStack, aws_client, bench_stack, percentile, save, wait_until
+from bench.stack import BenchStack, aws_client, bench_stack, percentile, save
+from bench.watching import PipelineWatch
 from bench.workloads import Workload, chain
 
 STEPS = 4
 JOB_SECONDS = 2.0
-
-
-class StatusWatch:
-    """Arrival times of step states, from a watch on the bench namespace's BatchPipelines (the
-    Kubernetes client in a thread, as any watching tool would see them), and the latest version
-    of each object. The benchmark waits on this watch: listing the pipelines with kubectl every
-    half second, as it did, loaded the 2-core machine's API server with a process and a LIST
-    per check, and the operator's status writes queued behind them."""
-
-    def __init__(self, stack: BenchStack) -> None:
-        self.seen: dict[tuple[str, str, str], float] = {}
-        self.latest: dict[str, dict[str, Any]] = {}
-        # The kubernetes package is untyped: these calls are ignored one by one, as in kube/.
-        kubeconfig = str(stack.cluster.kubeconfig)
-        client = k8s_config.new_client_from_config(kubeconfig)  # type: ignore[no-untyped-call]
-        api = k8s.CustomObjectsApi(client)
-        self._watch = k8s_watch.Watch()  # type: ignore[no-untyped-call]
-        self._stream = self._watch.stream(  # type: ignore[no-untyped-call]
-            api.list_namespaced_custom_object,
-            "batchops.io",
-            "v1alpha1",
-            "bench",
-            "batchpipelines",
-            timeout_seconds=3600,
-        )
-        self._thread = threading.Thread(target=self._read, daemon=True)
-        self._thread.start()
-
-    def _read(self) -> None:
-        # `stop` closes the stream under the thread: that ends it, as an error or not.
-        with contextlib.suppress(urllib3.exceptions.HTTPError):
-            for event in self._stream:
-                arrived = time.time()
-                obj = event.get("object") or {}
-                name = obj.get("metadata", {}).get("name", "")
-                for step in (obj.get("status") or {}).get("steps", []):
-                    key = (name, step.get("name", ""), step.get("status", ""))
-                    self.seen.setdefault(key, arrived)
-                self.latest[name] = obj  # after its steps: a Succeeded object's are all seen
-
-    def all_succeeded(self, names: Sequence[str]) -> bool:
-        """Whether the watch has seen each named pipeline with phase Succeeded."""
-        return all(
-            (self.latest.get(name, {}).get("status") or {}).get("phase") == "Succeeded"
-            for name in names
-        )
-
-    def stop(self) -> None:
-        """End the watch."""
-        self._watch.stop()  # type: ignore[no-untyped-call]
 
 
 def _event_mode(emulator: Emulator) -> Sequence[str]:
@@ -103,15 +46,12 @@ def _event_mode(emulator: Emulator) -> Sequence[str]:
 def measure(stack: BenchStack, load: int) -> dict[str, Any]:
     """Run `load` pipelines at once; lags of every RUNNING and SUCCEEDED transition."""
     workload = Workload(f"lag{load}", load, chain(STEPS))
-    watch = StatusWatch(stack)
-    try:
+    with PipelineWatch(stack) as watch:
         manifests = workload.manifests(f"lag{load}-")
         names = [doc["metadata"]["name"] for doc in manifests]
         stack.apply(manifests)
-        wait_until(lambda: watch.all_succeeded(names), 600, "lag workload succeeded", interval=0.1)
+        watch.wait_phase(names, "Succeeded", 600)
         items = [watch.latest[name] for name in names]
-    finally:
-        watch.stop()
     job_steps = {
         s["jobId"]: (i["metadata"]["name"], s["name"]) for i in items for s in i["status"]["steps"]
     }

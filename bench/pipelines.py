@@ -6,8 +6,9 @@ Workloads (at --scale 1): 200 chains x 10 steps, 100 diamonds (1 → 8 → 1), 5
 (1 → 20) and 20 wide fan-ins (1 → 50 → 1, which plain dependsOn cannot express: batchops only).
 Both sides run on one emulator that enforces AWS's SubmitJob quota (50 calls/s). For each
 workload: time from start to all jobs submitted and to all done (baseline: its loop; batchops:
-`kubectl apply` until every job id is in status / every run Succeeded), AWS calls per operation
-against the minimum, and Kubernetes writes per pipeline. Writes bench/results/pipelines.json.
+`kubectl apply` until a watch shows every job id in status / every run Succeeded), AWS calls per
+operation against the minimum, and Kubernetes writes per pipeline. Writes
+bench/results/pipelines.json.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import sys
 import time
 from typing import Any
 
-from bench.stack import SUBMIT_JOB_QUOTA, BenchStack, bench_stack, save, wait_until
+from bench.stack import SUBMIT_JOB_QUOTA, BenchStack, bench_stack, save
+from bench.watching import PipelineWatch
 from bench.workloads import Workload, baseline, chain, diamond, fan_out
 
 
@@ -39,27 +41,18 @@ def workloads(scale: float) -> list[Workload]:
 
 
 def measure_batchops(stack: BenchStack, workload: Workload) -> dict[str, Any]:
-    """Apply the workload's pipelines at once; time until all submitted and all Succeeded."""
+    """Apply the workload's pipelines at once; time until a watch shows every job id in status,
+    and every run Succeeded."""
     before_calls = stack.emulator.counters()
     before_writes = stack.kubernetes_writes()
-    selector = f"bench/workload={workload.name}"
-    start = time.monotonic()
-    stack.apply(workload.manifests(f"{workload.name}-"))
-
-    def succeeded_all() -> bool:
-        return all(
-            (i.get("status") or {}).get("phase") == "Succeeded" for i in stack.pipelines(selector)
-        )
-
+    manifests = workload.manifests(f"{workload.name}-")
+    names = [doc["metadata"]["name"] for doc in manifests]
     timeout = 600 + workload.jobs / 10
-    wait_until(
-        lambda: stack.all_submitted(workload.pipelines, workload.steps, selector),
-        timeout,
-        f"{workload.name}: all submitted",
-    )
-    submit_seconds = time.monotonic() - start
-    wait_until(succeeded_all, timeout, f"{workload.name}: all succeeded")
-    done_seconds = time.monotonic() - start
+    with PipelineWatch(stack) as watch:
+        start = time.time()
+        stack.apply(manifests)
+        submit_seconds = watch.wait_submitted(names, timeout) - start
+        done_seconds = watch.wait_phase(names, "Succeeded", timeout) - start
     after_calls = stack.emulator.counters()
     after_writes = stack.kubernetes_writes()
     calls = {op: after_calls.get(op, 0) - before_calls.get(op, 0) for op in after_calls}

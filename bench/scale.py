@@ -15,14 +15,14 @@ first and last level (`kib_per_tracked_job`), the two parts of the memory target
 from __future__ import annotations
 
 import argparse
-import functools
 import math
 import sys
 import time
 from collections.abc import Sequence
 from typing import Any
 
-from bench.stack import BenchStack, bench_stack, save, wait_until
+from bench.stack import BenchStack, bench_stack, save
+from bench.watching import PipelineWatch
 from bench.workloads import Workload, chain, register_baseline_definition, submit_baseline
 
 POLL_INTERVAL = 10.0
@@ -51,48 +51,44 @@ def run(levels: Sequence[int], steps: int, with_baseline: bool) -> dict[str, Any
         max_vcpus=256,
     ) as stack:
         idle = stack.operator_usage()
-        for level in levels:
-            target = level // steps
-            batch = Workload("scale", target - applied, chain(steps)).manifests("tmp")
-            for offset, doc in enumerate(batch):
-                doc["metadata"]["name"] = f"scale-{applied + offset}"
-            start = time.monotonic()
-            stack.apply(batch)
-            wait_until(
-                functools.partial(stack.all_submitted, target, steps),
-                3600,
-                f"{level} submitted",
-                5.0,
-            )
-            submit_seconds += time.monotonic() - start
-            applied = target
-            before_calls = stack.emulator.counters()
-            before = stack.operator_usage()
-            window = POLL_INTERVAL * WINDOW_POLLS
-            time.sleep(window)  # a steady-state window: three polls of every tracked job
-            after = stack.operator_usage()
-            after_calls = stack.emulator.counters()
-            describes = after_calls.get("DescribeJobs", 0) - before_calls.get("DescribeJobs", 0)
-            sample = {
-                "tracked_jobs": target * steps,
-                "rss_mib": after["rss_mib"],
-                "peak_rss_mib": after["peak_rss_mib"],
-                "cpu_seconds_per_minute": (after["cpu_seconds"] - before["cpu_seconds"])
-                * 60
-                / window,
-                "describe_jobs_calls_per_poll": describes / WINDOW_POLLS,
-                "describe_jobs_minimum_per_poll": math.ceil(target * steps / 100),
-                "cumulative_submit_seconds": submit_seconds,
-            }
-            samples.append(sample)
-            print(
-                f"{sample['tracked_jobs']:6d} jobs: RSS {sample['rss_mib']:.0f} MiB, "
-                f"CPU {sample['cpu_seconds_per_minute']:.1f} s/min, DescribeJobs "
-                f"{sample['describe_jobs_calls_per_poll']:.1f}/poll "
-                f"(min {sample['describe_jobs_minimum_per_poll']}), "
-                f"submitted in {submit_seconds:.0f} s so far",
-                flush=True,
-            )
+        with PipelineWatch(stack) as watch:
+            for level in levels:
+                target = level // steps
+                batch = Workload("scale", target - applied, chain(steps)).manifests("tmp")
+                for offset, doc in enumerate(batch):
+                    doc["metadata"]["name"] = f"scale-{applied + offset}"
+                start = time.time()
+                stack.apply(batch)
+                names = [f"scale-{i}" for i in range(target)]
+                submit_seconds += watch.wait_submitted(names, 3600) - start
+                applied = target
+                before_calls = stack.emulator.counters()
+                before = stack.operator_usage()
+                window = POLL_INTERVAL * WINDOW_POLLS
+                time.sleep(window)  # a steady-state window: three polls of every tracked job
+                after = stack.operator_usage()
+                after_calls = stack.emulator.counters()
+                describes = after_calls.get("DescribeJobs", 0) - before_calls.get("DescribeJobs", 0)
+                sample = {
+                    "tracked_jobs": target * steps,
+                    "rss_mib": after["rss_mib"],
+                    "peak_rss_mib": after["peak_rss_mib"],
+                    "cpu_seconds_per_minute": (after["cpu_seconds"] - before["cpu_seconds"])
+                    * 60
+                    / window,
+                    "describe_jobs_calls_per_poll": describes / WINDOW_POLLS,
+                    "describe_jobs_minimum_per_poll": math.ceil(target * steps / 100),
+                    "cumulative_submit_seconds": submit_seconds,
+                }
+                samples.append(sample)
+                print(
+                    f"{sample['tracked_jobs']:6d} jobs: RSS {sample['rss_mib']:.0f} MiB, "
+                    f"CPU {sample['cpu_seconds_per_minute']:.1f} s/min, DescribeJobs "
+                    f"{sample['describe_jobs_calls_per_poll']:.1f}/poll "
+                    f"(min {sample['describe_jobs_minimum_per_poll']}), "
+                    f"submitted in {submit_seconds:.0f} s so far",
+                    flush=True,
+                )
         usage = stack.operator_usage()
         baseline = _baseline_submit(stack, applied, steps) if with_baseline else None
     result: dict[str, Any] = {

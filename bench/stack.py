@@ -93,19 +93,6 @@ class BenchStack:
         for i in range(0, len(docs), 200):
             self.kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all(docs[i : i + 200]))
 
-    def pipelines(self, selector: str | None = None) -> list[dict[str, Any]]:
-        """The BatchPipelines in the namespace (matching a label selector), as JSON."""
-        args = ["get", "bpl", "-o", "json", *(["-l", selector] if selector else [])]
-        return list(json.loads(self.kubectl(*args))["items"])
-
-    def all_submitted(self, pipelines: int, steps: int, selector: str | None = None) -> bool:
-        """Whether exactly `pipelines` BatchPipelines exist and each has `steps` job ids."""
-        items = self.pipelines(selector)
-        return len(items) == pipelines and all(
-            sum(1 for s in (i.get("status") or {}).get("steps", []) if s.get("jobId")) == steps
-            for i in items
-        )
-
     def delete_pipelines(self) -> None:
         """Delete every BatchPipeline and wait until they are gone (finalizers ran)."""
         self.kubectl("delete", "bpl", "--all", "--wait=true", "--timeout=600s")
