@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import boto3
 import pytest
 
 from batchops.aws.errors import AssumeRoleFailed, Retryable, Terminal
-from batchops.aws.session import AwsSettings, RoleCredentials, client_for, role_credentials
+from batchops.aws.session import (
+    AwsSettings,
+    RoleCredentials,
+    ServiceName,
+    client_for,
+    role_credentials,
+)
 from batchops.aws.sts import IssuedCredentials
 from batchops.model.account import AssumedRole
 
@@ -126,3 +133,25 @@ def test_clients_of_every_service_region_and_role_share_one_parse_of_botocores_d
     ]
     loaders = {id(client._loader) for client in clients}  # type: ignore[attr-defined]
     assert len(loaders) == 1
+
+
+def test_botocores_endpoint_data_keeps_only_the_services_the_operator_calls() -> None:
+    loader = client_for("batch", AwsSettings(endpoint_url="http://127.0.0.1:1"))._loader  # type: ignore[attr-defined]
+    partitions = loader.load_data("endpoints")["partitions"]
+    assert len(partitions) > 1  # every partition stays, GovCloud and China included
+    by_partition = {p["partition"]: set(p["services"]) for p in partitions}
+    assert by_partition["aws"] == {"batch", "logs", "sqs", "sts"}
+    assert all(services <= {"batch", "logs", "sqs", "sts"} for services in by_partition.values())
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "cn-north-1", "us-gov-west-1"])
+@pytest.mark.parametrize("service", ["batch", "logs", "sqs", "sts"])
+def test_clients_reach_the_same_aws_endpoints_as_an_untrimmed_botocore(
+    service: ServiceName, region: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable in ("AWS_ENDPOINT_URL", f"AWS_ENDPOINT_URL_{service.upper()}"):
+        monkeypatch.delenv(variable, raising=False)
+    ours = client_for(service, AwsSettings(region=region))
+    pristine = boto3.session.Session().client(service, region_name=region)
+    assert ours.meta.endpoint_url == pristine.meta.endpoint_url
+    assert ours.meta.partition == pristine.meta.partition

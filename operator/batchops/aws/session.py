@@ -21,10 +21,10 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, get_args, overload
 
 import boto3
 import botocore.loaders
@@ -184,7 +184,21 @@ def _shared_loader() -> botocore.loaders.Loader:
     global _loader
     if _loader is None:
         _loader = botocore.loaders.create_loader()
+        keep_only_our_endpoints(_loader.load_data("endpoints"), get_args(ServiceName))
     return _loader
+
+
+def keep_only_our_endpoints(endpoints: Mapping[str, Any], services: Iterable[str]) -> None:
+    """Remove from botocore's endpoint data (endpoints.json, as its loader parsed and caches it)
+    every service but `services`, in every partition. Parsed into OrderedDicts, the data of
+    some 300 services a partition in eight partitions is the largest thing the operator holds
+    at rest: 6.9 MiB of its 93 MiB idle RSS, measured with tracemalloc, for four services.
+    Regions, partitions and our services' entries stay as botocore ships them."""
+    wanted = set(services)
+    for partition in endpoints.get("partitions", []):
+        listed = partition.get("services", {})
+        for name in [name for name in listed if name not in wanted]:
+            del listed[name]
 
 
 # --- credentials of a BatchAccount's role ------------------------------------------------------
