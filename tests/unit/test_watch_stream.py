@@ -1,5 +1,6 @@
-"""kopf keeps no managedFields: the wrapper on kopf's watch stream, and the kopf internals it
-relies on (a kopf release that moves them must fail here, not silently keep the memory)."""
+"""kopf keeps no managedFields and no last-applied manifest: the wrapper on kopf's watch stream,
+and the kopf internals it relies on (a kopf release that moves them must fail here, not
+silently keep the memory)."""
 
 from __future__ import annotations
 
@@ -19,11 +20,19 @@ def test_kopfs_watcher_reads_its_stream_through_the_wrapped_function() -> None:
     assert "watching.infinite_watch(" in inspect.getsource(queueing.watcher)
 
 
-def test_installed_stream_drops_managed_fields_and_passes_the_rest(
+def test_installed_stream_drops_managed_fields_and_the_last_applied_manifest_and_passes_the_rest(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     body = {
-        "metadata": {"name": "p", "managedFields": [{"manager": "kubectl"}], "uid": "u"},
+        "metadata": {
+            "name": "p",
+            "managedFields": [{"manager": "kubectl"}],
+            "uid": "u",
+            "annotations": {
+                "kubectl.kubernetes.io/last-applied-configuration": '{"spec":{"steps":[]}}',
+                "batchops.io/rerun": "1",
+            },
+        },
         "spec": {"steps": []},
     }
     events: list[Any] = [watching.Bookmark.LISTED, {"type": "ADDED", "object": body}]
@@ -44,6 +53,9 @@ def test_installed_stream_drops_managed_fields_and_passes_the_rest(
 
     seen = asyncio.run(collect())
     assert seen[0] is watching.Bookmark.LISTED
-    assert seen[1]["object"] == {"metadata": {"name": "p", "uid": "u"}, "spec": {"steps": []}}
+    assert seen[1]["object"] == {
+        "metadata": {"name": "p", "uid": "u", "annotations": {"batchops.io/rerun": "1"}},
+        "spec": {"steps": []},
+    }
     wrapped = [cell.cell_contents for cell in installed.__closure__ or ()]
     assert wrapped == [fake_watch]  # wrapped once, around kopf's own function

@@ -1,10 +1,14 @@
-"""What kopf keeps of each object: everything but `metadata.managedFields`, and, in a sharded
-operator (`batchops run --shard i/N`), nothing of the objects another shard owns.
+"""What kopf keeps of each object: everything but `metadata.managedFields` and client-side
+apply's copy of the manifest, and, in a sharded operator (`batchops run --shard i/N`), nothing
+of the objects another shard owns.
 
 kopf holds the latest body of every object it runs a daemon for, for the object's lifetime. A
 BatchPipeline's managedFields repeat the shape of its whole spec and status as nested dicts
-(about 3.5 KiB per tracked job in bench/scale.py), and neither kopf nor batchops reads them:
-kopf patches with merge patches and keeps its own state in annotations. kopf has no public
+(about 3.5 KiB per tracked job in bench/scale.py), and `kubectl apply` (client-side, as Argo CD
+also does by default) keeps the whole manifest as JSON text in the
+`kubectl.kubernetes.io/last-applied-configuration` annotation: the spec a second time. Neither
+kopf nor batchops reads them: kopf patches with merge patches and keeps its own state in
+annotations under batchops.io/. kopf has no public
 hook on its watch stream, so this wraps the function its watcher calls;
 tests/unit/test_watch_stream.py fails if a kopf release moves it.
 
@@ -34,15 +38,21 @@ that, never our wrapper."""
 _OUR_API_VERSIONS = f"{GROUP}/"
 
 
-def drop_managed_fields(event: object) -> None:
-    """Remove `object.metadata.managedFields` from a raw watch event, in place (bookmarks and
-    other non-dict events pass untouched)."""
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def drop_unread_metadata(event: object) -> None:
+    """Remove `object.metadata.managedFields` and the last-applied-configuration annotation from
+    a raw watch event, in place (bookmarks and other non-dict events pass untouched)."""
     if not isinstance(event, dict):
         return
     obj = event.get("object")
     metadata = obj.get("metadata") if isinstance(obj, dict) else None
     if isinstance(metadata, dict):
         metadata.pop("managedFields", None)
+        annotations = metadata.get("annotations")
+        if isinstance(annotations, dict):
+            annotations.pop(LAST_APPLIED, None)
 
 
 def owned_by_another_shard(event: object, shard: Shard) -> bool:
@@ -63,10 +73,10 @@ def owned_by_another_shard(event: object, shard: Shard) -> bool:
     return isinstance(namespace, str) and bool(namespace) and not shard.owns(namespace)
 
 
-def _without_managed_fields(watch: Watch) -> Watch:
+def _without_unread_metadata(watch: Watch) -> Watch:
     async def stream(**kwargs: Any) -> AsyncIterator[Any]:
         async for event in watch(**kwargs):
-            drop_managed_fields(event)
+            drop_unread_metadata(event)
             yield event
 
     return stream
@@ -82,11 +92,11 @@ def _only_this_shard(watch: Watch, shard: Shard) -> Watch:
 
 
 def install(shard: Shard | None = None) -> None:
-    """Make kopf's watcher drop managedFields from every event and, with a `shard`, drop the
-    events of objects in namespaces another shard owns. Idempotent: kopf's function is wrapped
-    once, with the shard of the latest call."""
+    """Make kopf's watcher drop managedFields and the last-applied manifest from every event
+    and, with a `shard`, drop the events of objects in namespaces another shard owns.
+    Idempotent: kopf's function is wrapped once, with the shard of the latest call."""
     kopfs: Watch = getattr(watching.infinite_watch, _KOPFS_OWN, watching.infinite_watch)
     filtered = kopfs if shard is None else _only_this_shard(kopfs, shard)
-    installed = _without_managed_fields(filtered)
+    installed = _without_unread_metadata(filtered)
     setattr(installed, _KOPFS_OWN, kopfs)
     watching.infinite_watch = installed
