@@ -795,3 +795,18 @@ def test_submission_waves_send_independent_jobs_together_and_a_chain_one_by_one(
         ["c"],
         ["d"],
     ]
+
+
+def test_only_steps_whose_job_started_carry_usage() -> None:
+    # 19 of a 20-step chain's steps wait on their parent; a zero usage on each of them took room
+    # in every copy of the object (etcd, each watcher, the operator's own) and said nothing.
+    spec = pipeline(step("a"), step("b", "a"), step("c", "b"))
+    observed = {
+        "a": job("a", "RUNNING", started=0),
+        "b": job("b", "PENDING"),
+    }
+    status = aggregate_status(spec, observed, T0 + timedelta(seconds=60), T0, generation=1, run=RUN)
+    usage = {entry.name: entry.usage for entry in status.steps}
+    assert usage["b"] is None and usage["c"] is None
+    assert usage["a"] is not None and usage["a"]["vcpuSeconds"] == 60
+    assert status.usage is not None and status.usage["vcpuSeconds"] == 60

@@ -445,7 +445,7 @@ def _step_status(
         interruptions=kept.interruptions,
         history=history.entries,
         history_dropped=history.dropped,
-        usage=used,
+        usage=used if history.entries else None,  # no attempt yet: nothing used, nothing said
     )
 
 
