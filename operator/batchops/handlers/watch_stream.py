@@ -8,7 +8,12 @@ BatchPipeline's managedFields repeat the shape of its whole spec and status as n
 also does by default) keeps the whole manifest as JSON text in the
 `kubectl.kubernetes.io/last-applied-configuration` annotation: the spec a second time. Neither
 kopf nor batchops reads them: kopf patches with merge patches and keeps its own state in
-annotations under batchops.io/. kopf has no public
+annotations under batchops.io/.
+
+What is kept shares its strings: every body's keys are the same few dozen names, and within a
+body the same values recur (a 20-step chain names one job definition ARN 20 times, each job id
+twice), but the JSON decoder makes a new string for each. Sharing them makes a running 20-step
+pipeline's body a third smaller (37 KiB to 25 KiB, measured on bench bodies). kopf has no public
 hook on its watch stream, so this wraps the function its watcher calls;
 tests/unit/test_watch_stream.py fails if a kopf release moves it.
 
@@ -39,6 +44,43 @@ _OUR_API_VERSIONS = f"{GROUP}/"
 
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+SHARED_KEYS_LIMIT = 10_000
+"""Distinct keys shared across bodies at most: field names are a few hundred, but label,
+annotation and tag keys are the users' own, and the table lives as long as the operator."""
+
+
+class SharedKeys:
+    """One string object per distinct key, for every body kopf keeps."""
+
+    def __init__(self, limit: int = SHARED_KEYS_LIMIT) -> None:
+        self._keys: dict[str, str] = {}
+        self._limit = limit
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def shared(self, key: str) -> str:
+        """The key's shared string (the first one seen), or `key` itself past the limit."""
+        known = self._keys.get(key)
+        if known is not None:
+            return known
+        if len(self._keys) < self._limit:
+            self._keys[key] = key
+        return key
+
+
+def share_strings(value: Any, keys: SharedKeys, values: dict[str, str] | None = None) -> Any:
+    """A copy of decoded JSON whose keys are `keys`' shared strings and whose equal string
+    values are one object each (within this one value: a table kept across bodies would keep
+    every job id ever seen)."""
+    values = {} if values is None else values
+    if isinstance(value, dict):
+        return {keys.shared(k): share_strings(v, keys, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [share_strings(v, keys, values) for v in value]
+    if isinstance(value, str):
+        return values.setdefault(value, value)
+    return value
 
 
 def drop_unread_metadata(event: object) -> None:
@@ -73,10 +115,12 @@ def owned_by_another_shard(event: object, shard: Shard) -> bool:
     return isinstance(namespace, str) and bool(namespace) and not shard.owns(namespace)
 
 
-def _without_unread_metadata(watch: Watch) -> Watch:
+def _as_kept(watch: Watch, keys: SharedKeys) -> Watch:
     async def stream(**kwargs: Any) -> AsyncIterator[Any]:
         async for event in watch(**kwargs):
             drop_unread_metadata(event)
+            if isinstance(event, dict) and isinstance(event.get("object"), dict):
+                event["object"] = share_strings(event["object"], keys)
             yield event
 
     return stream
@@ -92,11 +136,12 @@ def _only_this_shard(watch: Watch, shard: Shard) -> Watch:
 
 
 def install(shard: Shard | None = None) -> None:
-    """Make kopf's watcher drop managedFields and the last-applied manifest from every event
-    and, with a `shard`, drop the events of objects in namespaces another shard owns.
-    Idempotent: kopf's function is wrapped once, with the shard of the latest call."""
+    """Make kopf's watcher drop managedFields and the last-applied manifest from every event,
+    share the strings of what it keeps and, with a `shard`, drop the events of objects in
+    namespaces another shard owns. Idempotent: kopf's function is wrapped once, with the shard
+    of the latest call."""
     kopfs: Watch = getattr(watching.infinite_watch, _KOPFS_OWN, watching.infinite_watch)
     filtered = kopfs if shard is None else _only_this_shard(kopfs, shard)
-    installed = _without_unread_metadata(filtered)
+    installed = _as_kept(filtered, SharedKeys())
     setattr(installed, _KOPFS_OWN, kopfs)
     watching.infinite_watch = installed
