@@ -264,3 +264,54 @@ def test_the_crds_come_from_package_data_so_an_installed_batchops_has_them() -> 
         "BatchPipeline",
         "CronPipeline",
     }
+
+
+QUEUE_RULE = "every step needs a queue"
+IMAGE_RULE = "every step needs a container image"
+
+
+@pytest.mark.parametrize(
+    ("spec", "broken"),
+    [
+        ({"queue": "q", "image": "i", "steps": [{"name": "a"}, {"name": "b"}]}, None),
+        ({"defaults": {"queue": "q", "image": "i"}, "steps": [{"name": "a"}]}, None),
+        ({"image": "i", "steps": [{"name": "a", "queue": "q"}, {"name": "b", "queue": "r"}]}, None),
+        ({"image": "i", "steps": [{"name": "a", "queue": "q"}, {"name": "b"}]}, QUEUE_RULE),
+        ({"defaults": {"image": "i"}, "steps": [{"name": "a"}]}, QUEUE_RULE),
+        ({"queue": "q", "defaults": {"jobDefinition": "etl:1"}, "steps": [{"name": "a"}]}, None),
+        (
+            {
+                "queue": "q",
+                "steps": [{"name": "a", "image": "i"}, {"name": "b", "jobDefinition": "d"}],
+            },
+            None,
+        ),
+        ({"queue": "q", "steps": [{"name": "a", "image": "i"}, {"name": "b"}]}, IMAGE_RULE),
+    ],
+    ids=[
+        "spec-queue",
+        "defaults-queue",
+        "every-step-queue",
+        "one-step-without-queue",
+        "no-queue-anywhere",
+        "defaults-job-definition",
+        "every-step-image-or-definition",
+        "one-step-without-image",
+    ],
+)
+def test_queue_and_image_may_come_from_the_spec_the_defaults_or_every_step(
+    spec: dict[str, object], broken: str | None, catalog: Catalog, tmp_path: Path
+) -> None:
+    # The rules read the spec-wide alternatives before looping over the steps (crds/, why).
+    manifest = {
+        "apiVersion": "batchops.io/v1alpha1",
+        "kind": "BatchPipeline",
+        "metadata": {"name": "p", "namespace": "default"},
+        "spec": spec,
+    }
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(manifest))
+    messages = [p.message for p in validate(catalog, path).problems]
+    relevant = [m for m in messages if QUEUE_RULE in m or IMAGE_RULE in m]
+    assert len(relevant) == (0 if broken is None else 1), messages
+    assert broken is None or broken in relevant[0]
