@@ -53,6 +53,7 @@ def measure_batchops(stack: BenchStack, workload: Workload) -> dict[str, Any]:
         stack.apply(manifests)
         submit_seconds = watch.wait_submitted(names, timeout) - start
         done_seconds = watch.wait_phase(names, "Succeeded", timeout) - start
+        restarts = watch.restarts
     after_calls = stack.emulator.counters()
     after_writes = stack.kubernetes_writes()
     calls = {op: after_calls.get(op, 0) - before_calls.get(op, 0) for op in after_calls}
@@ -63,6 +64,7 @@ def measure_batchops(stack: BenchStack, workload: Workload) -> dict[str, Any]:
         "aws_calls": {op: count for op, count in sorted(calls.items()) if count},
         "kubernetes_writes": {k: v for k, v in sorted(writes.items()) if v},
         "kubernetes_writes_per_pipeline": sum(writes.values()) / workload.pipelines,
+        "watch_restarts": restarts,
     }
 
 

@@ -43,28 +43,39 @@ class PipelineWatch:
         self.phases: dict[tuple[str, str], float] = {}
         """(pipeline, phase) → when the watch first showed it."""
         self.latest: dict[str, dict[str, Any]] = {}
+        self.restarts = 0
+        """Times the API server ended the watch and it was opened again (with a fresh list)."""
         self._changed = threading.Condition()
+        self._stopped = False
         # The kubernetes package is untyped: these calls are ignored one by one, as in kube/.
         kubeconfig = str(stack.cluster.kubeconfig)
         client = k8s_config.new_client_from_config(kubeconfig)  # type: ignore[no-untyped-call]
-        api = k8s.CustomObjectsApi(client)
+        self._api = k8s.CustomObjectsApi(client)
         self._watch = k8s_watch.Watch()  # type: ignore[no-untyped-call]
-        self._stream = self._watch.stream(  # type: ignore[no-untyped-call]
-            api.list_namespaced_custom_object,
-            "batchops.io",
-            "v1alpha1",
-            NAMESPACE,
-            "batchpipelines",
-            timeout_seconds=3 * 3600,
-        )
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
 
     def _read(self) -> None:
-        # `stop` closes the stream under the thread: that ends it, as an error or not.
-        with contextlib.suppress(urllib3.exceptions.HTTPError):
-            for event in self._stream:
-                self._record(time.time(), event.get("object") or {})
+        # The API server ends a watch whose client falls behind (this one decodes every event
+        # in Python, next to the emulator's threads): like an informer, list and watch again.
+        # A transition missed meanwhile is recorded when the new list shows it, late.
+        while True:
+            stream = self._watch.stream(  # type: ignore[no-untyped-call]
+                self._api.list_namespaced_custom_object,
+                "batchops.io",
+                "v1alpha1",
+                NAMESPACE,
+                "batchpipelines",
+                timeout_seconds=3 * 3600,
+            )
+            # `stop` closes the stream under the thread: that ends it, as an error or not.
+            with contextlib.suppress(urllib3.exceptions.HTTPError, k8s.exceptions.ApiException):
+                for event in stream:
+                    self._record(time.time(), event.get("object") or {})
+            if self._stopped:
+                return
+            self.restarts += 1
+            self._watch = k8s_watch.Watch()  # type: ignore[no-untyped-call]
 
     def _record(self, arrived: float, obj: dict[str, Any]) -> None:
         name = obj.get("metadata", {}).get("name", "")
@@ -110,6 +121,7 @@ class PipelineWatch:
 
     def stop(self) -> None:
         """End the watch."""
+        self._stopped = True
         self._watch.stop()  # type: ignore[no-untyped-call]
 
     def __enter__(self) -> PipelineWatch:
