@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -29,3 +30,18 @@ def wait_for(
         if time.monotonic() >= deadline:
             raise WaitTimeout(f"timed out after {timeout}s waiting for {message}; last: {last!r}")
         time.sleep(interval)  # the poll interval of a condition wait
+
+
+def run_in_threads(target: Callable[[], object], count: int, timeout: float = 30.0) -> None:
+    """Run `target` in `count` threads at once and wait for all of them; fail if one is still
+    running after `timeout` s (a test that asserted on what unfinished threads had collected
+    so far would pass or fail by chance)."""
+    threads = [threading.Thread(target=target, daemon=True) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    running = sum(1 for thread in threads if thread.is_alive())
+    if running:
+        raise WaitTimeout(f"{running} of {count} threads still running after {timeout:g}s")

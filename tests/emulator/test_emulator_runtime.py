@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 
 from batchops.local.emulator import Emulator
 from tests.conftest import REGION, aws_client
-from tests.waits import wait_for
+from tests.waits import run_in_threads, wait_for
 
 T = TypeVar("T")
 
@@ -1221,10 +1221,6 @@ def test_concurrent_readers_of_one_queue_each_get_distinct_messages_and_no_error
         except BaseException as exc:  # the assertion below reports it
             errors.append(exc)
 
-    readers = [threading.Thread(target=read) for _ in range(6)]
-    for reader in readers:
-        reader.start()
-    for reader in readers:
-        reader.join(timeout=120)
+    run_in_threads(read, 6, timeout=120)
     assert errors == []
     assert sorted(received, key=int) == [str(i) for i in range(sent)]

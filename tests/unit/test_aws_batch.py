@@ -28,6 +28,7 @@ from batchops.aws.errors import AlreadyExists, NotFound, Retryable, Throttled
 from batchops.aws.logs import LogsApi
 from batchops.aws.ratelimit import TokenBucket
 from batchops.aws.session import AwsSettings, client_for
+from tests.waits import run_in_threads
 
 if TYPE_CHECKING:
     from mypy_boto3_batch.client import BatchClient
@@ -285,11 +286,7 @@ def test_one_client_per_service_and_region_shared_across_threads() -> None:
         with lock:
             clients.append(client)
 
-    threads = [threading.Thread(target=get) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=10)
+    run_in_threads(get, 8, timeout=10)
     assert len(clients) == 8 and all(c is clients[0] for c in clients)
     assert client_for("batch", settings.for_region("eu-west-1")) is not clients[0]
     assert client_for("batch", settings.for_region(None)) is clients[0]

@@ -8,6 +8,7 @@ from time import monotonic
 import pytest
 
 from batchops.aws.ratelimit import SUBMIT_JOB_BUCKET, SUBMIT_JOB_RATE, TokenBucket
+from tests.waits import run_in_threads
 
 
 class FakeTime:
@@ -75,11 +76,7 @@ def test_concurrent_callers_never_share_a_token() -> None:
             with lock:
                 waits.append(wait)
 
-    threads = [threading.Thread(target=caller) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=10)
+    run_in_threads(caller, 4, timeout=10)
     assert sorted(waits) == pytest.approx([0.0] * 5 + [i / 10 for i in range(1, 36)])
 
 
