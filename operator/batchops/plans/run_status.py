@@ -409,7 +409,8 @@ def _step_status(
     queue = kept.queue or step.queue
     history = step_history(kept, job, queue)
     usage = step_usage(step, history.entries, round(now.timestamp() * 1000), capacity)
-    used = usage.to_status() if usage is not None else None
+    # No attempt yet (no job, or one not started): nothing used, nothing said.
+    used = usage.to_status() if usage is not None and history.entries else None
     if job is None:
         return StepStatus(
             name=step.name,
@@ -421,7 +422,7 @@ def _step_status(
             interruptions=kept.interruptions,
             history=history.entries,
             history_dropped=history.dropped,
-            usage=used if history.entries else None,
+            usage=used,
         )
     parents = [observed[dep] for dep in step.depends_on if dep in observed]
     return StepStatus(
@@ -445,7 +446,7 @@ def _step_status(
         interruptions=kept.interruptions,
         history=history.entries,
         history_dropped=history.dropped,
-        usage=used if history.entries else None,  # no attempt yet: nothing used, nothing said
+        usage=used,
     )
 
 
