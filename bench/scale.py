@@ -43,7 +43,6 @@ def run(levels: Sequence[int], steps: int, with_baseline: bool) -> dict[str, Any
     """Grow to each level; sample the operator there."""
     samples: list[dict[str, Any]] = []
     submit_seconds = 0.0
-    watch_restarts = 0
     applied = 0
     with bench_stack(
         speed=1.0,
@@ -62,7 +61,6 @@ def run(levels: Sequence[int], steps: int, with_baseline: bool) -> dict[str, Any
                 stack.apply(batch)
                 names = [f"scale-{i}" for i in range(target)]
                 submit_seconds += watch.wait_submitted(names, 3600) - start
-                watch_restarts = watch.restarts
                 applied = target
                 before_calls = stack.emulator.counters()
                 before = stack.operator_usage()
@@ -100,7 +98,7 @@ def run(levels: Sequence[int], steps: int, with_baseline: bool) -> dict[str, Any
         "samples": samples,
         "operator": usage,
         "batchops_submit_seconds": submit_seconds,
-        "watch_restarts": watch_restarts,
+        "watch_restarts": watch.restarts,
     }
     if len(samples) > 1:
         first, last = samples[0], samples[-1]

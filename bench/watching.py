@@ -68,7 +68,8 @@ class PipelineWatch:
                 "batchpipelines",
                 timeout_seconds=3 * 3600,
             )
-            # `stop` closes the stream under the thread: that ends it, as an error or not.
+            # After `stop` the stream ends at its next event (or the server's timeout); the
+            # thread is a daemon, so a watch left waiting holds nothing up.
             with contextlib.suppress(urllib3.exceptions.HTTPError, k8s.exceptions.ApiException):
                 for event in stream:
                     self._record(time.time(), event.get("object") or {})
