@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from batchops.kube.client import (
     patch_status,
     use_kubeconfig,
 )
+from batchops.local.stack import install_crds
 from tests.conftest import Kubectl
 from tests.waits import wait_for
 
@@ -33,6 +35,39 @@ def test_project_crds_become_established(kubectl: Kubectl, crds: list[str]) -> N
         "batchpipelines.batchops.io",
         "cronpipelines.batchops.io",
     } <= set(crds)
+
+
+def test_explain_knows_short_names_right_after_install_despite_an_older_discovery_cache(
+    kubectl: Kubectl, crds: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # kubectl's disk cache of discovery, written before the CRD exists, as `kubectl apply` of
+    # the CRDs themselves (or an earlier server on the same port) leaves it.
+    monkeypatch.setenv("KUBECACHEDIR", str(tmp_path / "kubectl-cache"))
+    kubectl.run("get", "namespaces")
+    crd_dir = tmp_path / "crds"
+    crd_dir.mkdir()
+    (crd_dir / "widgets.yaml").write_text(_WIDGET_CRD)
+    try:
+        install_crds(kubectl.kubeconfig, crd_dir)
+        kubectl.run("explain", "wdgt")
+    finally:
+        kubectl.run("delete", "crd", "widgets.discovery.batchops.io", "--wait=false")
+
+
+_WIDGET_CRD = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.discovery.batchops.io}
+spec:
+  group: discovery.batchops.io
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wdgt]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object}}
+"""
 
 
 def test_custom_object_is_created_and_read_back_with_kubectl(

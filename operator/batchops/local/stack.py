@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -47,7 +48,32 @@ def install_crds(kubeconfig: Path, crd_dir: Path | None = None) -> list[str]:
         result = subprocess.run([*base, *args], text=True, capture_output=True)
         if result.returncode != 0:
             raise RuntimeError(f"kubectl {args[0]} of the CRDs failed: {result.stderr.strip()}")
+    _wait_discovered(base, set(names))
     return names
+
+
+def _wait_discovered(kubectl: list[str], names: set[str], timeout: float = 60.0) -> None:
+    """Wait until discovery lists every CRD, and leave kubectl's discovery cache holding them.
+
+    kubectl caches discovery on disk per server address for hours. A cache written before the
+    CRDs existed (by `kubectl apply` of the CRDs themselves, or by an earlier server on the same
+    port) makes `kubectl explain bpl` fail with "the server doesn't have a resource type":
+    kubectl refreshes its cache on the miss but does not expand the short name again (kubectl
+    1.32). `kubectl api-resources` always reads discovery afresh and writes the cache.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = subprocess.run(
+            [*kubectl, "api-resources", "-o", "name"], text=True, capture_output=True
+        )
+        missing = names - set(result.stdout.split())
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"discovery does not list {sorted(missing)}: {result.stderr.strip()}"
+            )
+        time.sleep(0.5)
 
 
 class OperatorProcess:
