@@ -10,11 +10,13 @@ also does by default) keeps the whole manifest as JSON text in the
 kopf nor batchops reads them: kopf patches with merge patches and keeps its own state in
 annotations under batchops.io/.
 
-What is kept shares its strings: every body's keys are the same few dozen names, and within a
-body the same values recur (a 20-step chain names one job definition ARN 20 times, each job id
-twice), but the JSON decoder makes a new string for each. Sharing them makes a running 20-step
-pipeline's body a third smaller (37 KiB to 25 KiB, measured on bench bodies). kopf has no public
-hook on its watch stream, so this wraps the function its watcher calls;
+What is kept shares its strings: every body's keys are the same few dozen names, values recur
+within a body (a 20-step chain names one job definition ARN 20 times, each job id twice) and
+across bodies and the job watch's records (step names, queue names, each job's id, ARN and log
+stream), but the JSON decoder makes a new string for each. Sharing them within a body made a
+running 20-step pipeline's body a third smaller (37 KiB to 25 KiB, measured on bench bodies).
+
+kopf has no public hook on its watch stream, so this wraps the function its watcher calls;
 tests/unit/test_watch_stream.py fails if a kopf release moves it.
 
 Sharding filters here, in one place, for the same reason: an event dropped before kopf sees it
@@ -32,6 +34,7 @@ from typing import Any
 from kopf._cogs.clients import watching
 
 from batchops.kube.client import GROUP
+from batchops.model.common import shared_str
 from batchops.model.sharding import Shard
 
 Watch = Callable[..., AsyncIterator[Any]]
@@ -44,43 +47,27 @@ _OUR_API_VERSIONS = f"{GROUP}/"
 
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
-SHARED_KEYS_LIMIT = 10_000
-"""Distinct keys shared across bodies at most: field names are a few hundred, but label,
-annotation and tag keys are the users' own, and the table lives as long as the operator."""
 
 
-class SharedKeys:
-    """One string object per distinct key, for every body kopf keeps."""
-
-    def __init__(self, limit: int = SHARED_KEYS_LIMIT) -> None:
-        self._keys: dict[str, str] = {}
-        self._limit = limit
-
-    def __len__(self) -> int:
-        return len(self._keys)
-
-    def shared(self, key: str) -> str:
-        """The key's shared string (the first one seen), or `key` itself past the limit."""
-        known = self._keys.get(key)
-        if known is not None:
-            return known
-        if len(self._keys) < self._limit:
-            self._keys[key] = key
-        return key
-
-
-def share_strings(value: Any, keys: SharedKeys, values: dict[str, str] | None = None) -> Any:
-    """A copy of decoded JSON whose keys are `keys`' shared strings and whose equal string
-    values are one object each (within this one value: a table kept across bodies would keep
-    every job id ever seen)."""
-    values = {} if values is None else values
+def share_strings(value: Any, seen: dict[str, str] | None = None) -> Any:
+    """A copy of decoded JSON whose equal strings, keys and values, are one object each: within
+    this one value always (`seen`), and across every body and job record the operator holds
+    where the interpreter allows it (`shared_str`)."""
+    seen = {} if seen is None else seen
     if isinstance(value, dict):
-        return {keys.shared(k): share_strings(v, keys, values) for k, v in value.items()}
+        return {_one(k, seen): share_strings(v, seen) for k, v in value.items()}
     if isinstance(value, list):
-        return [share_strings(v, keys, values) for v in value]
+        return [share_strings(v, seen) for v in value]
     if isinstance(value, str):
-        return values.setdefault(value, value)
+        return _one(value, seen)
     return value
+
+
+def _one(text: str, seen: dict[str, str]) -> str:
+    known = seen.get(text)
+    if known is None:
+        known = seen[text] = shared_str(text)
+    return known
 
 
 def drop_unread_metadata(event: object) -> None:
@@ -115,12 +102,12 @@ def owned_by_another_shard(event: object, shard: Shard) -> bool:
     return isinstance(namespace, str) and bool(namespace) and not shard.owns(namespace)
 
 
-def _as_kept(watch: Watch, keys: SharedKeys) -> Watch:
+def _as_kept(watch: Watch) -> Watch:
     async def stream(**kwargs: Any) -> AsyncIterator[Any]:
         async for event in watch(**kwargs):
             drop_unread_metadata(event)
             if isinstance(event, dict) and isinstance(event.get("object"), dict):
-                event["object"] = share_strings(event["object"], keys)
+                event["object"] = share_strings(event["object"])
             yield event
 
     return stream
@@ -142,6 +129,6 @@ def install(shard: Shard | None = None) -> None:
     of the latest call."""
     kopfs: Watch = getattr(watching.infinite_watch, _KOPFS_OWN, watching.infinite_watch)
     filtered = kopfs if shard is None else _only_this_shard(kopfs, shard)
-    installed = _as_kept(filtered, SharedKeys())
+    installed = _as_kept(filtered)
     setattr(installed, _KOPFS_OWN, kopfs)
     watching.infinite_watch = installed

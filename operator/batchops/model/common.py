@@ -6,6 +6,7 @@ path in every error so that the Warning event and the `Stalled` condition can po
 
 from __future__ import annotations
 
+import sys
 import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,25 @@ from enum import StrEnum
 from typing import Literal, TypedDict
 
 ConditionStatus = Literal["True", "False", "Unknown"]
+
+
+def _interned_strings_die() -> bool:
+    """Whether this interpreter frees an interned string with its last reference. CPython 3.11
+    and 3.13 do; 3.12 makes every interned string immortal, so interning each job id there
+    would keep every id the operator ever saw."""
+    probe = sys.intern("".join(("batchops-probe-", str(id(object())))))
+    return sys.getrefcount(probe) < 1 << 20
+
+
+_INTERNED_STRINGS_DIE = _interned_strings_die()
+
+
+def shared_str(text: str) -> str:
+    """One string object for equal texts held at once, process-wide: the operator keeps the same
+    job ids, ARNs, log streams, step names and field names in kopf's bodies and in the job
+    watch's records, once per copy as parsed. `sys.intern` keeps a table that does not hold its
+    strings alive (where `_interned_strings_die`; elsewhere the text is returned as is)."""
+    return sys.intern(text) if _INTERNED_STRINGS_DIE else text
 
 
 class FieldError(ValueError):

@@ -5,7 +5,6 @@ Batch has forgotten a job). Parsed once, at the boundary, into immutable values.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,7 +12,7 @@ from types import MappingProxyType
 from typing import Any, Final, Literal, NotRequired, TypedDict, TypeGuard
 
 from batchops.model.attempts import AttemptRecord, HistoryEntry, attempts_of_describe
-from batchops.model.common import format_time, frozen_map, parse_time
+from batchops.model.common import format_time, frozen_map, parse_time, shared_str
 
 JobStatus = Literal[
     "SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"
@@ -80,10 +79,11 @@ def _strings(value: object) -> tuple[str, ...]:
 
 
 def _shared_str(value: object) -> str | None:
-    """`_opt_str`, interned: a queue ARN or job definition ARN is the same for thousands of
-    jobs, and the job watch keeps one record per tracked job."""
+    """`_opt_str`, shared (`shared_str`): a queue ARN or job definition ARN is the same for
+    thousands of jobs, and a job's id, ARN and log stream are also in its pipeline's status,
+    which kopf keeps; the job watch keeps one record per tracked job."""
     text = _opt_str(value)
-    return sys.intern(text) if text is not None else None
+    return shared_str(text) if text is not None else None
 
 
 _CANONICAL_STATUSES: Final[Mapping[str, JobStatus]] = {status: status for status in JOB_STATUSES}
@@ -192,10 +192,10 @@ class ObservedJob:
         if exit_code is None:
             exit_code = _opt_int(last_container.get("exitCode"))
         return cls(
-            job_id=job_id,
-            job_name=job_name,
+            job_id=shared_str(job_id),
+            job_name=shared_str(job_name),
             status=_CANONICAL_STATUSES[status],
-            job_arn=_opt_str(item.get("jobArn")),
+            job_arn=_shared_str(item.get("jobArn")),
             job_queue=_shared_str(item.get("jobQueue")),
             job_definition=_shared_str(item.get("jobDefinition")),
             status_reason=_shared_str(item.get("statusReason")),
@@ -209,8 +209,8 @@ class ObservedJob:
             started_at=started_at,
             first_started_at=min(attempt_starts) if attempt_starts else started_at,
             stopped_at=_opt_int(item.get("stoppedAt")),
-            log_stream=_opt_str(container.get("logStreamName"))
-            or _opt_str(last_container.get("logStreamName")),
+            log_stream=_shared_str(container.get("logStreamName"))
+            or _shared_str(last_container.get("logStreamName")),
             array_size=_opt_int(array.get("size")),
             array_status_summary=MappingProxyType(summary) if summary else _NO_ARRAY_SUMMARY,
             stop_requested=item.get("isCancelled") is True or item.get("isTerminated") is True,
@@ -565,7 +565,7 @@ def _phase(value: object) -> Phase | None:
 
 
 def job_definitions_in_status(status: Mapping[str, object]) -> tuple[str, ...]:
-    """The job definitions a BatchPipeline's `status.steps[]` names (interned: thousands of
+    """The job definitions a BatchPipeline's `status.steps[]` names (shared: thousands of
     pipelines share a few), for the index that keeps them from being retired."""
     steps = status.get("steps")
     named = {
@@ -575,4 +575,4 @@ def job_definitions_in_status(status: Mapping[str, object]) -> tuple[str, ...]:
         and (text := _shared_str(entry.get("jobDefinition"))) is not None
     }
     compacted = _strings(_mapping(status.get("compacted")).get("jobDefinitions"))
-    return tuple(sorted(named.union(sys.intern(text) for text in compacted)))
+    return tuple(sorted(named.union(shared_str(text) for text in compacted)))
