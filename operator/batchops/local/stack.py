@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -37,9 +38,12 @@ def repo_root() -> Path:
 
 
 def install_crds(kubeconfig: Path, crd_dir: Path | None = None) -> list[str]:
-    """Apply every CRD with server-side apply, wait until they are served; return their names."""
+    """Apply every CRD with server-side apply, wait until they are served (discovery and the
+    OpenAPI document list them, so `kubectl get` and `kubectl explain` work); return their
+    names."""
     paths = sorted((crd_dir or repo_root() / "crds").glob("*.yaml"))
-    names = [yaml.safe_load(path.read_text())["metadata"]["name"] for path in paths]
+    crds = [yaml.safe_load(path.read_text()) for path in paths]
+    names = [crd["metadata"]["name"] for crd in crds]
     base = ["kubectl", f"--kubeconfig={kubeconfig}"]
     for args in (
         ["apply", "--server-side", *(f"--filename={p}" for p in paths)],
@@ -48,31 +52,45 @@ def install_crds(kubeconfig: Path, crd_dir: Path | None = None) -> list[str]:
         result = subprocess.run([*base, *args], text=True, capture_output=True)
         if result.returncode != 0:
             raise RuntimeError(f"kubectl {args[0]} of the CRDs failed: {result.stderr.strip()}")
-    _wait_discovered(base, set(names))
+    _wait_served(base, crds)
     return names
 
 
-def _wait_discovered(kubectl: list[str], names: set[str], timeout: float = 60.0) -> None:
-    """Wait until discovery lists every CRD, and leave kubectl's discovery cache holding them.
+def _wait_served(kubectl: list[str], crds: list[dict[str, Any]], timeout: float = 60.0) -> None:
+    """Wait until `kubectl explain` knows every CRD, by its short names too.
 
-    kubectl caches discovery on disk per server address for hours. A cache written before the
-    CRDs existed (by `kubectl apply` of the CRDs themselves, or by an earlier server on the same
-    port) makes `kubectl explain bpl` fail with "the server doesn't have a resource type":
-    kubectl refreshes its cache on the miss but does not expand the short name again (kubectl
-    1.32). `kubectl api-resources` always reads discovery afresh and writes the cache.
+    Discovery and the OpenAPI document both lag the Established condition: the API server
+    publishes them from controllers of their own. And kubectl caches both on disk per server
+    address. A discovery cache written before the CRDs existed (by `kubectl apply` of the CRDs
+    themselves, or by an earlier server on the same port) makes `kubectl explain bpl` fail with
+    "the server doesn't have a resource type": kubectl refreshes its cache on the miss but does
+    not expand the short name again (kubectl 1.32). `kubectl api-resources` always reads
+    discovery afresh and writes the cache. The OpenAPI index kubectl cached while applying the
+    CRDs is revalidated with If-Modified-Since, to the second: within the second the CRDs were
+    published the API server answers 304 and kubectl keeps an index without them. So the wait
+    ends when `kubectl explain` of each CRD works, which also leaves that cache current.
     """
+    names = {crd["metadata"]["name"] for crd in crds}
     deadline = time.monotonic() + timeout
     while True:
         result = subprocess.run(
             [*kubectl, "api-resources", "-o", "name"], text=True, capture_output=True
         )
-        missing = names - set(result.stdout.split())
+        missing = sorted(names - set(result.stdout.split()))
+        if not missing:
+            explains = {
+                name: subprocess.Popen(
+                    [*kubectl, "explain", name],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                for name in sorted(names)
+            }
+            missing = [name for name, process in explains.items() if process.wait() != 0]
         if not missing:
             return
         if time.monotonic() > deadline:
-            raise RuntimeError(
-                f"discovery does not list {sorted(missing)}: {result.stderr.strip()}"
-            )
+            raise RuntimeError(f"kubectl explain does not know {missing} yet")
         time.sleep(0.5)
 
 
