@@ -5,7 +5,8 @@ diffs for batchops (handlers/startup.NoDiffBase), so these handlers are what not
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -24,9 +25,10 @@ from batchops.handlers import (
     startup,
 )
 from batchops.handlers.context import OperatorContext
-from batchops.kube.client import PIPELINE
+from batchops.handlers.loops import Loops, ObjectLoop
+from batchops.kube.client import KINDS_BY_NAME, PIPELINE
 from batchops.model import keys
-from batchops.reconcile.common import ObjectSnapshot
+from batchops.reconcile.common import ObjectSnapshot, PassRecorder
 
 # kopf's decorator types a handler as its whole keyword protocol; these tests pass only the
 # keywords the handlers read.
@@ -45,22 +47,61 @@ SPEC_HANDLERS: dict[str, Any] = {
 """The event handler of each kind with a reconcile loop, which wakes it on a new spec."""
 
 
-def memo_with_waiting_loop(kind: str) -> tuple[SimpleNamespace, OperatorContext]:
-    context = OperatorContext(OperatorConfig())
-    context.wakeups.event((kind, "ns", "obj"))  # the loop of ns/obj is waiting
-    return SimpleNamespace(context=context), context
+@dataclass
+class Quiet:
+    """A pass that changes nothing and asks for the next one in an hour."""
+
+    status: Mapping[str, Any]
+    recorder: PassRecorder
+    delay: float = 3600.0
 
 
-def woken(context: OperatorContext, kind: str) -> bool:
-    return context.wakeups.event((kind, "ns", "obj")).is_set()
+KEY = ("ns", "obj")
 
 
-def deliver(handler: Any, memo: SimpleNamespace, **event: Any) -> None:
+def with_a_waiting_loop(
+    kind: str, scenario: Callable[[Loops, SimpleNamespace], Awaitable[None]]
+) -> None:
+    """Run `scenario` beside the host, once the loop of ns/obj (generation 3) has made its first
+    pass and sleeps for an hour."""
+
+    async def main() -> None:
+        context = OperatorContext(OperatorConfig())
+        passes: list[int] = []
+
+        async def reconcile(obj: ObjectSnapshot, _: Any) -> Quiet:
+            passes.append(obj.generation)
+            return Quiet(obj.status, PassRecorder(obj))
+
+        body = {"metadata": {"namespace": "ns", "name": "obj", "generation": 3}, "status": {}}
+        context.loops.observe(
+            KINDS_BY_NAME[kind], "ADDED", body, lambda: ObjectLoop(KINDS_BY_NAME[kind], reconcile)
+        )
+        await until(lambda: context.loops.next_pass_in((kind, *KEY)) is not None and passes)
+        await scenario(context.loops, SimpleNamespace(context=context))
+        await context.loops.close()
+
+    asyncio.run(main())
+
+
+async def until(condition: Callable[[], object]) -> None:
+    deadline = asyncio.get_running_loop().time() + 10.0
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("the host never got there")
+        await asyncio.sleep(0.01)
+
+
+def woken(loops: Loops, kind: str) -> bool:
+    return loops.next_pass_in((kind, *KEY)) == 0.0
+
+
+async def deliver(handler: Any, memo: SimpleNamespace, **event: Any) -> None:
     """One watch event, with the keywords every handler may read."""
     kwargs: dict[str, Any] = {
         "namespace": "ns",
         "name": "obj",
-        "meta": {"generation": 1},
+        "meta": {"generation": 3},
         "annotations": {},
         "status": {},
         "labels": {},
@@ -70,43 +111,47 @@ def deliver(handler: Any, memo: SimpleNamespace, **event: Any) -> None:
     }
     kwargs.update(event)
     kwargs.setdefault("event", {"type": "MODIFIED"})
-    asyncio.run(handler(**kwargs))
+    await handler(**kwargs)
 
 
 def annotated(annotations: Mapping[str, str], status: Mapping[str, Any]) -> dict[str, Any]:
     return {"annotations": dict(annotations), "status": dict(status)}
 
 
+def expect(kind: str, handler: Any, wakes: bool, **event: Any) -> None:
+    async def scenario(loops: Loops, memo: SimpleNamespace) -> None:
+        assert not woken(loops, kind)
+        await deliver(handler, memo, **event)
+        assert woken(loops, kind) is wakes
+
+    with_a_waiting_loop(kind, scenario)
+
+
 @pytest.mark.parametrize("kind", sorted(SPEC_HANDLERS))
 def test_new_generation_wakes_the_loop_that_read_an_older_one(kind: str) -> None:
-    memo, context = memo_with_waiting_loop(kind)
-    context.wakeups.read_generation((kind, "ns", "obj"), 3)
-    deliver(SPEC_HANDLERS[kind], memo, meta={"generation": 4})
-    assert woken(context, kind)
+    expect(kind, SPEC_HANDLERS[kind], True, meta={"generation": 4})
 
 
 @pytest.mark.parametrize("kind", sorted(SPEC_HANDLERS))
 def test_status_write_of_the_generation_read_leaves_the_loop_asleep(kind: str) -> None:
-    memo, context = memo_with_waiting_loop(kind)
-    context.wakeups.read_generation((kind, "ns", "obj"), 4)
-    deliver(SPEC_HANDLERS[kind], memo, meta={"generation": 4}, status={"phase": "Running"})
-    assert not woken(context, kind)
+    expect(kind, SPEC_HANDLERS[kind], False, meta={"generation": 3}, status={"phase": "Running"})
 
 
-def test_event_before_the_loops_first_read_leaves_it_to_that_read() -> None:
-    memo, context = memo_with_waiting_loop("BatchJobQueue")
-    deliver(queue.job_queue_changed, memo, meta={"generation": 7})
-    assert not woken(context, "BatchJobQueue")
+def test_a_loop_of_an_object_deleted_and_created_again_starts_afresh() -> None:
+    async def scenario(loops: Loops, memo: SimpleNamespace) -> None:
+        body = {"metadata": {"namespace": "ns", "name": "obj", "generation": 1}}
+        loops.observe(PIPELINE, "DELETED", body, lambda: pytest.fail("no loop for a deletion"))
+        assert loops.next_pass_in(("BatchPipeline", *KEY)) is None
+        made: list[str] = []
 
+        def make() -> ObjectLoop[Any]:
+            made.append("new")
+            return ObjectLoop(PIPELINE, lambda obj, _: pytest.fail("not run in this test"))
 
-def test_ended_loop_forgets_the_generation_it_read() -> None:
-    memo, context = memo_with_waiting_loop("BatchPipeline")
-    key = ("BatchPipeline", "ns", "obj")
-    context.wakeups.read_generation(key, 1)
-    context.wakeups.forget(key)
-    context.wakeups.event(key)  # a new loop of a re-created object, not yet read
-    deliver(pipeline_changed, memo, meta={"generation": 2})
-    assert not woken(context, "BatchPipeline")
+        loops.observe(PIPELINE, "ADDED", body, make)
+        assert made == ["new"] and woken(loops, "BatchPipeline")
+
+    with_a_waiting_loop("BatchPipeline", scenario)
 
 
 def test_kopf_sees_no_change_to_diff() -> None:
@@ -121,43 +166,27 @@ def test_kopf_sees_no_change_to_diff() -> None:
 
 
 def test_new_trigger_value_wakes_the_cron_loop() -> None:
-    memo, context = memo_with_waiting_loop("CronPipeline")
-    deliver(
-        cron_pipeline_changed, memo, **annotated({"batchops.io/trigger": "2"}, {"lastTrigger": "1"})
-    )
-    assert woken(context, "CronPipeline")
+    event = annotated({"batchops.io/trigger": "2"}, {"lastTrigger": "1"})
+    expect("CronPipeline", cron_pipeline_changed, True, **event)
 
 
 def test_trigger_already_acted_on_leaves_the_cron_loop_asleep() -> None:
-    memo, context = memo_with_waiting_loop("CronPipeline")
-    deliver(
-        cron_pipeline_changed, memo, **annotated({"batchops.io/trigger": "1"}, {"lastTrigger": "1"})
-    )
-    assert not woken(context, "CronPipeline")
+    event = annotated({"batchops.io/trigger": "1"}, {"lastTrigger": "1"})
+    expect("CronPipeline", cron_pipeline_changed, False, **event)
 
 
 def test_new_rerun_value_wakes_the_pipeline_loop() -> None:
-    memo, context = memo_with_waiting_loop("BatchPipeline")
-    deliver(
-        pipeline_changed, memo, **annotated({"batchops.io/rerun": "again"}, {"rerunToken": None})
-    )
-    assert woken(context, "BatchPipeline")
+    event = annotated({"batchops.io/rerun": "again"}, {"rerunToken": None})
+    expect("BatchPipeline", pipeline_changed, True, **event)
 
 
 def test_status_write_without_a_new_rerun_value_leaves_the_pipeline_loop_asleep() -> None:
-    memo, context = memo_with_waiting_loop("BatchPipeline")
-    deliver(pipeline_changed, memo, **annotated({}, {"phase": "Running"}))
-    assert not woken(context, "BatchPipeline")
+    expect("BatchPipeline", pipeline_changed, False, **annotated({}, {"phase": "Running"}))
 
 
 def test_new_terminate_value_wakes_the_pipeline_loop() -> None:
-    memo, context = memo_with_waiting_loop("BatchPipeline")
-    deliver(
-        pipeline_changed,
-        memo,
-        **annotated({"batchops.io/terminate": "now"}, {"terminateToken": None}),
-    )
-    assert woken(context, "BatchPipeline")
+    event = annotated({"batchops.io/terminate": "now"}, {"terminateToken": None})
+    expect("BatchPipeline", pipeline_changed, True, **event)
 
 
 def test_a_pass_whose_status_differs_only_by_unset_fields_writes_nothing(

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import sys
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from batchops.aws.errors import Retryable
 from batchops.jobs.poller import SWEEP_CALLS_IN_FLIGHT, poll_jobs
 from batchops.jobs.watch import UNHEARD_SECONDS, JobWatch, OwnerKey
+from batchops.model.common import shared_str
 from batchops.model.observed import ObservedJob
 from batchops.reconcile.common import ObjectSnapshot, Timing
 from batchops.reconcile.pipeline import PipelineReconciler
@@ -403,3 +406,31 @@ def test_an_array_job_of_10000_children_is_tracked_and_described_as_its_parent_o
     )
     (step,) = second.status["steps"]
     assert step["arrayStatusSummary"] == {"SUCCEEDED": 4000, "RUNNING": 6000}
+
+
+def test_jobs_parsed_apart_share_their_queue_and_definition_but_not_their_ids() -> None:
+    def item(job_id: str) -> dict[str, Any]:
+        # Decoded from text, as each sweep does: equal strings are distinct objects.
+        raw = {
+            "jobId": job_id,
+            "jobName": f"etl-{job_id}",
+            "status": "RUNNING",
+            "jobQueue": "arn:aws:batch:us-east-1:123456789012:job-queue/etl",
+            "jobDefinition": "arn:aws:batch:us-east-1:123456789012:job-definition/etl_0a1b:1",
+        }
+        return cast(dict[str, Any], json.loads(json.dumps(raw)))
+
+    first, second = ObservedJob.from_describe(item("a-1")), ObservedJob.from_describe(item("a-2"))
+    assert first.job_queue is second.job_queue
+    assert first.job_definition is second.job_definition
+
+
+def test_sharing_a_string_does_not_keep_it_alive() -> None:
+    # Job ids come and go by the million: the shared table must not hold a reference, or every
+    # id the operator ever saw would stay (CPython 3.12's interning does, so it is not used).
+    text = json.loads('"3f1c2b9e-0d4a-4f7e-9c1a-batchops-unique"')
+    before = sys.getrefcount(text)
+    shared = shared_str(text)
+    assert shared is text
+    del shared
+    assert sys.getrefcount(text) == before

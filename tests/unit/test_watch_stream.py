@@ -6,18 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
-import sys
 from collections.abc import AsyncIterator
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from kopf._cogs.clients import watching
 from kopf._core.reactor import queueing
 
 from batchops.handlers import watch_stream
-from batchops.model.common import shared_str
-from batchops.model.observed import ObservedJob
 
 
 def test_kopfs_watcher_reads_its_stream_through_the_wrapped_function() -> None:
@@ -63,40 +59,3 @@ def test_installed_stream_drops_managed_fields_and_the_last_applied_manifest_and
     }
     wrapped = [cell.cell_contents for cell in installed.__closure__ or ()]
     assert [c for c in wrapped if callable(c)] == [fake_watch]  # once, around kopf's own
-
-
-def test_kept_bodies_share_equal_strings_within_and_across_bodies() -> None:
-    definition = "arn:aws:batch:us-east-1:123456789012:job-definition/etl_0a1b:1"
-
-    def body(job: str) -> dict[str, Any]:
-        # Decoded from text, as the watch does: equal strings are distinct objects.
-        steps = [{"jobId": f"{job}-{i}", "jobDefinition": definition} for i in range(2)]
-        return cast(dict[str, Any], json.loads(json.dumps({"status": {"steps": steps}})))
-
-    raw_first, raw_second = body("a"), body("b")
-    assert (
-        raw_first["status"]["steps"][0]["jobDefinition"]
-        is not (raw_second["status"]["steps"][0]["jobDefinition"])
-    )
-    first = watch_stream.share_strings(raw_first)
-    second = watch_stream.share_strings(raw_second)
-    assert first == raw_first and second == raw_second
-    entries = (*first["status"]["steps"], *second["status"]["steps"])
-    assert len({id(e["jobDefinition"]) for e in entries}) == 1
-    assert len({id(k) for entry in entries for k in entry}) == 2  # "jobId", "jobDefinition"
-    # A job id the job watch parsed from DescribeJobs is the body's object too.
-    parsed = ObservedJob.from_describe(
-        json.loads(json.dumps({"jobId": "a-0", "jobName": "n", "status": "RUNNING"}))
-    )
-    assert parsed.job_id is first["status"]["steps"][0]["jobId"]
-
-
-def test_sharing_a_string_does_not_keep_it_alive() -> None:
-    # Job ids come and go by the million: the shared table must not hold a reference, or every
-    # id the operator ever saw would stay (CPython 3.12's interning does, so it is not used).
-    text = json.loads('"3f1c2b9e-0d4a-4f7e-9c1a-batchops-unique"')
-    before = sys.getrefcount(text)
-    shared = shared_str(text)
-    assert shared is text
-    del shared
-    assert sys.getrefcount(text) == before

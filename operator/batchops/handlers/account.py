@@ -15,7 +15,7 @@ from typing import Any
 import kopf
 
 from batchops.handlers.context import OperatorContext
-from batchops.handlers.loops import in_pass_thread, reconcile_until_deleted
+from batchops.handlers.loops import ObjectLoop, in_pass_thread
 from batchops.kube.client import BATCH_ACCOUNT, GROUP, VERSION
 from batchops.model import keys
 from batchops.model.account import AccountSpec, NamespaceFacts, parse_account_spec
@@ -52,11 +52,12 @@ def _writes_account_status(memo: Any, **_: Any) -> bool:
     return not config.namespaces and (config.shard is None or config.shard.index == 0)
 
 
-@kopf.daemon(*RESOURCE, cancellation_timeout=30, when=_writes_account_status)
+@kopf.on.event(*RESOURCE, when=_writes_account_status)
 async def batch_account_loop(
-    stopped: kopf.DaemonStopped, body: kopf.Body, memo: Any, **kwargs: Any
+    event: Mapping[str, Any], body: kopf.Body, memo: Any, **kwargs: Any
 ) -> None:
-    """Resolve the role and count the allowed namespaces until the account is deleted."""
+    """Resolve the role and count the allowed namespaces until the account is deleted
+    (`loops.Loops` runs the passes)."""
     context: OperatorContext = memo.context
     namespaces = keys.NAMESPACES.of(kwargs)
 
@@ -68,12 +69,15 @@ async def batch_account_loop(
             if isinstance(facts, NamespaceFacts)
         ]
 
-    reconciler = AccountReconciler(context.timing, every_namespace, context.identify)
+    def loop() -> ObjectLoop[PassOutcome]:
+        reconciler = AccountReconciler(context.timing, every_namespace, context.identify)
 
-    async def reconcile(obj: ObjectSnapshot, _: StatusWriter) -> PassOutcome:
-        return await in_pass_thread(reconciler.reconcile, obj)
+        async def reconcile(obj: ObjectSnapshot, _: StatusWriter) -> PassOutcome:
+            return await in_pass_thread(reconciler.reconcile, obj)
 
-    await reconcile_until_deleted(BATCH_ACCOUNT, body, stopped, context.wakeups, reconcile)
+        return ObjectLoop(BATCH_ACCOUNT, reconcile)
+
+    context.loops.observe(BATCH_ACCOUNT, event.get("type"), body, loop)
 
 
 @kopf.on.event(*RESOURCE)
@@ -85,7 +89,7 @@ async def batch_account_changed(
     context: OperatorContext = memo.context
     generation = None if event.get("type") == "DELETED" else meta.get("generation")
     if context.seen_version(("account", name), generation, first_counts=True):
-        context.wakeups.wake_where()
+        context.loops.wake_where()
 
 
 @kopf.on.event(*NAMESPACES)
@@ -104,5 +108,5 @@ async def namespace_changed(
         annotations.get(keys.ACCOUNT_ANNOTATION),
     )
     if context.seen_version(("namespace", name), facts):
-        context.wakeups.wake_where(name)
-        context.wakeups.wake_kind(BATCH_ACCOUNT.kind)
+        context.loops.wake_where(name)
+        context.loops.wake_kind(BATCH_ACCOUNT.kind)

@@ -8,9 +8,11 @@ from typing import Any
 import kopf
 
 from batchops.handlers.context import OperatorContext
-from batchops.handlers.managed import arn_when_valid, finalize_managed, run_managed_loop
+from batchops.handlers.loops import ObjectLoop
+from batchops.handlers.managed import arn_when_valid, finalize_managed, managed_loop
 from batchops.kube.client import COMPUTE_ENVIRONMENT, GROUP, JOB_QUEUE, VERSION
 from batchops.model import keys
+from batchops.reconcile.common import PassOutcome
 from batchops.reconcile.compute import compute_environment_reconciler
 
 RESOURCE = (GROUP, VERSION, COMPUTE_ENVIRONMENT.plural)
@@ -28,16 +30,20 @@ async def compute_environment_arns(
     return arn_when_valid(namespace, name, status)
 
 
-@kopf.daemon(*RESOURCE, cancellation_timeout=30)
+@kopf.on.event(*RESOURCE)
 async def compute_environment_loop(
-    stopped: kopf.DaemonStopped, body: kopf.Body, memo: Any, **kwargs: Any
+    event: Mapping[str, Any], body: kopf.Body, memo: Any, **kwargs: Any
 ) -> None:
-    """Observe → plan → act until the object is deleted."""
+    """Observe → plan → act until the object is deleted (`loops.Loops` runs the passes)."""
     context: OperatorContext = memo.context
-    reconciler = compute_environment_reconciler(
-        context.batch, context.timing, context.tenancy(kwargs)
-    )
-    await run_managed_loop(reconciler, body, stopped, context.wakeups)
+
+    def loop() -> ObjectLoop[PassOutcome]:
+        reconciler = compute_environment_reconciler(
+            context.batch, context.timing, context.tenancy(kwargs)
+        )
+        return managed_loop(reconciler)
+
+    context.loops.observe(COMPUTE_ENVIRONMENT, event.get("type"), body, loop)
 
 
 @kopf.on.event(*RESOURCE)
@@ -47,10 +53,10 @@ async def compute_environment_changed(
     """A spec change: its next pass runs now instead of at the next timer. Any change (e.g.
     VALID, or replaced): its queues reconcile now."""
     context: OperatorContext = memo.context
-    context.wakeups.wake_on_new_generation(_key(namespace, name), meta.get("generation"))
+    context.loops.wake_on_new_generation(_key(namespace, name), meta.get("generation"))
     queue_refs = keys.QUEUE_REFS.of(kwargs)
     for queue in queue_refs.get((namespace, name), []):
-        context.wakeups.wake((JOB_QUEUE.kind, namespace or "", queue))
+        context.loops.wake((JOB_QUEUE.kind, namespace or "", queue))
 
 
 @kopf.on.delete(*RESOURCE)
@@ -60,4 +66,4 @@ async def delete_compute_environment(body: kopf.Body, memo: Any, **kwargs: Any) 
     reconciler = compute_environment_reconciler(
         context.batch, context.timing, context.tenancy(kwargs)
     )
-    await finalize_managed(reconciler, body)
+    await finalize_managed(reconciler, body, context.loops)

@@ -8,9 +8,11 @@ from typing import Any
 import kopf
 
 from batchops.handlers.context import OperatorContext
-from batchops.handlers.managed import arn_when_valid, finalize_managed, run_managed_loop
+from batchops.handlers.loops import ObjectLoop
+from batchops.handlers.managed import arn_when_valid, finalize_managed, managed_loop
 from batchops.kube.client import CONSUMABLE_RESOURCE, GROUP, PIPELINE, VERSION
 from batchops.model import keys
+from batchops.reconcile.common import PassOutcome
 from batchops.reconcile.consumable import consumable_resource_reconciler
 
 RESOURCE = (GROUP, VERSION, CONSUMABLE_RESOURCE.plural)
@@ -32,20 +34,24 @@ async def consumable_resource_changed(
     waiting in its namespace look."""
     context: OperatorContext = memo.context
     key = (CONSUMABLE_RESOURCE.kind, namespace or "", name)
-    context.wakeups.wake_on_new_generation(key, meta.get("generation"))
-    context.wakeups.wake_namespace(PIPELINE.kind, namespace or "")
+    context.loops.wake_on_new_generation(key, meta.get("generation"))
+    context.loops.wake_namespace(PIPELINE.kind, namespace or "")
 
 
-@kopf.daemon(*RESOURCE, cancellation_timeout=30)
+@kopf.on.event(*RESOURCE)
 async def consumable_resource_loop(
-    stopped: kopf.DaemonStopped, body: kopf.Body, memo: Any, **kwargs: Any
+    event: Mapping[str, Any], body: kopf.Body, memo: Any, **kwargs: Any
 ) -> None:
-    """Observe → plan → act until the object is deleted."""
+    """Observe → plan → act until the object is deleted (`loops.Loops` runs the passes)."""
     context: OperatorContext = memo.context
-    reconciler = consumable_resource_reconciler(
-        context.batch, context.timing, context.tenancy(kwargs)
-    )
-    await run_managed_loop(reconciler, body, stopped, context.wakeups)
+
+    def loop() -> ObjectLoop[PassOutcome]:
+        reconciler = consumable_resource_reconciler(
+            context.batch, context.timing, context.tenancy(kwargs)
+        )
+        return managed_loop(reconciler)
+
+    context.loops.observe(CONSUMABLE_RESOURCE, event.get("type"), body, loop)
 
 
 @kopf.on.delete(*RESOURCE)
@@ -55,4 +61,4 @@ async def delete_consumable_resource(body: kopf.Body, memo: Any, **kwargs: Any) 
     reconciler = consumable_resource_reconciler(
         context.batch, context.timing, context.tenancy(kwargs)
     )
-    await finalize_managed(reconciler, body)
+    await finalize_managed(reconciler, body, context.loops)

@@ -16,7 +16,7 @@ from batchops.aws.events import JobEventQueue
 from batchops.aws.ratelimit import SUBMIT_JOB_BURST, SUBMIT_JOB_RATE, TokenBucket
 from batchops.aws.session import AwsSettings, assumed_at, caller_identity, client_for
 from batchops.config import OperatorConfig
-from batchops.handlers.loops import Wakeups
+from batchops.handlers.loops import Loops
 from batchops.jobs.blocked import BlockedQueues
 from batchops.jobs.catalog import JobDefinitionCatalog
 from batchops.jobs.describer import JobDescriber, cached_describer, describe_jobs, fresh_describer
@@ -39,7 +39,7 @@ class OperatorContext:
     """Shared state, stored in kopf's operator-wide memo as `memo.context`."""
 
     config: OperatorConfig
-    wakeups: Wakeups = field(default_factory=Wakeups)
+    loops: Loops = field(default_factory=Loops)
     jobs: JobWatch = field(default_factory=lambda: JobWatch(on_change=observe_job_change))
     blocked: BlockedQueues = field(default_factory=BlockedQueues)
     """Job queues Batch reports as blocked, as the pipelines saw their jobs."""

@@ -8,7 +8,7 @@ from typing import Any
 import kopf
 
 from batchops.handlers.context import OperatorContext
-from batchops.handlers.loops import in_pass_thread, reconcile_until_deleted
+from batchops.handlers.loops import ObjectLoop, in_pass_thread
 from batchops.kube.client import CRON_PIPELINE, GROUP, PIPELINE, VERSION
 from batchops.model import keys
 from batchops.reconcile.common import ObjectSnapshot, StatusWriter
@@ -21,18 +21,23 @@ def _key(namespace: str | None, name: str) -> tuple[str, str, str]:
     return (CRON_PIPELINE.kind, namespace or "", name)
 
 
-@kopf.daemon(*RESOURCE, cancellation_timeout=30)
+@kopf.on.event(*RESOURCE)
 async def cron_pipeline_loop(
-    stopped: kopf.DaemonStopped, body: kopf.Body, memo: Any, **_: Any
+    event: Mapping[str, Any], body: kopf.Body, memo: Any, **_: Any
 ) -> None:
-    """Sleep until the next due time (or a change), create the run, summarise the runs."""
+    """Sleep until the next due time (or a change), create the run, summarise the runs
+    (`loops.Loops` runs the passes)."""
     context: OperatorContext = memo.context
-    reconciler = CronReconciler(context.timing, Children())
 
-    async def reconcile(obj: ObjectSnapshot, _: StatusWriter) -> CronOutcome:
-        return await in_pass_thread(reconciler.reconcile, obj)
+    def loop() -> ObjectLoop[CronOutcome]:
+        reconciler = CronReconciler(context.timing, Children())
 
-    await reconcile_until_deleted(CRON_PIPELINE, body, stopped, context.wakeups, reconcile)
+        async def reconcile(obj: ObjectSnapshot, _: StatusWriter) -> CronOutcome:
+            return await in_pass_thread(reconciler.reconcile, obj)
+
+        return ObjectLoop(CRON_PIPELINE, reconcile)
+
+    context.loops.observe(CRON_PIPELINE, event.get("type"), body, loop)
 
 
 @kopf.on.event(*RESOURCE)
@@ -47,10 +52,10 @@ async def cron_pipeline_changed(
 ) -> None:
     """A spec change, or a `batchops.io/trigger` value not acted on yet: look now."""
     context: OperatorContext = memo.context
-    context.wakeups.wake_on_new_generation(_key(namespace, name), meta.get("generation"))
+    context.loops.wake_on_new_generation(_key(namespace, name), meta.get("generation"))
     trigger = keys.trigger_request(annotations)
     if trigger and trigger != status.get("lastTrigger"):
-        context.wakeups.wake(_key(namespace, name))
+        context.loops.wake(_key(namespace, name))
 
 
 @kopf.on.event(GROUP, VERSION, PIPELINE.plural, labels={keys.CRON_LABEL: kopf.PRESENT})
@@ -59,4 +64,4 @@ async def wake_cron_of_run(
 ) -> None:
     """A run changed: its CronPipeline refreshes lastRun and active at once."""
     context: OperatorContext = memo.context
-    context.wakeups.wake(_key(namespace, labels[keys.CRON_LABEL]))
+    context.loops.wake(_key(namespace, labels[keys.CRON_LABEL]))

@@ -9,10 +9,10 @@ from typing import Any
 import kopf
 
 from batchops.handlers.loops import (
-    Wakeups,
+    Loops,
+    ObjectLoop,
     in_pass_thread,
     post_events,
-    reconcile_until_deleted,
     write_status_if_changed,
 )
 from batchops.kube.client import Kind
@@ -40,24 +40,23 @@ def arn_when_valid(
     return {(namespace, name): status.get("arn") if status.get("status") == "VALID" else None}
 
 
-async def run_managed_loop(
-    reconciler: ManagedReconciler[Any, Any, Any],
-    body: kopf.Body,
-    stopped: kopf.DaemonStopped,
-    wakeups: Wakeups,
-) -> None:
+def managed_loop(reconciler: ManagedReconciler[Any, Any, Any]) -> ObjectLoop[PassOutcome]:
     """Observe -> plan -> act until the object is deleted, writing mid-pass progress (a
     replacement step) as the reconciler asks."""
 
     async def reconcile(obj: ObjectSnapshot, write_progress: StatusWriter) -> PassOutcome:
         return await in_pass_thread(reconciler.reconcile, obj, write_progress)
 
-    await reconcile_until_deleted(reconciler.kind, body, stopped, wakeups, reconcile)
+    return ObjectLoop(reconciler.kind, reconcile)
 
 
-async def finalize_managed(reconciler: ManagedReconciler[Any, Any, Any], body: kopf.Body) -> None:
-    """One retirement step; raise TemporaryError until the AWS resource is gone (or kept)."""
+async def finalize_managed(
+    reconciler: ManagedReconciler[Any, Any, Any], body: kopf.Body, loops: Loops
+) -> None:
+    """One retirement step, once the object's loop has stopped; raise TemporaryError until the
+    AWS resource is gone (or kept)."""
     obj = ObjectSnapshot.of(body)
+    await loops.stop((reconciler.kind.kind, obj.namespace, obj.name))
     outcome = await in_pass_thread(reconciler.finalize, obj)
     await hold_until_finalized(reconciler.kind, obj, outcome, "deleting in AWS")
 

@@ -13,7 +13,7 @@ import kopf
 from batchops import metrics
 from batchops.handlers.capacity import capacity_of_queues
 from batchops.handlers.context import OperatorContext
-from batchops.handlers.loops import in_pass_thread, reconcile_until_deleted
+from batchops.handlers.loops import ObjectLoop, in_pass_thread
 from batchops.handlers.managed import hold_until_finalized, usable_arns
 from batchops.jobs.consumer import consume_events
 from batchops.jobs.poller import poll_interval, poll_jobs
@@ -79,20 +79,28 @@ def _definitions_in_status(
 
 def _wake_pipeline(context: OperatorContext) -> Callable[[tuple[str, str]], None]:
     def wake(owner: tuple[str, str]) -> None:
-        context.wakeups.wake(_key(*owner))
+        context.loops.wake(_key(*owner))
 
     return wake
 
 
-@kopf.daemon(*RESOURCE, cancellation_timeout=30)
+@kopf.on.event(*RESOURCE)
 async def pipeline_loop(
-    stopped: kopf.DaemonStopped,
-    body: kopf.Body,
-    memo: Any,
-    **kwargs: Any,
+    event: Mapping[str, Any], body: kopf.Body, memo: Any, **kwargs: Any
 ) -> None:
-    """Run the pipeline's current run to its end; then wait for a rerun or a spec change."""
+    """Run the pipeline's current run to its end; then wait for a rerun or a spec change
+    (`loops.Loops` runs the passes)."""
     context: OperatorContext = memo.context
+    namespace, name = body.metadata.namespace or "", body.metadata.name or ""
+    indexes = keys.indexes_of(kwargs)
+    context.loops.observe(
+        PIPELINE, event.get("type"), body, lambda: _loop(context, namespace, name, indexes)
+    )
+
+
+def _loop(
+    context: OperatorContext, namespace: str, name: str, kwargs: Mapping[str, Any]
+) -> ObjectLoop[PipelineOutcome]:
     reconciler = PipelineReconciler(
         context.batch,
         context.timing,
@@ -105,7 +113,6 @@ async def pipeline_loop(
         cluster=context.cluster_uid,
         definitions_in_status=_definitions_in_status(kwargs),
     )
-    namespace, name = body.metadata.namespace or "", body.metadata.name or ""
     describe = context.job_describers(Target())[0]  # the pass picks its account's own
 
     async def reconcile(obj: ObjectSnapshot, write_progress: StatusWriter) -> PipelineOutcome:
@@ -121,10 +128,10 @@ async def pipeline_loop(
             reconciler.reconcile, obj, queues, describe, write_progress, resources
         )
         if context.jobs.track((namespace, name), outcome.active_job_ids, reconciler.target):
-            context.wakeups.wake(_key(namespace, name))  # a job changed while untracked
+            context.loops.wake(_key(namespace, name))  # a job changed while untracked
         for queue, arn in queues.items():
             if arn in outcome.blocked_changed:  # its Blocked condition changes: look now
-                context.wakeups.wake((JOB_QUEUE.kind, namespace, queue))
+                context.loops.wake((JOB_QUEUE.kind, namespace, queue))
         return outcome
 
     async def after_write(obj: ObjectSnapshot, outcome: PipelineOutcome) -> None:
@@ -133,17 +140,14 @@ async def pipeline_loop(
         if outcome.delete_object:  # ttlSecondsAfterFinished passed
             await asyncio.to_thread(delete_object, PIPELINE, namespace, name)
 
-    try:
-        await reconcile_until_deleted(
-            PIPELINE, body, stopped, context.wakeups, reconcile, after_write
-        )
-    finally:
-        # kopf paused this replica (or the loop ended otherwise): no one here follows the run's
-        # jobs any more; the next loop, here or on the peer that took over, tracks them again.
-        # On deletion the jobs stay followed: the delete handler stops them from that view and
-        # untracks them when it is done.
-        if not body.get("metadata", {}).get("deletionTimestamp"):
-            context.jobs.untrack((namespace, name))
+    def on_end() -> None:
+        # This replica paused (or is stopping): no one here follows the run's jobs any more;
+        # the next loop, here or on the peer that took over, tracks them again. On deletion
+        # the jobs stay followed: the delete handler stops them from that view and untracks
+        # them when it is done.
+        context.jobs.untrack((namespace, name))
+
+    return ObjectLoop(PIPELINE, reconcile, after_write, on_end)
 
 
 @kopf.on.event(*RESOURCE)
@@ -159,14 +163,14 @@ async def pipeline_changed(
     """A spec change, or a `batchops.io/rerun`, `batchops.io/retry-failed` or
     `batchops.io/terminate` value the pipeline has not acted on yet: look now."""
     context: OperatorContext = memo.context
-    context.wakeups.wake_on_new_generation(_key(namespace, name), meta.get("generation"))
+    context.loops.wake_on_new_generation(_key(namespace, name), meta.get("generation"))
     requests = (
         (keys.rerun_request(annotations), "rerunToken"),
         (keys.retry_failed_request(annotations), "retryToken"),
         (keys.terminate_request(annotations), "terminateToken"),
     )
     if any(value and value != status.get(token) for value, token in requests):
-        context.wakeups.wake(_key(namespace, name))
+        context.loops.wake(_key(namespace, name))
 
 
 @kopf.on.delete(*RESOURCE)
@@ -176,6 +180,7 @@ async def delete_pipeline(body: kopf.Body, memo: Any, **kwargs: Any) -> None:
     meanwhile."""
     context: OperatorContext = memo.context
     obj = ObjectSnapshot.of(body)
+    await context.loops.stop(_key(obj.namespace, obj.name))
     reconciler = PipelineReconciler(
         context.batch,
         context.timing,

@@ -8,14 +8,16 @@ from typing import Any
 import kopf
 
 from batchops.handlers.context import OperatorContext
+from batchops.handlers.loops import ObjectLoop
 from batchops.handlers.managed import (
     arn_when_valid,
     finalize_managed,
-    run_managed_loop,
+    managed_loop,
     usable_arns,
 )
 from batchops.kube.client import GROUP, JOB_QUEUE, PIPELINE, VERSION
 from batchops.model import keys
+from batchops.reconcile.common import PassOutcome
 from batchops.reconcile.queue import job_queue_reconciler
 
 RESOURCE = (GROUP, VERSION, JOB_QUEUE.plural)
@@ -58,28 +60,29 @@ async def job_queue_changed(
     """A spec change: its next pass runs now. Any change (e.g. became VALID): pipelines
     waiting in its namespace look again."""
     context: OperatorContext = memo.context
-    context.wakeups.wake_on_new_generation(_key(namespace, name), meta.get("generation"))
-    context.wakeups.wake_namespace(PIPELINE.kind, namespace or "")
+    context.loops.wake_on_new_generation(_key(namespace, name), meta.get("generation"))
+    context.loops.wake_namespace(PIPELINE.kind, namespace or "")
 
 
-@kopf.daemon(*RESOURCE, cancellation_timeout=30)
+@kopf.on.event(*RESOURCE)
 async def job_queue_loop(
-    stopped: kopf.DaemonStopped,
-    body: kopf.Body,
-    memo: Any,
-    **kwargs: Any,
+    event: Mapping[str, Any], body: kopf.Body, memo: Any, **kwargs: Any
 ) -> None:
-    """Observe → plan → act until the object is deleted."""
+    """Observe → plan → act until the object is deleted (`loops.Loops` runs the passes)."""
     context: OperatorContext = memo.context
-    reconciler = job_queue_reconciler(
-        usable_arns(keys.COMPUTE_ENVIRONMENT_ARNS.of(kwargs)),
-        usable_arns(keys.SCHEDULING_POLICY_ARNS.of(kwargs)),
-        context.batch,
-        context.timing,
-        context.tenancy(kwargs),
-        context.blocked,
-    )
-    await run_managed_loop(reconciler, body, stopped, context.wakeups)
+
+    def loop() -> ObjectLoop[PassOutcome]:
+        reconciler = job_queue_reconciler(
+            usable_arns(keys.COMPUTE_ENVIRONMENT_ARNS.of(kwargs)),
+            usable_arns(keys.SCHEDULING_POLICY_ARNS.of(kwargs)),
+            context.batch,
+            context.timing,
+            context.tenancy(kwargs),
+            context.blocked,
+        )
+        return managed_loop(reconciler)
+
+    context.loops.observe(JOB_QUEUE, event.get("type"), body, loop)
 
 
 @kopf.on.delete(*RESOURCE)
@@ -93,4 +96,4 @@ async def delete_job_queue(body: kopf.Body, memo: Any, **kwargs: Any) -> None:
         context.timing,
         context.tenancy(kwargs),
     )
-    await finalize_managed(reconciler, body)
+    await finalize_managed(reconciler, body, context.loops)

@@ -21,7 +21,6 @@ poll sweeps, SQS receives. Passes have threads of their own (`loops.in_pass_thre
 def run_operator(config: OperatorConfig) -> None:
     """Block running the operator until SIGINT/SIGTERM."""
     kopf.configure(verbose=config.verbose)
-    watch_stream.install(config.shard)
     liveness = f"http://0.0.0.0:{config.liveness_port}/healthz" if config.liveness_port else None
     asyncio.run(_operate(config, liveness))
 
@@ -33,6 +32,7 @@ async def _operate(config: OperatorConfig, liveness: str | None) -> None:
         ThreadPoolExecutor(max_workers=IO_THREADS, thread_name_prefix="io")
     )
     context = OperatorContext(config)
+    watch_stream.install(config.shard, follow_pauses=context.loops.follow)
     if config.metrics_port is not None:
         metrics.serve(config.metrics_port, context.jobs)
     await kopf.operator(

@@ -8,9 +8,11 @@ from typing import Any
 import kopf
 
 from batchops.handlers.context import OperatorContext
-from batchops.handlers.managed import arn_when_valid, finalize_managed, run_managed_loop
+from batchops.handlers.loops import ObjectLoop
+from batchops.handlers.managed import arn_when_valid, finalize_managed, managed_loop
 from batchops.kube.client import GROUP, JOB_QUEUE, SCHEDULING_POLICY, VERSION
 from batchops.model import keys
+from batchops.reconcile.common import PassOutcome
 from batchops.reconcile.scheduling import scheduling_policy_reconciler
 
 RESOURCE = (GROUP, VERSION, SCHEDULING_POLICY.plural)
@@ -24,16 +26,20 @@ async def scheduling_policy_arns(
     return arn_when_valid(namespace, name, status)
 
 
-@kopf.daemon(*RESOURCE, cancellation_timeout=30)
+@kopf.on.event(*RESOURCE)
 async def scheduling_policy_loop(
-    stopped: kopf.DaemonStopped, body: kopf.Body, memo: Any, **kwargs: Any
+    event: Mapping[str, Any], body: kopf.Body, memo: Any, **kwargs: Any
 ) -> None:
-    """Observe → plan → act until the object is deleted."""
+    """Observe → plan → act until the object is deleted (`loops.Loops` runs the passes)."""
     context: OperatorContext = memo.context
-    reconciler = scheduling_policy_reconciler(
-        context.batch, context.timing, context.tenancy(kwargs)
-    )
-    await run_managed_loop(reconciler, body, stopped, context.wakeups)
+
+    def loop() -> ObjectLoop[PassOutcome]:
+        reconciler = scheduling_policy_reconciler(
+            context.batch, context.timing, context.tenancy(kwargs)
+        )
+        return managed_loop(reconciler)
+
+    context.loops.observe(SCHEDULING_POLICY, event.get("type"), body, loop)
 
 
 @kopf.on.event(*RESOURCE)
@@ -44,10 +50,10 @@ async def scheduling_policy_changed(
     that ref it reconcile now."""
     context: OperatorContext = memo.context
     key = (SCHEDULING_POLICY.kind, namespace or "", name)
-    context.wakeups.wake_on_new_generation(key, meta.get("generation"))
+    context.loops.wake_on_new_generation(key, meta.get("generation"))
     refs = keys.QUEUE_POLICY_REFS.of(kwargs)
     for queue in refs.get((namespace, name), []):
-        context.wakeups.wake((JOB_QUEUE.kind, namespace or "", queue))
+        context.loops.wake((JOB_QUEUE.kind, namespace or "", queue))
 
 
 @kopf.on.delete(*RESOURCE)
@@ -57,4 +63,4 @@ async def delete_scheduling_policy(body: kopf.Body, memo: Any, **kwargs: Any) ->
     reconciler = scheduling_policy_reconciler(
         context.batch, context.timing, context.tenancy(kwargs)
     )
-    await finalize_managed(reconciler, body)
+    await finalize_managed(reconciler, body, context.loops)

@@ -16,7 +16,7 @@ _NO_ESSENCE = cast(kopf.BodyEssence, {})
 class NoDiffBase(kopf.DiffBaseStorage):
     """No diff base for kopf: every object looks unchanged to it, so it calls no on.create or
     on.update handler (batchops registers none; loops wake on a new metadata.generation, see
-    loops.Wakeups). kopf's default would deep-copy each event's whole body (status included)
+    loops.Loops). kopf's default would deep-copy each event's whole body (status included)
     to compute a diff nobody reads, and write the spec into an annotation of every object: one
     more PATCH per object, and the spec twice in every body the operator holds."""
 
@@ -47,3 +47,9 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.watching.client_timeout = 330
     settings.watching.connect_timeout = 30
     settings.networking.request_timeout = 60
+
+
+@kopf.on.cleanup()
+async def end_loops(memo: Any, **_: Any) -> None:
+    """The operator is stopping: every object's loop ends (passes in flight may finish)."""
+    await memo.context.loops.close()

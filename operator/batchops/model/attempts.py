@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, TypedDict
 
-from batchops.model.common import format_time, parse_time, shared_str
+from batchops.model.common import format_time, parse_time
 
 # "Host EC2 (instance i-0123456789abcdef0) terminated." is the statusReason of an attempt whose
 # instance went away (AWS Batch User Guide, "Job states"/"Automated job retries": an instance
@@ -151,7 +151,6 @@ def attempts_of_describe(item: Mapping[str, object], running: bool) -> tuple[Att
     job_id = item.get("jobId")
     if not isinstance(job_id, str):
         return ()
-    job_id = shared_str(job_id)
     created = item.get("createdAt")
     created_at = created if isinstance(created, int) else None
     raw_attempts = item.get("attempts")
@@ -196,4 +195,4 @@ def _int(value: object) -> int | None:
 
 
 def _str(value: object) -> str | None:
-    return shared_str(value) if isinstance(value, str) and value else None
+    return value if isinstance(value, str) and value else None

@@ -29,10 +29,11 @@ _INTERNED_STRINGS_DIE = _interned_strings_die()
 
 
 def shared_str(text: str) -> str:
-    """One string object for equal texts held at once, process-wide: the operator keeps the same
-    job ids, ARNs, log streams, step names and field names in kopf's bodies and in the job
-    watch's records, once per copy as parsed. `sys.intern` keeps a table that does not hold its
-    strings alive (where `_interned_strings_die`; elsewhere the text is returned as is)."""
+    """One string object for equal texts held at once, process-wide: a queue ARN, a job
+    definition ARN or a status reason is the same for thousands of tracked jobs. `sys.intern`
+    keeps a table that does not hold its strings alive (where `_interned_strings_die`;
+    elsewhere the text is returned as is). Each string shared is an entry in that table, so
+    only values that repeat are worth it."""
     return sys.intern(text) if _INTERNED_STRINGS_DIE else text
 
 

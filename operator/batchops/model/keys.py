@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Final, Generic, TypeVar, cast
+from typing import Any, Final, Generic, TypeVar, cast
 
 PREFIX: Final = "batchops.io"
 """The prefix of every key below; kopf keeps its progress annotations under it too."""
@@ -162,3 +162,26 @@ PIPELINE_JOB_DEFINITIONS: Final = IndexName[tuple[str, ...]]("pipeline_job_defin
 
 QUEUE_COMPUTE_ENVIRONMENTS: Final = IndexName[tuple[str | None, ...]]("queue_compute_environments")
 """BatchJobQueue -> its compute environments by name (None for one named by ARN)."""
+
+
+INDEXES: Final[tuple[IndexName[Any], ...]] = (
+    COMPUTE_ENVIRONMENT_ARNS,
+    JOB_QUEUE_ARNS,
+    SCHEDULING_POLICY_ARNS,
+    CONSUMABLE_RESOURCE_ARNS,
+    QUEUE_REFS,
+    QUEUE_POLICY_REFS,
+    BATCH_ACCOUNTS,
+    NAMESPACES,
+    COMPUTE_CAPACITY,
+    PIPELINE_JOB_DEFINITIONS,
+    QUEUE_COMPUTE_ENVIRONMENTS,
+)
+"""Every kopf index batchops registers."""
+
+
+def indexes_of(kwargs: Mapping[str, object]) -> dict[str, object]:
+    """Only the live kopf indexes among a handler's keyword arguments: what an object's loop,
+    made once, may keep. The other arguments (the event's body, kopf's patch and logger) would
+    live as long as the loop."""
+    return {index.name: kwargs[index.name] for index in INDEXES if index.name in kwargs}
