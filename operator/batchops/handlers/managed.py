@@ -1,5 +1,5 @@
 """The kopf side of the managed-resource loop (reconcile/managed.py), shared by every AWS-backed
-kind: the daemon's reconcile loop and the finalizer."""
+kind: the object's loop (run by handlers/loops.Loops) and the finalizer."""
 
 from __future__ import annotations
 

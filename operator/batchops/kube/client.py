@@ -1,7 +1,7 @@
 """The one place that talks to the Kubernetes API outside kopf's own watches.
 
-Long-running reconcile loops (kopf daemons) write status as they go, and CronPipelines create and
-prune child objects; both need a client. Calls are synchronous: run them in a thread.
+Each object's reconcile loop (handlers/loops.py) writes status as it goes, and CronPipelines
+create and prune child objects; both need a client. Calls are synchronous: run them in a thread.
 """
 
 from __future__ import annotations
