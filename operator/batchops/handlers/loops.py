@@ -8,10 +8,11 @@ the wait short. One pass at a time per object, so no two passes of one object ev
 
 `Loops` is the host. It was a kopf daemon per object; kopf keeps, for every daemon, the latest
 body as parsed dicts, a task with its chain of coroutines, a threading and an asyncio event
-for its stopper, and its handler state, for the object's whole life: about three quarters of
-what a tracked pipeline cost the operator. The host keeps, per object, the latest body as
-compressed JSON, the per-object callbacks, and a timer; a task exists only while a pass runs.
-kopf still watches, and delivers each event to an event handler that calls `observe`.
+for its stopper, and its handler state, for the object's whole life (with our own waiting
+tasks, about 38 KiB of a running 20-step pipeline, by tracemalloc). The host keeps, per
+object, the latest body as compressed JSON, the per-object callbacks, and a timer; a task
+exists only while a pass runs. kopf still watches, and delivers each event to an event handler
+that calls `observe`.
 
 What kopf did for its daemons and the host does itself:
 - on deletion (a deletionTimestamp) no pass starts any more; a kind's finalizer awaits `stop`,
