@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +31,25 @@ def wait_for(
         if time.monotonic() >= deadline:
             raise WaitTimeout(f"timed out after {timeout}s waiting for {message}; last: {last!r}")
         time.sleep(interval)  # the poll interval of a condition wait
+
+
+async def until(
+    probe: Callable[[], T | None],
+    within: float = 10.0,
+    interval: float = 0.01,
+    message: str = "condition",
+) -> T:
+    """`wait_for` on a running event loop: poll `probe` between the loop's other work until it
+    returns something truthy and return that; fail after `within` s."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        last = probe()
+        if last:
+            return last
+        if loop.time() >= deadline:
+            raise WaitTimeout(f"timed out after {within}s waiting for {message}; last: {last!r}")
+        await asyncio.sleep(interval)  # the poll interval of a condition wait
 
 
 def run_in_threads(target: Callable[[], object], count: int, timeout: float = 30.0) -> None:

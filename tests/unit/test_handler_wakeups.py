@@ -29,6 +29,7 @@ from batchops.handlers.loops import Loops, ObjectLoop
 from batchops.kube.client import KINDS_BY_NAME, PIPELINE
 from batchops.model import keys
 from batchops.reconcile.common import ObjectSnapshot, PassRecorder
+from tests.waits import until
 
 # kopf's decorator types a handler as its whole keyword protocol; these tests pass only the
 # keywords the handlers read.
@@ -82,14 +83,6 @@ def with_a_waiting_loop(
         await context.loops.close()
 
     asyncio.run(main())
-
-
-async def until(condition: Callable[[], object]) -> None:
-    deadline = asyncio.get_running_loop().time() + 10.0
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("the host never got there")
-        await asyncio.sleep(0.01)
 
 
 def woken(loops: Loops, kind: str) -> bool:

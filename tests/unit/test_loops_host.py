@@ -18,6 +18,7 @@ from batchops.handlers import watch_stream
 from batchops.handlers.loops import FAILED_PASS_RETRY_SECONDS, Loops, ObjectLoop
 from batchops.kube.client import PIPELINE
 from batchops.reconcile.common import ObjectSnapshot, PassRecorder
+from tests.waits import until
 
 KEY = ("BatchPipeline", "ns", "run")
 
@@ -33,15 +34,6 @@ class Quiet:
 
 def body(**metadata: Any) -> dict[str, Any]:
     return {"metadata": {"namespace": "ns", "name": "run", "generation": 1, **metadata}}
-
-
-async def until(condition: Callable[[], object]) -> None:
-    """Wait (on the event loop) until `condition` holds; fail after 10 s."""
-    deadline = asyncio.get_running_loop().time() + 10.0
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("the host never got there")
-        await asyncio.sleep(0.01)
 
 
 def run(scenario: Callable[[Loops], Awaitable[None]]) -> None:
@@ -128,12 +120,18 @@ def test_stop_waits_for_the_pass_in_flight_and_no_pass_starts_after_it() -> None
         await until(lambda: passes == 1)
         deleting = body(deletionTimestamp="2026-12-08T00:00:00Z")
         host.observe(PIPELINE, "MODIFIED", deleting, lambda: pytest.fail("made once"))
-        stopping = asyncio.ensure_future(host.stop(KEY))
-        await asyncio.sleep(0)
-        assert not stopping.done()  # the finalizer waits for the pass
+        calling: list[str] = []
+
+        async def finalizer() -> None:
+            calling.append("stop")
+            await host.stop(KEY)
+            ended.append("finalizer")
+
+        finalizing = asyncio.ensure_future(finalizer())
+        await until(lambda: calling)
+        assert ended == []  # the finalizer waits for the pass
         release.set()
-        await stopping
-        ended.append("finalizer")
+        await finalizing
         host.wake(KEY)
         assert ended == ["pass", "finalizer"] and host.next_pass_in(KEY) is None
         host.observe(PIPELINE, "DELETED", deleting, lambda: pytest.fail("made once"))
